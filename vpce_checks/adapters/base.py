@@ -1,0 +1,33 @@
+"""What every adapter hands the engine: the protected resource and the policy document that guards it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, List, Optional
+
+from vpce_checks.engine.services import Target
+
+
+@dataclass
+class PolicySource:
+    """A resource's policy as found in a file.
+
+    ``document`` is a plain IAM JSON document (dict). Unresolved references are kept as ``${...}`` strings with
+    no colon inside (Terraform: ``${aws_vpc_endpoint.s3.id}``; CloudFormation: ``${Ref.VpceId}``,
+    ``${ImportValue.SharedVpce}``); the resource's own account and region are ``THIS_ACCOUNT`` / ``THIS_REGION``;
+    references to the protected resource's own ARN or name are replaced by them.
+
+    ``document is None and problem is None``: the resource has no resource policy at all.
+    ``problem`` set: the policy exists but cannot be read (a message naming the expression and how to fix it).
+    """
+
+    target: Target
+    document: Optional[Any] = None
+    origin: str = ""  # where the policy came from, e.g. "policy of aws_s3_bucket_policy.logs"
+    problem: Optional[str] = None
+    evaluated_keys: List[str] = field(default_factory=list)
+    syntax: str = "json"  # the file's own syntax for fixes: "hcl", "yaml", "json"
+
+    @property
+    def missing(self) -> bool:
+        return self.document is None and self.problem is None

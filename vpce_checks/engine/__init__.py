@@ -1,0 +1,1 @@
+"""The policy engine: pure Python, no Checkov. Model, matching, evaluation, perimeter analysis, remediation."""

@@ -1,0 +1,278 @@
+"""The policy model: every shape IAM accepts, normalised into one typed form.
+
+Adapters hand the engine a plain IAM JSON document (a dict). Unresolved template references stay in strings as
+``${...}`` (Terraform ``${aws_vpc_endpoint.s3.id}``, CloudFormation ``${Ref.VpceId}``); the caller's own account
+and region are the tokens ``THIS_ACCOUNT`` and ``THIS_REGION`` so that the resource ARN and the policy agree.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping, Optional, Sequence, Tuple
+
+THIS_ACCOUNT = "${AWS::AccountId}"
+THIS_REGION = "${AWS::Region}"
+PSEUDO_TOKENS = (THIS_ACCOUNT, THIS_REGION)
+
+# IAM policy variables (resolved per request by AWS): ${aws:username}, ${s3:prefix}, and the escapes ${*} ${?} ${$}.
+_POLICY_VARIABLE = re.compile(r"\$\{(?:[A-Za-z0-9-]+:[^}]+|\*|\?|\$)\}")
+_TEMPLATE_REFERENCE = re.compile(r"\$\{[^}]*\}")
+
+STRING_OPERATORS = {
+    "stringequals", "stringnotequals", "stringequalsignorecase", "stringnotequalsignorecase",
+    "stringlike", "stringnotlike",
+}
+NUMERIC_OPERATORS = {
+    "numericequals", "numericnotequals", "numericlessthan", "numericlessthanequals",
+    "numericgreaterthan", "numericgreaterthanequals",
+}
+DATE_OPERATORS = {
+    "dateequals", "datenotequals", "datelessthan", "datelessthanequals", "dategreaterthan", "dategreaterthanequals",
+}
+ARN_OPERATORS = {"arnequals", "arnlike", "arnnotequals", "arnnotlike"}
+OTHER_OPERATORS = {"bool", "binaryequals", "ipaddress", "notipaddress", "null"}
+KNOWN_OPERATORS = STRING_OPERATORS | NUMERIC_OPERATORS | DATE_OPERATORS | ARN_OPERATORS | OTHER_OPERATORS
+NEGATED_OPERATORS = {
+    "stringnotequals", "stringnotequalsignorecase", "stringnotlike", "numericnotequals", "datenotequals",
+    "arnnotequals", "arnnotlike", "notipaddress",
+}
+# The spelling AWS documents, for messages and generated fixes.
+OPERATOR_SPELLING = {
+    name.lower(): name
+    for name in (
+        "StringEquals", "StringNotEquals", "StringEqualsIgnoreCase", "StringNotEqualsIgnoreCase", "StringLike",
+        "StringNotLike", "NumericEquals", "NumericNotEquals", "NumericLessThan", "NumericLessThanEquals",
+        "NumericGreaterThan", "NumericGreaterThanEquals", "DateEquals", "DateNotEquals", "DateLessThan",
+        "DateLessThanEquals", "DateGreaterThan", "DateGreaterThanEquals", "ArnEquals", "ArnLike", "ArnNotEquals",
+        "ArnNotLike", "Bool", "BinaryEquals", "IpAddress", "NotIpAddress", "Null",
+    )
+}
+
+
+class PolicyError(ValueError):
+    """The document is not a policy IAM would accept; the message says what and where."""
+
+
+def is_policy_variable(text: str) -> bool:
+    """True when ``text`` holds an IAM policy variable such as ``${aws:username}`` (resolved by AWS per request)."""
+    return bool(_POLICY_VARIABLE.search(text))
+
+
+def references_in(text: str) -> list[str]:
+    """Unresolved template references (``${...}`` that are neither IAM policy variables nor pseudo tokens)."""
+    found = []
+    for match in _TEMPLATE_REFERENCE.finditer(text):
+        token = match.group(0)
+        if token in PSEUDO_TOKENS or _POLICY_VARIABLE.fullmatch(token):
+            continue
+        found.append(token)
+    return found
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One (operator, key) test of a Condition block; several values are OR-ed (NOR under a negated operator)."""
+
+    operator: str  # base operator, lowercase, without qualifier or IfExists: "stringnotequals"
+    key: str  # lowercase key name: "aws:sourcevpce"
+    values: Tuple[str, ...]
+    qualifier: Optional[str] = None  # "forallvalues" | "foranyvalue" | None
+    if_exists: bool = False
+    written_operator: str = ""  # as written in the policy, for messages
+    written_key: str = ""
+
+    @property
+    def negated(self) -> bool:
+        return self.operator in NEGATED_OPERATORS
+
+    def describe(self) -> str:
+        values = ", ".join(self.values)
+        return f"{self.written_operator or self.operator} {self.written_key or self.key} [{values}]"
+
+
+@dataclass(frozen=True)
+class PrincipalSet:
+    """A Principal or NotPrincipal element: ``everyone`` for "*" / {"AWS": "*"}, else typed identifiers."""
+
+    everyone: bool = False
+    aws: Tuple[str, ...] = ()
+    service: Tuple[str, ...] = ()
+    federated: Tuple[str, ...] = ()
+    canonical_user: Tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One statement; exactly one of each pair (action/not_action, ...) is set, per IAM's grammar."""
+
+    effect: str  # "Allow" | "Deny"
+    index: int
+    sid: Optional[str] = None
+    principal: Optional[PrincipalSet] = None
+    not_principal: Optional[PrincipalSet] = None
+    action: Optional[Tuple[str, ...]] = None
+    not_action: Optional[Tuple[str, ...]] = None
+    resource: Optional[Tuple[str, ...]] = None
+    not_resource: Optional[Tuple[str, ...]] = None
+    conditions: Tuple[Condition, ...] = ()
+
+    @property
+    def label(self) -> str:
+        """How a message names this statement: by Sid when it has one, else by position."""
+        return f'statement "{self.sid}"' if self.sid else f"statement #{self.index + 1}"
+
+    @property
+    def is_deny(self) -> bool:
+        return self.effect == "Deny"
+
+
+@dataclass(frozen=True)
+class Policy:
+    statements: Tuple[Statement, ...]
+    version: Optional[str] = None
+    warnings: Tuple[str, ...] = field(default=())
+
+    @property
+    def denies(self) -> Tuple[Statement, ...]:
+        return tuple(s for s in self.statements if s.is_deny)
+
+    def has_principal_element(self) -> bool:
+        """A resource policy names a principal; identity policies never do."""
+        return any(s.principal is not None or s.not_principal is not None for s in self.statements)
+
+
+def _case_insensitive(mapping: Mapping[str, Any], name: str) -> Any:
+    for key, value in mapping.items():
+        if isinstance(key, str) and key.lower() == name.lower():
+            return value
+    return None
+
+
+def _strings(value: Any, where: str) -> Tuple[str, ...]:
+    """A string-or-list field as a tuple of strings; numbers and booleans become their JSON spelling."""
+    items: Iterable[Any] = value if isinstance(value, (list, tuple)) else [value]
+    out = []
+    for item in items:
+        if isinstance(item, bool):
+            out.append("true" if item else "false")
+        elif isinstance(item, (int, float)):
+            out.append(str(item))
+        elif isinstance(item, str):
+            out.append(item)
+        else:
+            raise PolicyError(f"{where}: expected a string or a list of strings, got {type(item).__name__}")
+    if not out:
+        raise PolicyError(f"{where}: empty list")
+    return tuple(out)
+
+
+def _principal(value: Any, where: str) -> PrincipalSet:
+    if isinstance(value, str):
+        if value.strip() == "*":
+            return PrincipalSet(everyone=True)
+        raise PolicyError(f'{where}: a string principal must be "*", got {value!r}')
+    if not isinstance(value, Mapping):
+        raise PolicyError(f"{where}: expected \"*\" or an object such as {{\"AWS\": [...]}}")
+    kinds: dict[str, Tuple[str, ...]] = {"aws": (), "service": (), "federated": (), "canonicaluser": ()}
+    for key, raw in value.items():
+        if not isinstance(key, str) or key.startswith("__"):
+            continue
+        kind = key.lower()
+        if kind not in kinds:
+            raise PolicyError(f"{where}: unknown principal type {key!r} (AWS, Service, Federated, CanonicalUser)")
+        kinds[kind] = kinds[kind] + _strings(raw, f"{where}.{key}")
+    everyone = "*" in kinds["aws"]
+    return PrincipalSet(
+        everyone=everyone, aws=kinds["aws"], service=kinds["service"], federated=kinds["federated"],
+        canonical_user=kinds["canonicaluser"],
+    )
+
+
+def _conditions(block: Any, where: str) -> Tuple[Condition, ...]:
+    if block is None:
+        return ()
+    if not isinstance(block, Mapping):
+        raise PolicyError(f"{where}: Condition must be an object of operators")
+    out = []
+    for written_operator, keys in block.items():
+        if not isinstance(written_operator, str) or written_operator.startswith("__"):
+            continue
+        op = written_operator.strip()
+        qualifier = None
+        if ":" in op:
+            prefix, op = op.split(":", 1)
+            if prefix.lower() not in ("forallvalues", "foranyvalue"):
+                raise PolicyError(f"{where}: unknown set operator {prefix!r} in {written_operator!r}")
+            qualifier = prefix.lower()
+        base = op.lower()
+        if_exists = False
+        if base.endswith("ifexists"):
+            base = base[: -len("ifexists")]
+            if_exists = True
+        if base not in KNOWN_OPERATORS:
+            raise PolicyError(f"{where}: unknown condition operator {written_operator!r}")
+        if base == "null" and if_exists:
+            raise PolicyError(f"{where}: Null cannot take IfExists ({written_operator!r})")
+        if not isinstance(keys, Mapping):
+            raise PolicyError(f"{where}.{written_operator}: expected an object of condition keys")
+        for written_key, values in keys.items():
+            if not isinstance(written_key, str) or written_key.startswith("__"):
+                continue
+            out.append(
+                Condition(
+                    operator=base, key=written_key.strip().lower(),
+                    values=_strings(values, f"{where}.{written_operator}.{written_key}"),
+                    qualifier=qualifier, if_exists=if_exists, written_operator=written_operator,
+                    written_key=written_key.strip(),
+                )
+            )
+    return tuple(out)
+
+
+def _statement(raw: Any, index: int) -> Statement:
+    where = f"Statement[{index}]"
+    if not isinstance(raw, Mapping):
+        raise PolicyError(f"{where}: expected an object, got {type(raw).__name__}")
+    effect_raw = _case_insensitive(raw, "Effect")
+    if not isinstance(effect_raw, str) or effect_raw.strip().lower() not in ("allow", "deny"):
+        raise PolicyError(f"{where}: Effect must be \"Allow\" or \"Deny\", got {effect_raw!r}")
+    effect = "Allow" if effect_raw.strip().lower() == "allow" else "Deny"
+    sid = _case_insensitive(raw, "Sid")
+
+    def pair(name: str, negated: str) -> Tuple[Any, Any]:
+        a, b = _case_insensitive(raw, name), _case_insensitive(raw, negated)
+        if a is not None and b is not None:
+            raise PolicyError(f"{where}: has both {name} and {negated}")
+        return a, b
+
+    principal, not_principal = pair("Principal", "NotPrincipal")
+    action, not_action = pair("Action", "NotAction")
+    resource, not_resource = pair("Resource", "NotResource")
+    if action is None and not_action is None:
+        raise PolicyError(f"{where}: has neither Action nor NotAction")
+    return Statement(
+        effect=effect, index=index, sid=str(sid) if sid is not None else None,
+        principal=_principal(principal, f"{where}.Principal") if principal is not None else None,
+        not_principal=_principal(not_principal, f"{where}.NotPrincipal") if not_principal is not None else None,
+        action=_strings(action, f"{where}.Action") if action is not None else None,
+        not_action=_strings(not_action, f"{where}.NotAction") if not_action is not None else None,
+        resource=_strings(resource, f"{where}.Resource") if resource is not None else None,
+        not_resource=_strings(not_resource, f"{where}.NotResource") if not_resource is not None else None,
+        conditions=_conditions(_case_insensitive(raw, "Condition"), f"{where}.Condition"),
+    )
+
+
+def parse_policy(document: Any) -> Policy:
+    """Normalise an IAM policy document; raise PolicyError with the offending path when IAM would reject it."""
+    if not isinstance(document, Mapping):
+        raise PolicyError(f"the policy must be a JSON object, got {type(document).__name__}")
+    raw_statements = _case_insensitive(document, "Statement")
+    if raw_statements is None:
+        raise PolicyError("the policy has no Statement")
+    statements: Sequence[Any] = raw_statements if isinstance(raw_statements, list) else [raw_statements]
+    version = _case_insensitive(document, "Version")
+    return Policy(
+        statements=tuple(_statement(s, i) for i, s in enumerate(statements)),
+        version=str(version) if version is not None else None,
+    )

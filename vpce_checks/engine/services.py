@@ -1,0 +1,109 @@
+"""Per-service profiles: what a service's requests look like. S3, SQS and SNS are data here, not code."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Dict, Optional, Tuple
+
+from vpce_checks.engine.model import THIS_ACCOUNT, THIS_REGION
+
+# Keys every request through a VPC endpoint carries (IAM User Guide, "AWS global condition context keys").
+ENDPOINT_KEYS = ("aws:sourcevpce", "aws:sourcevpc", "aws:vpcsourceip")
+# Keys only services that support them populate on endpoint traffic.
+OPTIONAL_ENDPOINT_KEYS = ("aws:sourcevpcarn", "aws:vpceaccount", "aws:vpceorgid", "aws:vpceorgpaths")
+PERIMETER_KEYS = ("aws:sourcevpce", "aws:sourcevpc", "aws:sourcevpcarn", "aws:vpceaccount", "aws:vpceorgid",
+                  "aws:vpceorgpaths")
+
+
+@dataclass(frozen=True)
+class Target:
+    """The protected resource R: its service and the parts of its ARN that are known.
+
+    ``name`` may be a literal ("logs") or an unresolved reference ("${aws_s3_bucket.logs.bucket}"); the account
+    and region default to the tokens that stand for "the account and region this resource lives in".
+    """
+
+    service: str
+    name: str
+    account: str = THIS_ACCOUNT
+    region: str = THIS_REGION
+    partition: str = "aws"
+
+
+@dataclass(frozen=True)
+class ServiceProfile:
+    prefix: str  # action namespace: "s3"
+    title: str  # "S3 bucket"
+    check_id: str
+    arn_format: str  # "{partition}", "{region}", "{account}", "{name}"
+    sub_resource: Optional[str] = None  # S3 objects: "{arn}/{key}"
+    # Which optional endpoint keys the service populates: None when not established, so both absent and
+    # present are considered (the conservative choice for a coverage proof).
+    populates: Optional[Tuple[str, ...]] = None
+    has_public_endpoint: bool = True
+    # Actions named in counterexamples when no better witness exists; the analysis also considers every action
+    # the policy names and one action AWS may add later.
+    known_actions: Tuple[str, ...] = ()
+    default_fix_actions: str = ""
+
+    def resource_arn(self, target: Target) -> str:
+        return self.arn_format.format(
+            partition=target.partition, region=target.region, account=target.account, name=target.name
+        )
+
+    def resource_samples(self, target: Target) -> Tuple[str, ...]:
+        """R's ARN and, for services with sub-resources, one sub-resource ARN (extended by the analysis)."""
+        arn = self.resource_arn(target)
+        if self.sub_resource:
+            return (arn, self.sub_resource.format(arn=arn, key="any-key"))
+        return (arn,)
+
+    def fix_resources(self, target: Target) -> Tuple[str, ...]:
+        arn = self.resource_arn(target)
+        if self.sub_resource:
+            return (arn, self.sub_resource.format(arn=arn, key="*"))
+        return (arn,)
+
+
+PROFILES: Dict[str, ServiceProfile] = {
+    "s3": ServiceProfile(
+        prefix="s3", title="S3 bucket", check_id="CKV_VPCE_1", arn_format="arn:{partition}:s3:::{name}",
+        sub_resource="{arn}/{key}",
+        known_actions=(
+            "s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket", "s3:GetBucketPolicy",
+            "s3:PutBucketPolicy", "s3:DeleteBucketPolicy", "s3:GetObjectVersion", "s3:PutObjectAcl",
+            "s3:RestoreObject", "s3:ListBucketVersions", "s3:AbortMultipartUpload",
+        ),
+        default_fix_actions="s3:*",
+    ),
+    "sqs": ServiceProfile(
+        prefix="sqs", title="SQS queue", check_id="CKV_VPCE_2",
+        arn_format="arn:{partition}:sqs:{region}:{account}:{name}",
+        known_actions=(
+            "sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
+            "sqs:SetQueueAttributes", "sqs:PurgeQueue", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl",
+        ),
+        default_fix_actions="sqs:*",
+    ),
+    "sns": ServiceProfile(
+        prefix="sns", title="SNS topic", check_id="CKV_VPCE_3",
+        arn_format="arn:{partition}:sns:{region}:{account}:{name}",
+        known_actions=(
+            "sns:Publish", "sns:Subscribe", "sns:GetTopicAttributes", "sns:SetTopicAttributes",
+            "sns:DeleteTopic", "sns:AddPermission", "sns:RemovePermission", "sns:ListSubscriptionsByTopic",
+        ),
+        default_fix_actions="sns:*",
+    ),
+}
+
+
+def profile_for(service: str) -> ServiceProfile:
+    return PROFILES[service]
+
+
+def service_of_arn(arn: str) -> Optional[str]:
+    """The service prefix of an ARN ("arn:aws:s3:::b/*" -> "s3"), or None when it is not an ARN."""
+    parts = arn.split(":", 5)
+    if len(parts) < 6 or parts[0] != "arn":
+        return None
+    return parts[2].lower() or None
