@@ -70,7 +70,7 @@ PROFILES: Dict[str, ServiceProfile] = {
         prefix="s3", title="S3 bucket", check_id="CKV_VPCE_1", arn_format="arn:{partition}:s3:::{name}",
         sub_resource="{arn}/{key}",
         known_actions=(
-            "s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket", "s3:GetBucketPolicy",
+            "s3:DeleteObject", "s3:GetObject", "s3:PutObject", "s3:ListBucket", "s3:GetBucketPolicy",
             "s3:PutBucketPolicy", "s3:DeleteBucketPolicy", "s3:GetObjectVersion", "s3:PutObjectAcl",
             "s3:RestoreObject", "s3:ListBucketVersions", "s3:AbortMultipartUpload",
         ),

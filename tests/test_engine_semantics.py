@@ -1,0 +1,276 @@
+"""Table tests for every rule of SPEC section 3, on the engine alone."""
+
+from __future__ import annotations
+
+import pytest
+
+from vpce_checks.engine.conditions import condition_holds
+from vpce_checks.engine.evaluate import Principal, Request, evaluate
+from vpce_checks.engine.matching import action_matches, arn_matches, glob_match, resource_matches
+from vpce_checks.engine.model import THIS_ACCOUNT, PolicyError, parse_policy, references_in
+from vpce_checks.engine.perimeter import AnalysisOptions, perimeter_of
+from vpce_checks.engine.services import Target
+
+V1 = "vpce-0a1b2c3d4e5f60718"
+V2 = "vpce-0b2c3d4e5f6071829"
+
+
+def cond(operator: str, key: str, values):
+    return parse_policy({"Statement": {"Effect": "Deny", "Principal": "*", "Action": "s3:*",
+                                       "Condition": {operator: {key: values}}}}).statements[0].conditions[0]
+
+
+@pytest.mark.parametrize(
+    "operator, values, request_value, expected",
+    [
+        # exact and case-sensitive values
+        ("StringEquals", [V1], V1, True),
+        ("StringEquals", [V1], V1.upper(), False),
+        ("StringEqualsIgnoreCase", [V1], V1.upper(), True),
+        ("StringNotEquals", [V1, V2], V2, False),  # NOR over the list
+        ("StringNotEquals", [V1, V2], "vpce-0ffffffffffffffff", True),
+        ("StringLike", ["vpce-0a*"], V1, True),
+        ("StringLike", ["vpce-0a?c*"], V1, False),
+        ("StringNotLike", ["vpce-*"], V1, False),
+        ("StringEquals", ["vpce-*"], V1, False),  # no wildcard outside Like operators
+        # absent key: the qualifier decides first, then IfExists, Null, negation
+        ("StringEquals", [V1], None, False),
+        ("StringNotEquals", [V1], None, True),
+        ("StringNotEqualsIfExists", [V1], None, True),
+        ("StringEqualsIfExists", [V1], None, True),
+        ("ForAllValues:StringNotEquals", [V1], None, True),
+        ("ForAnyValue:StringNotEquals", [V1], None, False),
+        ("ForAllValues:StringEquals", [V1], None, True),
+        ("ForAnyValue:StringNotEqualsIfExists", [V1], None, False),
+        ("Null", ["true"], None, True),
+        ("Null", ["false"], None, False),
+        ("Null", ["true"], V1, False),
+        ("Bool", ["false"], None, False),
+        ("BoolIfExists", ["false"], None, True),
+        ("Bool", ["true"], "TRUE", True),
+        # other operator families
+        ("IpAddress", ["203.0.113.0/24"], "203.0.113.9", True),
+        ("NotIpAddress", ["10.0.0.0/8"], "203.0.113.9", True),
+        ("NotIpAddress", ["10.0.0.0/8"], None, True),
+        ("NumericLessThan", ["10"], "9", True),
+        ("NumericLessThan", ["10"], "ten", False),
+        ("DateGreaterThan", ["2020-01-01T00:00:00Z"], "2021-01-01T00:00:00Z", True),
+        ("ArnLike", ["arn:aws:iam::*:role/admin"], "arn:aws:iam::210987654321:role/admin", True),
+        ("ArnEquals", ["arn:aws:iam::*:role/admin"], "arn:aws:iam::210987654321:role/admin", True),
+        ("ArnNotLike", ["arn:aws:iam::*:role/aws:ec2-infrastructure"],
+         "arn:aws:iam::210987654321:role/aws:ec2-infrastructure", False),
+    ],
+)
+def test_condition_operators(operator, values, request_value, expected):
+    assert condition_holds(cond(operator, "aws:SourceVpce", values), request_value) is expected
+
+
+def test_multivalued_keys_and_set_operators():
+    paths = cond("ForAllValues:StringNotLike", "aws:VpceOrgPaths", ["o-abc/r-1/ou-1/*"])
+    assert condition_holds(paths, ("o-abc/r-1/ou-2/",)) is True
+    assert condition_holds(paths, ("o-abc/r-1/ou-1/x/",)) is False
+    assert condition_holds(paths, ()) is True
+    anyof = cond("ForAnyValue:StringEquals", "aws:TagKeys", ["a", "b"])
+    assert condition_holds(anyof, ("c", "b")) is True
+    assert condition_holds(anyof, ()) is False
+
+
+def test_key_names_are_case_insensitive_and_values_are_not():
+    policy = parse_policy({"Statement": [{"Effect": "Deny", "Principal": "*", "Action": "s3:*",
+                                          "Condition": {"stringnotequals": {"AWS:SourceVPCE": V1}}}]})
+    condition = policy.statements[0].conditions[0]
+    assert condition.key == "aws:sourcevpce" and condition.operator == "stringnotequals"
+    assert condition.values == (V1,)
+
+
+def test_matchers():
+    assert action_matches("S3:get*", "s3:GetObject")
+    assert not action_matches("s3:Get*", "s3:PutObject")
+    assert resource_matches("arn:aws:s3:::logs/*", "arn:aws:s3:::logs/a/b")
+    assert not resource_matches("arn:aws:s3:::logs/*", "arn:aws:s3:::logs")
+    assert not resource_matches("arn:aws:s3:::Logs", "arn:aws:s3:::logs")
+    # ARN operators never let a wildcard cross a field
+    assert not arn_matches("arn:aws:iam::*", "arn:aws:iam::210987654321:role/x")
+    assert arn_matches("arn:aws:iam::*:*", "arn:aws:iam::210987654321:role/x")
+    assert glob_match("a${*}b", "a*b") and not glob_match("a${*}b", "axb")
+
+
+def test_references_and_policy_variables():
+    assert references_in("${aws_vpc_endpoint.s3.id}") == ["${aws_vpc_endpoint.s3.id}"]
+    assert references_in("arn:aws:s3:::b/${aws:username}/*") == []
+    assert references_in(f"arn:aws:iam::{THIS_ACCOUNT}:root") == []
+
+
+@pytest.mark.parametrize(
+    "document, message",
+    [
+        ([], "must be a JSON object"),
+        ({"Version": "2012-10-17"}, "no Statement"),
+        ({"Statement": [{"Effect": "Maybe", "Action": "s3:*"}]}, "Effect"),
+        ({"Statement": [{"Effect": "Deny", "Action": "s3:*", "NotAction": "s3:Get*"}]}, "both Action and NotAction"),
+        ({"Statement": [{"Effect": "Deny", "Action": "s3:*", "Condition": {"StringFoo": {"k": "v"}}}]},
+         "unknown condition operator"),
+        ({"Statement": [{"Effect": "Deny", "Action": "s3:*", "Condition": {"NullIfExists": {"k": "true"}}}]},
+         "Null cannot take IfExists"),
+        ({"Statement": [{"Effect": "Deny", "Action": [{"x": 1}]}]}, "expected a string"),
+        ({"Statement": [{"Effect": "Deny", "Principal": "arn:aws:iam::210987654321:root", "Action": "s3:*"}]},
+         "string principal"),
+    ],
+)
+def test_malformed_policies_say_what_is_wrong(document, message):
+    with pytest.raises(PolicyError, match=message):
+        parse_policy(document)
+
+
+def request(principal: Principal, **context) -> Request:
+    return Request(action="s3:GetObject", resource="arn:aws:s3:::logs/k", principal=principal,
+                   context={k.lower(): v for k, v in context.items()})
+
+
+ROLE = "arn:aws:iam::210987654321:role/admin"
+SESSION = Principal(kind="iam", account="210987654321", role_arn=ROLE,
+                    arn="arn:aws:sts::210987654321:assumed-role/admin/s1")
+ANONYMOUS = Principal(kind="anonymous")
+
+
+@pytest.mark.parametrize(
+    "principal_element, caller, applies",
+    [
+        ({"Principal": "*"}, ANONYMOUS, True),
+        ({"Principal": {"AWS": "*"}}, ANONYMOUS, True),
+        ({"Principal": {"AWS": "210987654321"}}, SESSION, True),
+        ({"Principal": {"AWS": "arn:aws:iam::210987654321:root"}}, SESSION, True),
+        ({"Principal": {"AWS": "arn:aws:iam::210987654321:root"}}, ANONYMOUS, False),
+        ({"Principal": {"AWS": ROLE}}, SESSION, True),  # a role ARN covers its sessions in Principal
+        ({"NotPrincipal": {"AWS": ROLE}}, SESSION, True),  # ...but does not exempt them in NotPrincipal
+        ({"NotPrincipal": {"AWS": "arn:aws:iam::210987654321:root"}}, SESSION, False),
+        ({"NotPrincipal": {"AWS": SESSION.arn}}, SESSION, False),
+        ({"Principal": {"Service": "cloudtrail.amazonaws.com"}}, SESSION, False),
+    ],
+)
+def test_principal_forms(principal_element, caller, applies):
+    policy = parse_policy({"Statement": [{"Effect": "Deny", "Action": "s3:*", "Resource": "*",
+                                          **principal_element}]})
+    assert evaluate(policy, request(caller)).explicitly_denied is applies
+
+
+def test_explicit_deny_wins_over_allow():
+    policy = parse_policy({"Statement": [
+        {"Effect": "Allow", "Principal": "*", "Action": "s3:*", "Resource": "*"},
+        {"Effect": "Deny", "Principal": "*", "Action": "s3:GetObject", "Resource": "*"},
+    ]})
+    decision = evaluate(policy, request(SESSION))
+    assert decision.explicitly_denied and decision.allowed_by
+
+
+BUCKET = ["arn:aws:s3:::logs", "arn:aws:s3:::logs/*"]
+SOUND = {"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": BUCKET,
+         "Condition": {"StringNotEquals": {"aws:SourceVpce": [V1, V2]}}}
+
+
+def verdict(*statements, service="s3", name="logs", options=None):
+    return perimeter_of(parse_policy({"Statement": list(statements)}), Target(service, name),
+                        options or AnalysisOptions())
+
+
+def test_sound_deny_passes_and_names_origins():
+    result = verdict(SOUND)
+    assert result.passed
+    assert result.allowed_origins == [f"VPC endpoint {V1}", f"VPC endpoint {V2}"]
+
+
+def test_anded_secure_transport_leaves_tls_requests_open_but_two_denies_cover_together():
+    anded = {**SOUND, "Condition": {"StringNotEquals": {"aws:SourceVpce": V1},
+                                    "Bool": {"aws:SecureTransport": "false"}}}
+    result = verdict(anded)
+    assert result.status == "fail"
+    assert result.counterexample.value("aws:securetransport") in ("true", None)
+    split = [{**SOUND, "Condition": {"StringNotEquals": {"aws:SourceVpce": V1}}},
+             {**SOUND, "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]
+    assert verdict(*split).passed
+
+
+def test_objects_only_deny_leaves_the_bucket_arn_open():
+    result = verdict({**SOUND, "Resource": "arn:aws:s3:::logs/*"})
+    assert result.status == "fail" and result.counterexample.resource == "arn:aws:s3:::logs"
+
+
+def test_partial_action_list_names_an_action_outside_it():
+    result = verdict({**SOUND, "Action": ["s3:GetObject", "s3:PutObject"]})
+    assert result.status == "fail"
+    assert result.counterexample.action not in ("s3:GetObject", "s3:PutObject")
+
+
+def test_wildcard_action_families_leave_future_actions_open():
+    families = ["s3:Get*", "s3:Put*", "s3:Delete*", "s3:List*", "s3:Restore*", "s3:Abort*"]
+    result = verdict({**SOUND, "Action": families})
+    assert result.status == "fail"
+    assert not any(action_matches(f, result.counterexample.action) for f in families)
+
+
+def test_exemptions_service_principals_are_excused_plain_bool_is_not():
+    service = {**SOUND, "Condition": {**SOUND["Condition"],
+                                      "BoolIfExists": {"aws:PrincipalIsAWSService": "false",
+                                                       "aws:ViaAWSService": "false"}}}
+    assert verdict(service).passed
+    plain = {**SOUND, "Condition": {**SOUND["Condition"], "Bool": {"aws:PrincipalIsAWSService": "false"}}}
+    result = verdict(plain)
+    assert result.status == "fail" and result.counterexample.principal.kind == "anonymous"
+
+
+def test_principal_tag_exemption_fails_unless_accepted():
+    tagged = {**SOUND, "Condition": {**SOUND["Condition"],
+                                     "StringNotEqualsIfExists": {"aws:PrincipalTag/dp:exclude:network": "true"}}}
+    assert verdict(tagged).status == "fail"
+    accepted = verdict(tagged, options=AnalysisOptions(
+        accepted_exemptions=frozenset({"aws:principaltag/dp:exclude:network"})))
+    assert accepted.passed and accepted.exemptions == ["aws:PrincipalTag/dp:exclude:network"]
+
+
+def test_ec2_infrastructure_exemption_is_excused():
+    infrastructure = "arn:aws:iam::*:role/aws:ec2-infrastructure"
+    excused = {**SOUND, "Condition": {**SOUND["Condition"],
+                                      "ArnNotLikeIfExists": {"aws:PrincipalArn": infrastructure}}}
+    assert verdict(excused).passed
+
+
+def test_set_operators_on_single_valued_key():
+    assert verdict({**SOUND, "Condition": {"ForAllValues:StringNotEquals": {"aws:SourceVpce": V1}}}).passed
+    assert verdict({**SOUND, "Condition": {"ForAnyValue:StringNotEquals": {"aws:SourceVpce": V1}}}).status == "fail"
+
+
+def test_wildcard_perimeter_admits_every_endpoint():
+    result = verdict({**SOUND, "Condition": {"StringNotLike": {"aws:SourceVpce": "vpce-*"}}})
+    assert result.status == "fail" and result.network == "endpoint"
+
+
+def test_source_vpc_counts_as_perimeter():
+    assert verdict({**SOUND, "Condition": {"StringNotEquals": {"aws:SourceVpc": "vpc-0a1b2c3d4e5f60718"}}}).passed
+
+
+def test_sqs_and_sns_profiles():
+    for service, action in (("sqs", "sqs:*"), ("sns", "sns:*")):
+        sound = {**SOUND, "Action": action, "Resource": "*"}
+        assert verdict(sound, service=service, name="q").passed
+        assert verdict({**sound, "Action": f"{service}:Send*"}, service=service, name="q").status == "fail"
+
+
+def test_unresolved_action_fails_closed_unless_verdict_does_not_depend_on_it():
+    depends = {**SOUND, "Action": "${var.actions}"}
+    assert verdict(depends).status == "unresolved"
+    no_matter = {**SOUND, "Resource": BUCKET + ["${var.other}"]}
+    assert verdict(no_matter).passed
+
+
+def test_every_counterexample_is_not_denied_by_plain_evaluation():
+    cases = [
+        {**SOUND, "Resource": "arn:aws:s3:::logs/*"},
+        {**SOUND, "NotAction": "s3:GetObject", "Action": None},
+        {**SOUND, "Principal": {"AWS": "arn:aws:iam::210987654321:root"}},
+    ]
+    for case in cases:
+        statement = {k: v for k, v in case.items() if v is not None}
+        policy = parse_policy({"Statement": [statement]})
+        result = perimeter_of(policy, Target("s3", "logs"))
+        assert result.status == "fail"
+        assert not evaluate(policy, result.counterexample).explicitly_denied
