@@ -43,6 +43,7 @@ from vpce_checks.engine.services import (
     ServiceProfile,
     Target,
     profile_for,
+    settle_target,
 )
 
 EC2_INFRASTRUCTURE = "arn:aws:iam::*:role/aws:ec2-infrastructure"
@@ -550,6 +551,7 @@ def describe_request(request: Request, network: str, key_names: Optional[Dict[st
 
 def perimeter_of(policy: Policy, target: Target, options: AnalysisOptions = AnalysisOptions()) -> Verdict:
     """Coverage (SPEC section 4, CKV_VPCE_1/2/3): the verdict with a counterexample or the allowed origins."""
+    target = settle_target(target, [r for s in policy.statements for r in (s.resource or ()) + (s.not_resource or ())])
     space = RequestSpace(policy, target, options)
     exemptions = sorted({c.written_key for s in space.denies for c in s.conditions
                          if c.key in options.accepted_exemptions})

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Dict, Optional, Tuple
+from dataclasses import dataclass, replace
+from typing import Dict, Iterable, Optional, Tuple
 
 from vpce_checks.engine.model import THIS_ACCOUNT, THIS_REGION
 
@@ -95,6 +95,26 @@ PROFILES: Dict[str, ServiceProfile] = {
         default_fix_actions="sns:*",
     ),
 }
+
+
+def settle_target(target: Target, arns: Iterable[str]) -> Target:
+    """Fill an unknown account or region of R from a concrete ARN for R that the policy itself writes.
+
+    A Terraform queue with a literal ARN in its policy has no account or region in its configuration; the ARN
+    the policy names for that queue is the best evidence of where it lives.
+    """
+    if target.account != THIS_ACCOUNT and target.region != THIS_REGION:
+        return target
+    for arn in arns:
+        parts = arn.split(":", 5)
+        if len(parts) != 6 or parts[0] != "arn" or parts[2] != target.service:
+            continue
+        if parts[5].split("/", 1)[0] != target.name or any(c in parts[3] + parts[4] for c in "*?$"):
+            continue
+        account = parts[4] if target.account == THIS_ACCOUNT and parts[4] else target.account
+        region = parts[3] if target.region == THIS_REGION and parts[3] else target.region
+        return replace(target, account=account, region=region, partition=parts[1] or target.partition)
+    return target
 
 
 def profile_for(service: str) -> ServiceProfile:

@@ -1,0 +1,695 @@
+"""The CloudFormation adapter, driven by Checkov's real CloudFormation runner over templates written to tmp_path.
+
+A capture check (registered for this module only) calls ``source_for_cloudformation`` exactly as a pack check
+does, from inside Checkov's runner: the ``conf``, ``entity_path`` and call stack are Checkov's own.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import textwrap
+from pathlib import Path
+from typing import Any, Dict, Optional
+
+import pytest
+from checkov.cloudformation.checks.resource.base_resource_check import BaseResourceCheck
+from checkov.cloudformation.checks.resource.registry import cfn_registry
+from checkov.cloudformation.runner import Runner
+from checkov.common.models.enums import CheckCategories, CheckResult
+from checkov.runner_filter import RunnerFilter
+
+from vpce_checks.adapters import cloudformation as cfn
+from vpce_checks.adapters.base import PolicySource
+from vpce_checks.adapters.cloudformation import (
+    CFN_OWNER_RESOURCES,
+    CFN_POLICY_RESOURCES,
+    source_for_cloudformation,
+    split_entity_path,
+)
+from vpce_checks.engine.model import THIS_ACCOUNT, THIS_REGION, is_policy_variable, parse_policy
+from vpce_checks.engine.services import Target
+
+CHECK_ID = "CKV_VPCETEST_CFN_ADAPTER"
+ACCT, REGION = THIS_ACCOUNT, THIS_REGION
+
+
+class _Capture(BaseResourceCheck):
+    """Records what the adapter makes of every bucket, queue, topic and policy resource."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            name="capture the CloudFormation adapter's output", id=CHECK_ID,
+            categories=[CheckCategories.GENERAL_SECURITY],
+            supported_resources=[*CFN_POLICY_RESOURCES, *CFN_OWNER_RESOURCES],
+        )
+        self.sources: Dict[str, Optional[PolicySource]] = {}
+        self.confs: Dict[str, Any] = {}
+        self.entity_paths: Dict[str, str] = {}
+
+    def scan_resource_conf(self, conf: Dict[str, Any]) -> CheckResult:
+        file_path, logical_id = split_entity_path(self.entity_path, self.entity_type)
+        self.sources[logical_id] = source_for_cloudformation(conf, self.entity_type, file_path, logical_id)
+        self.confs[logical_id] = conf
+        self.entity_paths[logical_id] = self.entity_path
+        return CheckResult.PASSED
+
+
+@pytest.fixture(scope="module")
+def capture():
+    check = _Capture()
+    yield check
+    for entity in check.supported_entities:  # leave Checkov's global registry as we found it
+        cfn_registry.checks[entity] = [c for c in cfn_registry.checks[entity] if c is not check]
+
+
+def scan(capture: _Capture, root: Path, text: str, name: str = "stack.yaml") -> Dict[str, Optional[PolicySource]]:
+    """Write one template under ``root`` and run Checkov's CloudFormation runner over ``root``."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / name).write_text(textwrap.dedent(text))
+    capture.sources.clear()
+    capture.confs.clear()
+    capture.entity_paths.clear()
+    cfn.clear_template_cache()
+    report = Runner().run(
+        root_folder=str(root), runner_filter=RunnerFilter(framework=["cloudformation"], checks=[CHECK_ID])
+    )
+    assert len(report.passed_checks) == len(capture.sources) > 0
+    return dict(capture.sources)
+
+
+def assert_engine_ready(source: PolicySource) -> None:
+    """A plain IAM document the engine parses; every template token is colon-free (or pseudo, or an IAM variable)."""
+    assert source.problem is None, source.problem
+    parse_policy(source.document)
+    for token in re.findall(r"\$\{[^}]*\}", json.dumps(source.document)):
+        assert token in (THIS_ACCOUNT, THIS_REGION) or is_policy_variable(token) or ":" not in token, token
+
+
+S3_YAML = """
+    AWSTemplateFormatVersion: "2010-09-09"
+    Parameters:
+      BucketNameParam: {Type: String, Default: my-logs}
+      VpceId: {Type: String}
+      VpceList: {Type: CommaDelimitedList, Default: "vpce-0a1b2c3d,vpce-0e0f0a0b"}
+      NetworkStack: {Type: String, Default: net}
+      Env: {Type: String, Default: prod}
+    Mappings:
+      Endpoints:
+        prod: {S3: vpce-1234abcd}
+    Conditions:
+      IsProd: !Equals [!Ref Env, prod]
+    Resources:
+      MyBucket:
+        Type: AWS::S3::Bucket
+        Properties:
+          BucketName: !Ref BucketNameParam
+      Endpoint:
+        Type: AWS::EC2::VPCEndpoint
+        Properties: {ServiceName: com.amazonaws.eu-west-1.s3, VpcId: vpc-0a1b2c3d}
+      LogsPolicy:
+        Type: AWS::S3::BucketPolicy
+        Properties:
+          Bucket: !Ref MyBucket
+          PolicyDocument:
+            Version: "2012-10-17"
+            Statement:
+              - Sid: DenyOutsideEndpoints
+                Effect: Deny
+                Principal: "*"
+                Action: "s3:*"
+                Resource:
+                  - !GetAtt MyBucket.Arn
+                  - !Sub "${MyBucket.Arn}/*"
+                  - !Sub "arn:${AWS::Partition}:s3:::${MyBucket}/logs/*"
+                  - !Join ["", ["arn:aws:s3:::", !Ref MyBucket, "/joined/*"]]
+                  - !Sub ["arn:aws:s3:::${Name}/vars/*", {Name: !Ref MyBucket}]
+                Condition:
+                  StringNotEquals:
+                    aws:SourceVpce:
+                      - !Ref VpceId
+                      - !Ref Endpoint
+                      - !ImportValue SharedVpceId
+                      - !ImportValue {"Fn::Sub": "${NetworkStack}-VpceId"}
+                      - !If [IsProd, vpce-11111111, vpce-11111111]
+                      - !If [IsProd, vpce-22222222, !Ref "AWS::NoValue"]
+                      - !FindInMap [Endpoints, !Ref Env, S3]
+                      - !Select [1, !Ref VpceList]
+                      - !GetAtt Other.Id
+                      - !Ref VpceList
+                    aws:SourceAccount: !Sub "${AWS::AccountId}"
+                    aws:RequestedRegion: !Ref "AWS::Region"
+    """
+
+S3_EXPECTED_DOCUMENT = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Sid": "DenyOutsideEndpoints",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": [
+                "arn:aws:s3:::my-logs",
+                "arn:aws:s3:::my-logs/*",
+                "arn:aws:s3:::my-logs/logs/*",
+                "arn:aws:s3:::my-logs/joined/*",
+                "arn:aws:s3:::my-logs/vars/*",
+            ],
+            "Condition": {
+                "StringNotEquals": {
+                    "aws:SourceVpce": [
+                        "${Ref.VpceId}",
+                        "${Ref.Endpoint}",
+                        "${ImportValue.SharedVpceId}",
+                        "${ImportValue.net-VpceId}",
+                        "vpce-11111111",
+                        "vpce-22222222",
+                        "vpce-1234abcd",
+                        "vpce-0e0f0a0b",
+                        "${GetAtt.Other.Id}",
+                        "vpce-0a1b2c3d",
+                        "vpce-0e0f0a0b",
+                    ],
+                    "aws:SourceAccount": ACCT,
+                    "aws:RequestedRegion": REGION,
+                }
+            },
+        }
+    ],
+}
+
+
+def test_s3_bucket_policy_yaml_renders_every_intrinsic(capture, tmp_path):
+    sources = scan(capture, tmp_path, S3_YAML)
+    policy = sources["LogsPolicy"]
+    assert policy is not None
+    assert policy.document == S3_EXPECTED_DOCUMENT
+    assert policy.target == Target("s3", "my-logs")
+    assert policy.origin == "PolicyDocument of AWS::S3::BucketPolicy LogsPolicy"
+    assert policy.evaluated_keys == ["Properties/PolicyDocument"]
+    assert policy.syntax == "yaml"
+    assert_engine_ready(policy)
+    assert sources["MyBucket"] is None  # judged through LogsPolicy
+
+
+def test_s3_bucket_policy_json_template_gives_the_same_document(capture, tmp_path):
+    import yaml
+
+    # The same template in JSON long form (the CFN YAML tags spelt out as intrinsic dicts).
+    json_text = (
+        S3_YAML.replace("!Equals [!Ref Env, prod]", "{'Fn::Equals': [{Ref: Env}, prod]}")
+        .replace("!Ref BucketNameParam", "{Ref: BucketNameParam}")
+        .replace("!Ref MyBucket", "{Ref: MyBucket}")
+        .replace("!GetAtt MyBucket.Arn", "{'Fn::GetAtt': [MyBucket, Arn]}")
+        .replace('!Sub "${MyBucket.Arn}/*"', "{'Fn::Sub': '${MyBucket.Arn}/*'}")
+        .replace('!Sub "arn:${AWS::Partition}:s3:::${MyBucket}/logs/*"',
+                 "{'Fn::Sub': 'arn:${AWS::Partition}:s3:::${MyBucket}/logs/*'}")
+        .replace('!Join ["", ["arn:aws:s3:::", {Ref: MyBucket}, "/joined/*"]]',
+                 "{'Fn::Join': ['', ['arn:aws:s3:::', {Ref: MyBucket}, '/joined/*']]}")
+        .replace('!Sub ["arn:aws:s3:::${Name}/vars/*", {Name: {Ref: MyBucket}}]',
+                 "{'Fn::Sub': ['arn:aws:s3:::${Name}/vars/*', {Name: {Ref: MyBucket}}]}")
+        .replace("!Ref VpceId", "{Ref: VpceId}")
+        .replace("!Ref Endpoint", "{Ref: Endpoint}")
+        .replace("!ImportValue SharedVpceId", "{'Fn::ImportValue': SharedVpceId}")
+        .replace('!ImportValue {"Fn::Sub": "${NetworkStack}-VpceId"}',
+                 "{'Fn::ImportValue': {'Fn::Sub': '${NetworkStack}-VpceId'}}")
+        .replace("!If [IsProd, vpce-11111111, vpce-11111111]", "{'Fn::If': [IsProd, vpce-11111111, vpce-11111111]}")
+        .replace('!If [IsProd, vpce-22222222, !Ref "AWS::NoValue"]',
+                 "{'Fn::If': [IsProd, vpce-22222222, {Ref: 'AWS::NoValue'}]}")
+        .replace("!FindInMap [Endpoints, !Ref Env, S3]", "{'Fn::FindInMap': [Endpoints, {Ref: Env}, S3]}")
+        .replace("!Select [1, !Ref VpceList]", "{'Fn::Select': [1, {Ref: VpceList}]}")
+        .replace("!GetAtt Other.Id", "{'Fn::GetAtt': Other.Id}")
+        .replace("!Ref VpceList", "{Ref: VpceList}")
+        .replace('!Sub "${AWS::AccountId}"', "{'Fn::Sub': '${AWS::AccountId}'}")
+        .replace('!Ref "AWS::Region"', "{Ref: 'AWS::Region'}")
+    )
+    assert "!" not in json_text
+    document = yaml.safe_load(textwrap.dedent(json_text))
+    sources = scan(capture, tmp_path, json.dumps(document, indent=2), name="stack.json")
+    policy = sources["LogsPolicy"]
+    assert policy is not None and policy.document == S3_EXPECTED_DOCUMENT
+    assert policy.syntax == "json"
+
+
+def test_checkov_delivers_intrinsics_as_dicts_with_line_keys_and_defaults_substituted(capture, tmp_path):
+    """The facts the adapter is built on (Checkov 3.3.x); if an upgrade changes them, this test says so."""
+    scan(capture, tmp_path, S3_YAML)
+    conf = capture.confs["LogsPolicy"]
+    props = conf["Properties"]
+    assert conf["Type"] == "AWS::S3::BucketPolicy"
+    assert props["Bucket"] == {"Ref": "MyBucket"}
+    assert {"__startline__", "__endline__", "__file__"} <= set(props)
+    statement = props["PolicyDocument"]["Statement"][0]
+    assert statement["Resource"][0] == {"Fn::GetAtt": ["MyBucket", "Arn"]}
+    values = statement["Condition"]["StringNotEquals"]["aws:SourceVpce"]
+    assert values[0] == {"Ref": "VpceId"}  # no default: left as Ref
+    assert values[-1] == "vpce-0a1b2c3d,vpce-0e0f0a0b"  # list default substituted as ONE string
+    assert capture.confs["MyBucket"]["Properties"]["BucketName"] == "my-logs"  # default substituted
+    # entity_path is relative to the scanned root, with a leading "/": not an openable path from the cwd.
+    assert capture.entity_paths["LogsPolicy"] == "/stack.yaml:AWS::S3::BucketPolicy:LogsPolicy"
+    assert capture.sources["LogsPolicy"] is not None and capture.sources["LogsPolicy"].problem is None
+
+
+def test_resource_without_properties_is_located_through_the_runner(capture, tmp_path):
+    """No Properties -> no __file__ in conf; the template is still found (the runner's frame) and searched."""
+    sources = scan(capture, tmp_path / "nested", """
+        Resources:
+          Bare:
+            Type: AWS::S3::Bucket
+        """)
+    assert capture.confs["Bare"] == {"Type": "AWS::S3::Bucket", "Properties": {}}
+    bare = sources["Bare"]
+    assert bare is not None and bare.missing
+    assert bare.target == Target("s3", "${Bare}")
+    assert bare.origin == "AWS::S3::Bucket Bare (no BucketPolicy in this template names it)"
+
+
+def test_literal_bucket_name_and_bucket_without_name(capture, tmp_path):
+    sources = scan(capture, tmp_path, """
+        Resources:
+          Unnamed:
+            Type: AWS::S3::Bucket
+          UnnamedPolicy:
+            Type: AWS::S3::BucketPolicy
+            Properties:
+              Bucket: !Ref Unnamed
+              PolicyDocument:
+                Statement:
+                  - {Effect: Deny, Principal: "*", Action: "s3:*", Resource: [!GetAtt Unnamed.Arn, !Sub "${Unnamed.Arn}/*"]}
+          LiteralPolicy:
+            Type: AWS::S3::BucketPolicy
+            Properties:
+              Bucket: existing-bucket
+              PolicyDocument:
+                Statement:
+                  - {Effect: Deny, Principal: "*", Action: "s3:*", Resource: "arn:aws:s3:::existing-bucket/*"}
+        """)
+    unnamed = sources["UnnamedPolicy"]
+    assert unnamed is not None and unnamed.target == Target("s3", "${Unnamed}")
+    assert unnamed.document["Statement"][0]["Resource"] == ["arn:aws:s3:::${Unnamed}", "arn:aws:s3:::${Unnamed}/*"]
+    literal = sources["LiteralPolicy"]
+    assert literal is not None and literal.target == Target("s3", "existing-bucket")
+    assert sources["Unnamed"] is None
+    assert_engine_ready(unnamed)
+    assert_engine_ready(literal)
+
+
+def test_sqs_queue_policy_for_several_queues_and_policy_as_json_string(capture, tmp_path):
+    document = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Deny", "Principal": "*", "Action": "sqs:*", "Resource": "*",
+                       "Condition": {"StringNotEquals": {"aws:SourceVpce": "vpce-0a1b2c3d"}}}],
+    }
+    sources = scan(capture, tmp_path, f"""
+        Resources:
+          First:
+            Type: AWS::SQS::Queue
+            Properties: {{QueueName: first-queue}}
+          Second:
+            Type: AWS::SQS::Queue
+          Policy:
+            Type: AWS::SQS::QueuePolicy
+            Properties:
+              Queues: [!Ref First, !Ref Second]
+              PolicyDocument: '{json.dumps(document)}'
+        """)
+    policy = sources["Policy"]
+    assert policy is not None and policy.document == document
+    assert policy.target == Target("sqs", "first-queue")
+    assert policy.origin == (
+        "PolicyDocument of AWS::SQS::QueuePolicy Policy (one policy for 2 resources; judged for the first, "
+        "first-queue)"
+    )
+    assert sources["First"] is None and sources["Second"] is None
+
+
+def test_sqs_ref_is_the_url_and_getatt_the_arn(capture, tmp_path):
+    sources = scan(capture, tmp_path, """
+        Resources:
+          Jobs:
+            Type: AWS::SQS::Queue
+            Properties: {QueueName: jobs}
+          Other:
+            Type: AWS::SQS::Queue
+          Inline:
+            Type: AWS::SQS::QueueInlinePolicy
+            Properties:
+              Queue: !Ref Jobs
+              PolicyDocument:
+                Statement:
+                  - Effect: Deny
+                    Principal: "*"
+                    Action: "sqs:*"
+                    Resource: [!GetAtt Jobs.Arn, !GetAtt Other.Arn]
+                    Condition:
+                      StringNotEquals:
+                        aws:SourceVpce: vpce-0a1b2c3d
+                        sqs:QueueUrl: [!Ref Jobs, !GetAtt Jobs.QueueUrl]
+                        sqs:QueueName: !GetAtt Jobs.QueueName
+        """)
+    inline = sources["Inline"]
+    assert inline is not None and inline.target == Target("sqs", "jobs")
+    url = f"https://sqs.{REGION}.amazonaws.com/{ACCT}/jobs"
+    statement = inline.document["Statement"][0]
+    assert statement["Resource"] == [f"arn:aws:sqs:{REGION}:{ACCT}:jobs", f"arn:aws:sqs:{REGION}:{ACCT}:${{Other}}"]
+    assert statement["Condition"]["StringNotEquals"]["sqs:QueueUrl"] == [url, url]
+    assert statement["Condition"]["StringNotEquals"]["sqs:QueueName"] == "jobs"
+    assert sources["Jobs"] is None
+    other = sources["Other"]
+    assert other is not None and other.missing and other.target == Target("sqs", "${Other}")
+    assert_engine_ready(inline)
+
+
+def test_sqs_literal_queue_url_gives_region_and_account(capture, tmp_path):
+    sources = scan(capture, tmp_path, """
+        Resources:
+          Policy:
+            Type: AWS::SQS::QueuePolicy
+            Properties:
+              Queues: ["https://sqs.eu-west-1.amazonaws.com/123456789012/orders"]
+              PolicyDocument: {Statement: [{Effect: Deny, Principal: "*", Action: "sqs:*", Resource: "*"}]}
+        """)
+    assert sources["Policy"].target == Target("sqs", "orders", account="123456789012", region="eu-west-1")
+
+
+def test_sns_topic_policy_and_inline_policy(capture, tmp_path):
+    sources = scan(capture, tmp_path, """
+        Resources:
+          Alerts:
+            Type: AWS::SNS::Topic
+            Properties: {TopicName: alerts}
+          Events:
+            Type: AWS::SNS::Topic
+          AlertsPolicy:
+            Type: AWS::SNS::TopicPolicy
+            Properties:
+              Topics: [!Ref Alerts]
+              PolicyDocument:
+                Statement:
+                  - Effect: Deny
+                    Principal: "*"
+                    Action: "sns:*"
+                    Resource: !Ref Alerts
+                    Condition: {StringNotEquals: {aws:SourceVpce: vpce-0a1b2c3d, sns:TopicName: !GetAtt Alerts.TopicName}}
+          EventsPolicy:
+            Type: AWS::SNS::TopicInlinePolicy
+            Properties:
+              TopicArn: !Ref Events
+              PolicyDocument:
+                Statement:
+                  - {Effect: Deny, Principal: "*", Action: "sns:*", Resource: !GetAtt Events.TopicArn}
+        """)
+    alerts = sources["AlertsPolicy"]
+    assert alerts is not None and alerts.target == Target("sns", "alerts")
+    assert alerts.document["Statement"][0]["Resource"] == f"arn:aws:sns:{REGION}:{ACCT}:alerts"
+    assert alerts.document["Statement"][0]["Condition"]["StringNotEquals"]["sns:TopicName"] == "alerts"
+    events = sources["EventsPolicy"]
+    assert events is not None and events.target == Target("sns", "${Events}")
+    assert events.document["Statement"][0]["Resource"] == f"arn:aws:sns:{REGION}:{ACCT}:${{Events}}"
+    assert sources["Alerts"] is None and sources["Events"] is None
+    assert_engine_ready(alerts)
+    assert_engine_ready(events)
+
+
+def test_sns_literal_topic_arn(capture, tmp_path):
+    sources = scan(capture, tmp_path, """
+        Resources:
+          Policy:
+            Type: AWS::SNS::TopicPolicy
+            Properties:
+              Topics: ["arn:aws-cn:sns:cn-north-1:123456789012:legacy"]
+              PolicyDocument: {Statement: [{Effect: Deny, Principal: "*", Action: "sns:*", Resource: "*"}]}
+        """)
+    assert sources["Policy"].target == Target(
+        "sns", "legacy", account="123456789012", region="cn-north-1", partition="aws-cn"
+    )
+
+
+def test_owners_without_policy_are_missing_and_with_policy_are_judged_there(capture, tmp_path):
+    sources = scan(capture, tmp_path, """
+        Parameters:
+          QueueNameParam: {Type: String, Default: named-queue}
+        Resources:
+          LonelyBucket:
+            Type: AWS::S3::Bucket
+            Properties: {BucketName: lonely}
+          LonelyQueue:
+            Type: AWS::SQS::Queue
+            Properties: {FifoQueue: true}
+          LonelyTopic:
+            Type: AWS::SNS::Topic
+          ByName:
+            Type: AWS::SQS::Queue
+            Properties: {QueueName: !Ref QueueNameParam}
+          ByNamePolicy:
+            Type: AWS::SQS::QueuePolicy
+            Properties:
+              Queues: [!Sub "https://sqs.${AWS::Region}.amazonaws.com/${AWS::AccountId}/named-queue"]
+              PolicyDocument: {Statement: [{Effect: Deny, Principal: "*", Action: "sqs:*", Resource: "*"}]}
+          ByGetAtt:
+            Type: AWS::SNS::Topic
+          ByGetAttPolicy:
+            Type: AWS::SNS::TopicInlinePolicy
+            Properties:
+              TopicArn: !GetAtt ByGetAtt.TopicArn
+              PolicyDocument: {Statement: [{Effect: Deny, Principal: "*", Action: "sns:*", Resource: "*"}]}
+        """)
+    for logical_id, target in (
+        ("LonelyBucket", Target("s3", "lonely")),
+        ("LonelyQueue", Target("sqs", "${LonelyQueue}")),
+        ("LonelyTopic", Target("sns", "${LonelyTopic}")),
+    ):
+        source = sources[logical_id]
+        assert source is not None and source.missing, logical_id
+        assert source.target == target
+        assert source.problem is None and source.document is None
+    assert sources["ByName"] is None  # named by its literal name (a parameter default)
+    assert sources["ByGetAtt"] is None
+    assert sources["ByNamePolicy"].target == Target("sqs", "named-queue")
+
+
+def test_policy_in_another_template_does_not_count(capture, tmp_path):
+    (tmp_path / "policy.yaml").write_text(textwrap.dedent("""
+        Resources:
+          Policy:
+            Type: AWS::S3::BucketPolicy
+            Properties:
+              Bucket: data
+              PolicyDocument: {Statement: [{Effect: Deny, Principal: "*", Action: "s3:*", Resource: "*"}]}
+        """))
+    sources = scan(capture, tmp_path, """
+        Resources:
+          Data:
+            Type: AWS::S3::Bucket
+            Properties: {BucketName: data}
+        """, name="bucket.yaml")
+    assert sources["Data"] is not None and sources["Data"].missing
+    assert sources["Policy"] is not None and sources["Policy"].target == Target("s3", "data")
+
+
+def test_fn_if_with_different_branches_fails_closed(capture, tmp_path):
+    sources = scan(capture, tmp_path, """
+        Conditions:
+          IsProd: !Equals [!Ref "AWS::AccountId", "111122223333"]
+        Resources:
+          Policy:
+            Type: AWS::S3::BucketPolicy
+            Properties:
+              Bucket: data
+              PolicyDocument:
+                Statement:
+                  - Effect: Deny
+                    Principal: "*"
+                    Action: "s3:*"
+                    Resource: "*"
+                    Condition: {StringNotEquals: {aws:SourceVpce: !If [IsProd, vpce-11111111, vpce-22222222]}}
+        """)
+    policy = sources["Policy"]
+    assert policy is not None and policy.document is None and not policy.missing
+    assert "Fn::If on condition IsProd" in policy.problem
+    assert '"vpce-11111111"' in policy.problem and '"vpce-22222222"' in policy.problem
+    assert policy.target == Target("s3", "data")
+
+
+def test_fn_if_with_novalue_keeps_the_other_branch_even_for_a_statement(capture, tmp_path):
+    sources = scan(capture, tmp_path, """
+        Conditions:
+          Strict: !Equals [!Ref "AWS::Region", eu-west-1]
+        Resources:
+          Policy:
+            Type: AWS::S3::BucketPolicy
+            Properties:
+              Bucket: data
+              PolicyDocument:
+                Statement:
+                  - {Effect: Allow, Principal: {AWS: !Ref "AWS::AccountId"}, Action: "s3:GetObject", Resource: "*"}
+                  - !If
+                    - Strict
+                    - {Effect: Deny, Principal: "*", Action: "s3:*", Resource: "*"}
+                    - !Ref AWS::NoValue
+        """)
+    statements = sources["Policy"].document["Statement"]
+    assert [s["Effect"] for s in statements] == ["Allow", "Deny"]
+    assert statements[0]["Principal"] == {"AWS": ACCT}
+
+
+def test_policy_document_as_sub_string(capture, tmp_path):
+    sources = scan(capture, tmp_path, """
+        Resources:
+          Bucket:
+            Type: AWS::S3::Bucket
+          Policy:
+            Type: AWS::S3::BucketPolicy
+            Properties:
+              Bucket: !Ref Bucket
+              PolicyDocument: !Sub |
+                {"Statement": [{"Effect": "Deny", "Principal": "*", "Action": "s3:*",
+                  "Resource": ["${Bucket.Arn}", "${Bucket.Arn}/*", "arn:aws:s3:::${Bucket}/${!aws:username}/*"]}]}
+        """)
+    policy = sources["Policy"]
+    assert policy is not None and policy.problem is None
+    assert policy.document["Statement"][0]["Resource"] == [
+        "arn:aws:s3:::${Bucket}", "arn:aws:s3:::${Bucket}/*", "arn:aws:s3:::${Bucket}/${aws:username}/*",
+    ]
+    assert_engine_ready(policy)
+
+
+def test_ssm_parameters_and_dynamic_references_stay_unresolved(capture, tmp_path):
+    sources = scan(capture, tmp_path, """
+        Parameters:
+          VpceFromSsm: {Type: "AWS::SSM::Parameter::Value<String>", Default: /network/s3-vpce}
+        Resources:
+          Policy:
+            Type: AWS::S3::BucketPolicy
+            Properties:
+              Bucket: data
+              PolicyDocument:
+                Statement:
+                  - Effect: Deny
+                    Principal: "*"
+                    Action: "s3:*"
+                    Resource: "*"
+                    Condition:
+                      StringNotEquals:
+                        aws:SourceVpce: [!Ref VpceFromSsm, "{{resolve:ssm:/network/other-vpce}}"]
+        """)
+    values = sources["Policy"].document["Statement"][0]["Condition"]["StringNotEquals"]["aws:SourceVpce"]
+    assert values == ["${Ref.VpceFromSsm}", "${Resolve.ssm./network/other-vpce}"]
+    assert_engine_ready(sources["Policy"])
+
+
+def test_unreadable_policy_document_and_missing_target_are_problems(capture, tmp_path):
+    sources = scan(capture, tmp_path, """
+        Resources:
+          NotJson:
+            Type: AWS::SNS::TopicPolicy
+            Properties:
+              Topics: ["arn:aws:sns:eu-west-1:123456789012:t"]
+              PolicyDocument: "not a policy"
+          NoBucket:
+            Type: AWS::S3::BucketPolicy
+            Properties:
+              PolicyDocument: {Statement: []}
+          NoDocument:
+            Type: AWS::SQS::QueueInlinePolicy
+            Properties: {Queue: "https://sqs.eu-west-1.amazonaws.com/123456789012/q"}
+          Transformed:
+            Type: AWS::S3::BucketPolicy
+            Properties:
+              Bucket: data
+              PolicyDocument:
+                Fn::Transform: {Name: AWS::Include, Parameters: {Location: s3://bucket/policy.json}}
+        """)
+    assert "not JSON" in sources["NotJson"].problem
+    assert "no Bucket names the S3 bucket it protects" in sources["NoBucket"].problem
+    assert "has no PolicyDocument" in sources["NoDocument"].problem
+    assert "not JSON" in sources["Transformed"].problem
+    for source in sources.values():
+        assert source is not None and not source.missing and source.document is None
+
+
+def test_template_is_parsed_once_per_file(capture, tmp_path, monkeypatch):
+    from checkov.cloudformation import parser as cfn_parser
+
+    calls = []
+    real_parse = cfn_parser.parse
+
+    def counting_parse(filename, *args, **kwargs):
+        calls.append(filename)
+        return real_parse(filename, *args, **kwargs)
+
+    monkeypatch.setattr(cfn_parser, "parse", counting_parse)
+    sources = scan(capture, tmp_path, """
+        Resources:
+          A: {Type: AWS::S3::Bucket}
+          B: {Type: AWS::S3::Bucket}
+          Q: {Type: AWS::SQS::Queue}
+          T: {Type: AWS::SNS::Topic}
+          P:
+            Type: AWS::S3::BucketPolicy
+            Properties:
+              Bucket: !Ref A
+              PolicyDocument: {Statement: [{Effect: Deny, Principal: "*", Action: "s3:*", Resource: "*"}]}
+        """)
+    assert len(sources) == 5
+    assert len(calls) == 1
+    assert cfn.template_reads(calls[0]) == 1
+
+
+def test_direct_calls_without_a_readable_template(tmp_path):
+    """Outside a runner and with no file: policies fall back to conf, owners cannot be decided (fail closed)."""
+    cfn.clear_template_cache()
+    conf = {
+        "Type": "AWS::S3::BucketPolicy",
+        "Properties": {
+            "Bucket": {"Ref": "Logs", "__startline__": 3, "__endline__": 3},
+            "PolicyDocument": {"Statement": [{"Effect": "Deny", "Principal": "*", "Action": "s3:*",
+                                              "Resource": {"Fn::Sub": "${Logs.Arn}/*"}}]},
+        },
+    }
+    missing_file = str(tmp_path / "gone.yaml")
+    policy = source_for_cloudformation(conf, "AWS::S3::BucketPolicy", missing_file, "Policy")
+    assert policy is not None and policy.target == Target("s3", "${Logs}")
+    assert policy.document["Statement"][0]["Resource"] == "arn:aws:s3:::${Logs}/*"
+    owner = source_for_cloudformation({"Type": "AWS::S3::Bucket", "Properties": {}}, "AWS::S3::Bucket",
+                                      missing_file, "Logs")
+    assert owner is not None and "could not read the template" in owner.problem
+    assert source_for_cloudformation({"Type": "AWS::EC2::VPC"}, "AWS::EC2::VPC", missing_file, "Vpc") is None
+
+
+@pytest.mark.parametrize("conf", [
+    None,
+    [],
+    {"Type": "AWS::S3::BucketPolicy", "Properties": ["not", "a", "mapping"]},
+    {"Type": "AWS::S3::BucketPolicy", "Properties": {"Bucket": {"Fn::If": ["C", {"Ref": "A"}]},
+                                                     "PolicyDocument": {}}},
+    {"Type": "AWS::S3::BucketPolicy", "Properties": {"Bucket": "b", "PolicyDocument": {"Fn::Join": "oops"}}},
+    {"Type": "AWS::S3::BucketPolicy", "Properties": {"Bucket": "b", "PolicyDocument": {"Fn::Select": [9, ["a"]]}}},
+    {"Type": "AWS::S3::BucketPolicy", "Properties": {"Bucket": {"Fn::GetAtt": 7}, "PolicyDocument": [1]}},
+])
+def test_adversarial_confs_never_raise(conf, tmp_path):
+    source = source_for_cloudformation(conf, "AWS::S3::BucketPolicy", str(tmp_path / "x.yaml"), "P")
+    assert source is not None and source.problem
+
+
+def test_deeply_nested_intrinsics_never_raise(tmp_path):
+    value: Any = "vpce-0a1b2c3d"
+    for _ in range(3000):
+        value = {"Fn::If": ["C", value, value]}
+    conf = {"Type": "AWS::S3::BucketPolicy", "Properties": {"Bucket": "b", "PolicyDocument": {
+        "Statement": [{"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "*",
+                       "Condition": {"StringNotEquals": {"aws:SourceVpce": value}}}]}}}
+    source = source_for_cloudformation(conf, "AWS::S3::BucketPolicy", str(tmp_path / "x.yaml"), "P")
+    assert source is not None and "nested more than" in source.problem
+
+
+def test_split_entity_path():
+    assert split_entity_path("/a/b.yaml:AWS::S3::Bucket:Logs", "AWS::S3::Bucket") == ("/a/b.yaml", "Logs")
+    assert split_entity_path("C:/x.yaml:AWS::SQS::Queue:Q", "AWS::SQS::Queue") == ("C:/x.yaml", "Q")
+
+
+def test_template_extension_sniffs_json(capture, tmp_path):
+    sources = scan(capture, tmp_path, json.dumps({"Resources": {"B": {"Type": "AWS::S3::Bucket"}}}),
+                   name="stack.template")
+    assert sources["B"] is not None and sources["B"].syntax == "json"

@@ -1,0 +1,5 @@
+import sys
+
+from vpce_checks.cli import main
+
+sys.exit(main())

@@ -1,0 +1,749 @@
+"""CloudFormation adapter: a Checkov CloudFormation resource ``conf`` -> the engine's ``PolicySource``.
+
+What Checkov 3.3.x hands a CloudFormation check (measured with real runs; see tests/test_adapter_cloudformation.py):
+
+- ``conf`` is the resource dict ``{"Type": ..., "Properties": {...}}``. Intrinsics are dicts in their long form
+  (YAML short forms become ``{"Ref": ...}``, ``{"Fn::Sub": ...}``, ``{"Fn::GetAtt": [logical_id, attr]}``, ...).
+  Every dict that spans lines carries ``__file__``, ``__startline__`` and ``__endline__`` keys, and
+  ``Properties`` also carries ``resource_type``. A resource written without ``Properties`` arrives with
+  ``"Properties": {}`` and then carries no ``__file__`` at all.
+- ``Ref`` to a parameter with a ``Default`` is replaced by the default (a ``CommaDelimitedList`` default stays one
+  comma-joined string); ``Fn::Sub`` is rendered with defaults only in some top-level properties (``BucketName``), not
+  inside policy documents; ``Fn::If``, ``Fn::FindInMap``, ``Fn::ImportValue`` are left as they are.
+- ``self.entity_path`` is ``f"{file}:{entity_type}:{logical_id}"`` where ``file`` is relative to the scanned root
+  with a leading ``/`` (``/stacks/a.yaml``) -- not openable unless the root is the working directory; use
+  ``split_entity_path``. ``self.graph`` is None: checks get no graph, so the whole template is read here, once
+  per file (cached), to find a policy resource naming a bucket/queue/topic and to read the original intrinsics.
+
+So the adapter re-reads the template with Checkov's own parser and renders the original resource (parameter
+defaults with their types, mappings, ``Fn::Sub``/``Join``/``Select``/``If``...) rather than the pre-substituted
+``conf``; ``conf`` is the fallback when the template cannot be read. Unresolved values become ``${...}`` tokens
+with no colon inside (``${Ref.VpceId}``, ``${ImportValue.SharedVpceId}``, ``${GetAtt.Other.Arn}``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import sys
+from collections import OrderedDict
+from typing import Any, Dict, List, Mapping, Optional, Set, Tuple
+
+from vpce_checks.adapters.base import PolicySource
+from vpce_checks.engine.model import THIS_ACCOUNT, THIS_REGION
+from vpce_checks.engine.services import PROFILES, Target
+
+# Policy resources: the resource type -> the service whose resource policy it carries.
+CFN_POLICY_RESOURCES: Dict[str, str] = {
+    "AWS::S3::BucketPolicy": "s3",
+    "AWS::SQS::QueuePolicy": "sqs",
+    "AWS::SQS::QueueInlinePolicy": "sqs",
+    "AWS::SNS::TopicPolicy": "sns",
+    "AWS::SNS::TopicInlinePolicy": "sns",
+}
+# Owner resources: judged here only when no policy resource in the same template names them (missing policy).
+CFN_OWNER_RESOURCES: Dict[str, str] = {
+    "AWS::S3::Bucket": "s3",
+    "AWS::SQS::Queue": "sqs",
+    "AWS::SNS::Topic": "sns",
+}
+
+_OWNER_TYPE = {service: type_ for type_, service in CFN_OWNER_RESOURCES.items()}
+# Where a policy resource names what it protects. TopicInlinePolicy's documented property is TopicArn; "Topic" is
+# accepted too.
+_TARGET_PROPERTIES: Dict[str, Tuple[str, ...]] = {
+    "AWS::S3::BucketPolicy": ("Bucket",),
+    "AWS::SQS::QueuePolicy": ("Queues",),
+    "AWS::SQS::QueueInlinePolicy": ("Queue",),
+    "AWS::SNS::TopicPolicy": ("Topics",),
+    "AWS::SNS::TopicInlinePolicy": ("TopicArn", "Topic"),
+}
+_NAME_PROPERTY = {"AWS::S3::Bucket": "BucketName", "AWS::SQS::Queue": "QueueName", "AWS::SNS::Topic": "TopicName"}
+_PSEUDO = {"AWS::AccountId": THIS_ACCOUNT, "AWS::Region": THIS_REGION, "AWS::URLSuffix": "amazonaws.com"}
+_SUB_VARIABLE = re.compile(r"\$\{([^}]*)\}")
+_DYNAMIC_REFERENCE = re.compile(r"\{\{resolve:([^}]*)\}\}")
+_TOKEN = re.compile(r"\$\{[^}]*\}")
+_MAX_DEPTH = 100
+_CACHE_SIZE = 64
+
+
+class _NoValue:
+    """``Ref: AWS::NoValue``: the property or list element is removed."""
+
+    def __repr__(self) -> str:
+        return "AWS::NoValue"
+
+
+NO_VALUE = _NoValue()
+
+
+class _Unresolvable(Exception):
+    """The template leaves the policy undecidable here (e.g. ``Fn::If`` with different branches): fail closed."""
+
+
+def _clean(value: Any) -> Any:
+    """Drop Checkov's ``__startline__``/``__file__`` bookkeeping keys, recursively."""
+    if isinstance(value, Mapping):
+        return {k: _clean(v) for k, v in value.items() if not (isinstance(k, str) and k.startswith("__"))}
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    return value
+
+
+def _intrinsic(value: Any) -> Optional[Tuple[str, Any]]:
+    """``(name, argument)`` when ``value`` is an intrinsic function call such as ``{"Fn::Sub": ...}``."""
+    if not isinstance(value, Mapping):
+        return None
+    keys = [k for k in value if not (isinstance(k, str) and k.startswith("__"))]
+    if len(keys) == 1 and isinstance(keys[0], str) and (keys[0] == "Ref" or keys[0].startswith("Fn::")):
+        return keys[0], value[keys[0]]
+    return None
+
+
+def _token(*parts: Any) -> str:
+    """An unresolved value: ``${Kind.part.part}`` with no colon, brace or dollar inside (one distinct value)."""
+    text = ".".join(str(p) for p in parts if p not in (None, ""))
+    text = text.replace("::", ".").replace(":", ".")
+    text = re.sub(r"[${}\s]+", "_", text).strip("_") or "unknown"
+    return "${" + text + "}"
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    text = json.dumps(_clean(value), default=str, sort_keys=True)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The template, read once per file
+
+
+class _Template:
+    """The parsed template: parameters, mappings and resources, plus which owners its policy resources name."""
+
+    def __init__(self, path: str, data: Mapping[str, Any]) -> None:
+        self.path = path
+
+        def section(name: str) -> Dict[str, Any]:
+            raw = data.get(name)
+            if not isinstance(raw, Mapping):
+                return {}
+            return {k: v for k, v in raw.items() if isinstance(k, str) and not k.startswith("__")}
+
+        self.parameters = section("Parameters")
+        self.mappings = section("Mappings")
+        self.resources = {k: v for k, v in section("Resources").items() if isinstance(v, Mapping)}
+        self._named: Optional[Tuple[Set[str], Dict[str, Set[str]]]] = None
+
+    def resource_type(self, logical_id: str) -> Optional[str]:
+        resource = self.resources.get(logical_id)
+        kind = resource.get("Type") if resource else None
+        return kind if isinstance(kind, str) else None
+
+    def properties(self, logical_id: str) -> Mapping[str, Any]:
+        props = self.resources.get(logical_id, {}).get("Properties")
+        return props if isinstance(props, Mapping) else {}
+
+    def named_owners(self) -> Tuple[Set[str], Dict[str, Set[str]]]:
+        """Logical IDs, and literal names per service, that some policy resource of this template protects."""
+        if self._named is None:
+            ids: Set[str] = set()
+            names: Dict[str, Set[str]] = {}
+            for kind, service in CFN_POLICY_RESOURCES.items():
+                for logical_id in self.resources:
+                    if self.resource_type(logical_id) != kind:
+                        continue
+                    for expr in _target_expressions(kind, self.properties(logical_id)):
+                        ids |= _referenced_ids(expr, self, _OWNER_TYPE[service])
+                        try:
+                            literal = _Renderer(self, service).render(expr)
+                        except Exception:  # noqa: BLE001 - an unreadable reference names nothing literal
+                            continue
+                        for item in literal if isinstance(literal, list) else [literal]:
+                            if isinstance(item, str):
+                                names.setdefault(service, set()).add(_literal_target(service, item).name)
+            self._named = (ids, names)
+        return self._named
+
+
+_TEMPLATE_CACHE: OrderedDict[Tuple[str, int, int], Optional[_Template]] = OrderedDict()
+_TEMPLATE_READS: Dict[str, int] = {}  # real path -> how many times it was parsed (for tests and benchmarks)
+
+
+def clear_template_cache() -> None:
+    """Forget every parsed template (tests; long-lived processes scanning changed files use the mtime key)."""
+    _TEMPLATE_CACHE.clear()
+    _TEMPLATE_READS.clear()
+
+
+def template_reads(path: str) -> int:
+    """How many times the template at ``path`` was parsed by this process."""
+    return _TEMPLATE_READS.get(os.path.realpath(path), 0)
+
+
+def _load_template(path: str) -> Optional[_Template]:
+    """Parse ``path`` with Checkov's CloudFormation parser, once per (file, mtime, size); None when unreadable."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    real = os.path.realpath(path)
+    key = (real, stat.st_mtime_ns, stat.st_size)
+    if key in _TEMPLATE_CACHE:
+        _TEMPLATE_CACHE.move_to_end(key)
+        return _TEMPLATE_CACHE[key]
+    template: Optional[_Template] = None
+    try:
+        from checkov.cloudformation import parser as cfn_parser  # lazy: checkov is already loaded in a scan
+
+        _TEMPLATE_READS[real] = _TEMPLATE_READS.get(real, 0) + 1
+        data, _lines = cfn_parser.parse(path)
+        if isinstance(data, Mapping):
+            template = _Template(path, data)
+    except Exception:  # noqa: BLE001 - an unreadable template is reported by the caller
+        template = None
+    _TEMPLATE_CACHE[key] = template
+    while len(_TEMPLATE_CACHE) > _CACHE_SIZE:
+        _TEMPLATE_CACHE.popitem(last=False)
+    return template
+
+
+def split_entity_path(entity_path: str, entity_type: str) -> Tuple[str, str]:
+    """``(file, logical_id)`` from a check's ``self.entity_path`` (``"/a.yaml:AWS::S3::Bucket:Logs"``)."""
+    marker = f":{entity_type}:"
+    index = entity_path.rfind(marker)
+    if index < 0:
+        file_path, _, logical_id = entity_path.rpartition(":")
+        return file_path, logical_id
+    return entity_path[:index], entity_path[index + len(marker):]
+
+
+def _file_in_conf(conf: Any) -> Optional[str]:
+    """The ``__file__`` Checkov stamps on every multi-line dict: the path as Checkov opened it."""
+    stack = [conf]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, Mapping):
+            found = item.get("__file__")
+            if isinstance(found, str):
+                return found
+            stack.extend(v for v in item.values() if isinstance(v, (Mapping, list)))
+        elif isinstance(item, list):
+            stack.extend(v for v in item if isinstance(v, (Mapping, list)))
+    return None
+
+
+def _file_from_runner(file_path: str) -> Optional[str]:
+    """The absolute path Checkov's CFN runner is scanning, read from its frame.
+
+    Needed for a resource without Properties: its ``conf`` has no ``__file__`` and the ``entity_path`` is
+    relative to a root folder the check is never told.
+    """
+    try:
+        frame = sys._getframe(1)
+    except ValueError:  # pragma: no cover - no caller frame
+        return None
+    for _ in range(40):
+        if frame is None:
+            break
+        if frame.f_code.co_name == "check_definitions":
+            local = frame.f_locals
+            candidate, cf_file = local.get("file_abs_path"), local.get("cf_file")
+            if isinstance(candidate, str) and (not file_path or cf_file == file_path):
+                return candidate
+        frame = frame.f_back
+    return None
+
+
+def _template_path(conf: Any, file_path: str) -> Optional[str]:
+    for candidate in (_file_in_conf(conf), file_path):
+        if candidate and os.path.isfile(candidate):
+            return candidate
+    from_runner = _file_from_runner(file_path)
+    if from_runner and os.path.isfile(from_runner):
+        return from_runner
+    relative = file_path.lstrip("/") if file_path else ""
+    if relative and os.path.isfile(relative):
+        return relative
+    return None
+
+
+def _syntax(path: str) -> str:
+    lower = path.lower()
+    if lower.endswith(".json"):
+        return "json"
+    if lower.endswith((".yaml", ".yml")):
+        return "yaml"
+    try:  # .template and friends: JSON when the first non-blank character opens an object
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            head = handle.read(512).lstrip()
+        return "json" if head.startswith("{") else "yaml"
+    except OSError:
+        return "yaml"
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Targets
+
+
+def _literal_target(service: str, text: str) -> Target:
+    """A bucket name, queue URL or topic ARN written (or rendered) as a string -> the protected resource."""
+    text = text.strip()
+    if text.startswith("arn:"):
+        parts = text.split(":", 5)
+        if len(parts) == 6:
+            partition = parts[1] if parts[1] and "$" not in parts[1] else "aws"
+            if service == "s3":
+                return Target("s3", parts[5].split("/", 1)[0], partition=partition)
+            return Target(service, parts[5].split(":", 1)[0], account=parts[4] or THIS_ACCOUNT,
+                          region=parts[3] or THIS_REGION, partition=partition)
+    if service == "sqs":
+        match = re.match(r"^https?://([^/]+)/([^/]+)/([^/?#]+)/?$", text)
+        if match:
+            host, account, name = match.groups()
+            region = THIS_REGION
+            host_match = re.match(r"^(?:sqs\.([^.]+)\.|([^.]+)\.queue\.)", host)
+            if host_match:
+                region = host_match.group(1) or host_match.group(2) or THIS_REGION
+            return Target("sqs", name, account=account, region=region)
+    return Target(service, text)
+
+
+def _owner_target(template: Optional[_Template], logical_id: str, service: str) -> Target:
+    """The bucket/queue/topic declared as ``logical_id``: its literal name, else the token ``${LogicalId}``."""
+    name = "${" + logical_id + "}"
+    if template is not None:
+        kind = template.resource_type(logical_id)
+        prop = _NAME_PROPERTY.get(kind or "")
+        raw = template.properties(logical_id).get(prop) if prop else None
+        if raw is not None:
+            try:
+                rendered = _Renderer(template, service).render(raw)
+            except Exception:  # noqa: BLE001 - an unreadable name keeps the token
+                rendered = None
+            if isinstance(rendered, (str, int)) and not isinstance(rendered, bool):
+                text = str(rendered)
+                if text and all(token in (THIS_ACCOUNT, THIS_REGION) for token in _TOKEN.findall(text)):
+                    name = text
+    return Target(service, name)
+
+
+def _target_expressions(kind: str, props: Mapping[str, Any]) -> List[Any]:
+    """Every expression a policy resource uses to name what it protects (list items flattened)."""
+    out: List[Any] = []
+    for prop in _TARGET_PROPERTIES.get(kind, ()):
+        value = props.get(prop)
+        if value is None:
+            continue
+        out.extend(value if isinstance(value, list) else [value])
+    return out
+
+
+def _referenced_ids(expr: Any, template: Optional[_Template], owner_type: str) -> Set[str]:
+    """Logical IDs of ``owner_type`` resources referenced anywhere in ``expr`` (Ref, GetAtt, Sub variables)."""
+    found: Set[str] = set()
+    stack = [expr]
+    while stack:
+        item = stack.pop()
+        call = _intrinsic(item)
+        if call is not None:
+            name, arg = call
+            if name == "Ref" and isinstance(arg, str):
+                found.add(arg)
+            elif name == "Fn::GetAtt":
+                if isinstance(arg, str):
+                    found.add(arg.split(".", 1)[0])
+                elif isinstance(arg, list) and arg and isinstance(arg[0], str):
+                    found.add(arg[0])
+            elif name == "Fn::Sub":
+                text = arg[0] if isinstance(arg, list) and arg else arg
+                if isinstance(text, str):
+                    for var in _SUB_VARIABLE.findall(text):
+                        found.add(var.strip().split(".", 1)[0])
+            stack.append(arg)
+        elif isinstance(item, Mapping):
+            stack.extend(v for k, v in item.items() if not (isinstance(k, str) and k.startswith("__")))
+        elif isinstance(item, list):
+            stack.extend(item)
+    if template is None:
+        return found
+    return {logical_id for logical_id in found if template.resource_type(logical_id) == owner_type}
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Rendering intrinsics
+
+
+class _Renderer:
+    """Renders intrinsics to plain JSON values, as the deployed stack would, or to ``${...}`` tokens."""
+
+    def __init__(self, template: Optional[_Template], service: str, protected: Optional[str] = None,
+                 target: Optional[Target] = None) -> None:
+        self.template = template
+        self.service = service
+        self.protected = protected  # logical ID of the resource the policy guards
+        self.target = target
+        self.partition = target.partition if target else "aws"
+
+    # The value of Ref / GetAtt on a bucket, queue or topic declared in the template.
+    def _owner(self, logical_id: str) -> Optional[Tuple[str, Target]]:
+        if logical_id == self.protected and self.target is not None:
+            return self.service, self.target
+        kind = self.template.resource_type(logical_id) if self.template else None
+        service = CFN_OWNER_RESOURCES.get(kind or "")
+        if service is None:
+            return None
+        return service, _owner_target(self.template, logical_id, service)
+
+    @staticmethod
+    def _owner_value(service: str, target: Target, attribute: Optional[str]) -> Optional[str]:
+        arn = PROFILES[service].resource_arn(target)
+        url = f"https://sqs.{target.region}.amazonaws.com/{target.account}/{target.name}"
+        values = {
+            "s3": {None: target.name, "Arn": arn},
+            "sqs": {None: url, "Arn": arn, "QueueName": target.name, "QueueUrl": url},
+            "sns": {None: arn, "TopicArn": arn, "TopicName": target.name},
+        }[service]
+        return values.get(attribute)
+
+    def ref(self, name: str) -> Any:
+        if name == "AWS::NoValue":
+            return NO_VALUE
+        if name == "AWS::Partition":
+            return self.partition
+        if name in _PSEUDO:
+            return _PSEUDO[name]
+        owner = self._owner(name)
+        if owner is not None:
+            return self._owner_value(owner[0], owner[1], None)
+        parameter = self.template.parameters.get(name) if self.template else None
+        if isinstance(parameter, Mapping):
+            default = parameter.get("Default")
+            kind = str(parameter.get("Type", "String"))
+            if default is not None and not kind.startswith("AWS::SSM::"):  # an SSM default is a parameter *name*
+                if kind.startswith("List<") or kind == "CommaDelimitedList":
+                    items = default if isinstance(default, list) else str(default).split(",")
+                    return [str(item).strip() for item in items]
+                return default if isinstance(default, str) else json.dumps(default)
+        return _token("Ref", name)
+
+    def get_att(self, logical_id: str, attribute: str) -> str:
+        owner = self._owner(logical_id)
+        if owner is not None:
+            value = self._owner_value(owner[0], owner[1], attribute)
+            if value is not None:
+                return value
+        return _token("GetAtt", logical_id, attribute)
+
+    def render(self, value: Any, depth: int = 0) -> Any:
+        if depth > _MAX_DEPTH:
+            raise _Unresolvable(f"the document is nested more than {_MAX_DEPTH} levels deep")
+        call = _intrinsic(value)
+        if call is not None:
+            return self._call(call[0], call[1], depth + 1)
+        if isinstance(value, Mapping):
+            out = {}
+            for key, item in value.items():
+                if isinstance(key, str) and key.startswith("__"):
+                    continue
+                rendered = self.render(item, depth + 1)
+                if rendered is not NO_VALUE:
+                    out[key] = rendered
+            return out
+        if isinstance(value, list):
+            items: List[Any] = []
+            for item in value:
+                rendered = self.render(item, depth + 1)
+                if rendered is NO_VALUE:
+                    continue
+                if isinstance(rendered, list) and _intrinsic(item) is not None:
+                    items.extend(rendered)  # a list-valued Ref/Split/If spliced into the list
+                else:
+                    items.append(rendered)
+            return items
+        if isinstance(value, str):
+            return _DYNAMIC_REFERENCE.sub(lambda m: _token("Resolve", m.group(1)), value)
+        return value
+
+    def _string(self, value: Any, depth: int, what: str) -> str:
+        rendered = self.render(value, depth)
+        if isinstance(rendered, bool):
+            return "true" if rendered else "false"
+        if isinstance(rendered, (str, int, float)):
+            return str(rendered)
+        if isinstance(rendered, list) and all(isinstance(i, str) for i in rendered):
+            return ",".join(rendered)
+        return _token(what, hashlib.sha1(_short(value, 10_000).encode()).hexdigest()[:8])
+
+    def _list(self, value: Any, depth: int) -> Optional[List[Any]]:
+        rendered = self.render(value, depth)
+        if isinstance(rendered, list):
+            return rendered
+        if isinstance(rendered, str) and not _TOKEN.fullmatch(rendered):
+            return [part.strip() for part in rendered.split(",")]  # Checkov pre-joins list parameter defaults
+        return None
+
+    def _call(self, name: str, arg: Any, depth: int) -> Any:  # noqa: C901 - one branch per intrinsic
+        if name == "Ref":
+            return self.ref(self._string(arg, depth, "Ref")) if not isinstance(arg, str) else self.ref(arg)
+        if name == "Fn::GetAtt":
+            if isinstance(arg, str):
+                logical_id, _, attribute = arg.partition(".")
+            elif isinstance(arg, list) and len(arg) == 2:
+                logical_id, attribute = str(arg[0]), self._string(arg[1], depth, "GetAtt")
+            else:
+                return _token("GetAtt", _short(arg))
+            return self.get_att(logical_id, attribute)
+        if name == "Fn::Sub":
+            return self._sub(arg, depth)
+        if name == "Fn::Join":
+            if not (isinstance(arg, list) and len(arg) == 2):
+                raise _Unresolvable(f"Fn::Join needs [delimiter, list], got {_short(arg)}")
+            delimiter = self._string(arg[0], depth, "Join")
+            parts = self._list(arg[1], depth)
+            if parts is None:
+                return _token("Join", self._string(arg[1], depth, "Join"))
+            return delimiter.join(self._part(part, depth) for part in parts)
+        if name == "Fn::If":
+            if not (isinstance(arg, list) and len(arg) == 3):
+                raise _Unresolvable(f"Fn::If needs [condition, value_if_true, value_if_false], got {_short(arg)}")
+            condition = arg[0] if isinstance(arg[0], str) else _short(arg[0])
+            first, second = self.render(arg[1], depth), self.render(arg[2], depth)
+            if first is NO_VALUE:
+                return second
+            if second is NO_VALUE or first == second:
+                return first
+            raise _Unresolvable(
+                f"Fn::If on condition {condition} chooses between {_short(arg[1])} and {_short(arg[2])}: the "
+                "verdict depends on which applies at deploy time. Make both branches keep the perimeter the same "
+                "way (or put the choice in a parameter)"
+            )
+        if name == "Fn::Select":
+            if not (isinstance(arg, list) and len(arg) == 2):
+                raise _Unresolvable(f"Fn::Select needs [index, list], got {_short(arg)}")
+            index_text = self._string(arg[0], depth, "Select")
+            items = self._list(arg[1], depth)
+            if items is None or not index_text.isdigit():
+                return _token("Select", index_text, self._string(arg[1], depth, "Select"))
+            index = int(index_text)
+            if index >= len(items):
+                raise _Unresolvable(f"Fn::Select index {index} is out of range for {_short(items)}")
+            return items[index]
+        if name == "Fn::Split":
+            if not (isinstance(arg, list) and len(arg) == 2):
+                raise _Unresolvable(f"Fn::Split needs [delimiter, string], got {_short(arg)}")
+            delimiter = self._string(arg[0], depth, "Split")
+            source = self.render(arg[1], depth)
+            if isinstance(source, str) and delimiter and not _TOKEN.fullmatch(source):
+                return source.split(delimiter)
+            return [_token("Split", self._string(arg[1], depth, "Split"))]
+        if name == "Fn::ImportValue":
+            exported = self._string(arg, depth, "ImportValue")
+            exported = _TOKEN.sub(lambda m: m.group(0)[2:-1], exported)  # ${Ref.AWS::StackName} -> its name
+            exported = exported.replace("Ref.", "", 1) if exported.startswith("Ref.") else exported
+            return _token("ImportValue", exported)
+        if name == "Fn::FindInMap":
+            return self._find_in_map(arg, depth)
+        if name == "Fn::ToJsonString":
+            return json.dumps(self.render(arg, depth), separators=(",", ":"))
+        if name == "Fn::Length":
+            items = self._list(arg, depth)
+            return len(items) if items is not None else _token("Length", _short(arg))
+        digest = hashlib.sha1(_short(arg, 10_000).encode()).hexdigest()[:8]
+        return _token(name.replace("Fn::", ""), digest)  # GetAZs, Base64, Cidr, Transform, ...: unknown here
+
+    def _part(self, part: Any, depth: int) -> str:
+        if isinstance(part, str):
+            return part
+        return self._string(part, depth, "Join")
+
+    def _sub(self, arg: Any, depth: int) -> str:
+        if isinstance(arg, list) and len(arg) == 2 and isinstance(arg[1], Mapping):
+            text, variables = arg[0], arg[1]
+        else:
+            text, variables = arg, {}
+        if not isinstance(text, str):
+            return _token("Sub", _short(arg))
+
+        def replace(match: re.Match[str]) -> str:
+            var = match.group(1)
+            if var.startswith("!"):
+                return "${" + var[1:] + "}"  # ${!Literal} is written as ${Literal}
+            var = var.strip()
+            if var in variables:
+                return self._string(variables[var], depth, "Sub")
+            if var.startswith("AWS::"):
+                value = self.ref(var)
+                return value if isinstance(value, str) else ""
+            if ":" in var:
+                return match.group(0)  # an IAM policy variable (${aws:username}); CloudFormation wants ${!...}
+            if "." in var:
+                logical_id, _, attribute = var.partition(".")
+                return self.get_att(logical_id, attribute)
+            value = self.ref(var)
+            if isinstance(value, list):
+                return ",".join(str(v) for v in value)
+            return value if isinstance(value, str) else str(value)
+
+        return _DYNAMIC_REFERENCE.sub(lambda m: _token("Resolve", m.group(1)), _SUB_VARIABLE.sub(replace, text))
+
+    def _find_in_map(self, arg: Any, depth: int) -> Any:
+        if not (isinstance(arg, list) and len(arg) >= 3):
+            raise _Unresolvable(f"Fn::FindInMap needs [map, key, key], got {_short(arg)}")
+        keys = [self._string(part, depth, "FindInMap") for part in arg[:3]]
+        node: Any = self.template.mappings if self.template else None
+        for key in keys:
+            if not isinstance(node, Mapping) or key not in node:
+                node = None
+                break
+            node = node[key]
+        if node is not None:
+            return self.render(node, depth)
+        if len(arg) == 4 and isinstance(arg[3], Mapping) and "DefaultValue" in arg[3]:
+            return self.render(arg[3]["DefaultValue"], depth)
+        return _token("FindInMap", *keys)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The public entry point
+
+
+def source_for_cloudformation(
+    conf: dict, entity_type: str, file_path: str, logical_id: Optional[str] = None
+) -> Optional[PolicySource]:
+    """The policy that guards this resource, for the engine; None when this resource is not the one to judge.
+
+    ``file_path`` and ``logical_id`` come from the check's ``self.entity_path`` (see ``split_entity_path``); the
+    template is found from ``conf``'s ``__file__``, ``file_path`` or Checkov's runner, and read once per file.
+    Policy resources give their document; an owner (bucket, queue, topic) gives ``document=None`` (missing) unless
+    a policy resource of the same template names it, and then None (judged there). Never raises: anything the
+    adapter cannot read becomes ``PolicySource(problem=...)``.
+    """
+    service = CFN_POLICY_RESOURCES.get(entity_type) or CFN_OWNER_RESOURCES.get(entity_type)
+    if service is None:
+        return None
+    label = f"{entity_type} {logical_id or '(unknown logical ID)'}"
+    syntax = "yaml"
+    try:
+        path = _template_path(conf, file_path)
+        syntax = _syntax(path or file_path or "")
+        template = _load_template(path) if path else None
+        if logical_id is None and template is not None:
+            logical_id = _guess_logical_id(template, conf, entity_type)
+            label = f"{entity_type} {logical_id or '(unknown logical ID)'}"
+        if entity_type in CFN_POLICY_RESOURCES:
+            return _policy_source(conf, entity_type, service, logical_id, template, label, syntax)
+        return _owner_source(entity_type, service, logical_id, template, path or file_path, label, syntax)
+    except Exception as error:  # noqa: BLE001 - a check must never raise (Checkov turns it into a silent UNKNOWN)
+        return PolicySource(
+            target=Target(service, "${" + (logical_id or "unknown") + "}"),
+            origin=label,
+            problem=f"{label}: could not read the resource ({type(error).__name__}: {error})",
+            syntax=syntax,
+        )
+
+
+def _guess_logical_id(template: _Template, conf: Any, entity_type: str) -> Optional[str]:
+    """The logical ID of ``conf`` when the caller did not pass it: the only same-type resource at its lines."""
+    props = conf.get("Properties") if isinstance(conf, Mapping) else None
+    start = props.get("__startline__") if isinstance(props, Mapping) else None
+    candidates = []
+    for logical_id in template.resources:
+        if template.resource_type(logical_id) != entity_type:
+            continue
+        raw = template.resources[logical_id].get("Properties")
+        raw_start = raw.get("__startline__") if isinstance(raw, Mapping) else None
+        if start is None or raw_start == start:
+            candidates.append(logical_id)
+    return candidates[0] if len(candidates) == 1 else None
+
+
+def _policy_source(conf: Any, entity_type: str, service: str, logical_id: Optional[str],
+                   template: Optional[_Template], label: str, syntax: str) -> PolicySource:
+    origin = f"PolicyDocument of {label}"
+    evaluated = ["Properties/PolicyDocument"]
+    # Prefer the template's original resource (intrinsics intact, parameter types known); conf is the fallback.
+    if template is not None and logical_id and template.resource_type(logical_id) == entity_type:
+        props: Any = template.properties(logical_id)
+    else:
+        props = conf.get("Properties") if isinstance(conf, Mapping) else None
+    if not isinstance(props, Mapping):
+        props = {}
+    expressions = _target_expressions(entity_type, props)
+    prop_names = " or ".join(_TARGET_PROPERTIES[entity_type])
+    placeholder = Target(service, "${" + (logical_id or "unknown") + "}")
+
+    def problem(message: str, target: Target = placeholder) -> PolicySource:
+        return PolicySource(target=target, origin=origin, problem=f"{origin}: {message}", evaluated_keys=evaluated,
+                            syntax=syntax)
+
+    if not expressions:
+        return problem(f"no {prop_names} names the {PROFILES[service].title} it protects")
+    try:
+        target, protected = _policy_target(expressions[0], service, template)
+    except _Unresolvable as error:
+        return problem(f"{prop_names}: {error}")
+    if len(expressions) > 1:
+        origin += f" (one policy for {len(expressions)} resources; judged for the first, {target.name})"
+    raw = props.get("PolicyDocument")
+    if raw is None:
+        return problem("has no PolicyDocument", target)
+    try:
+        document = _Renderer(template, service, protected, target).render(raw)
+    except _Unresolvable as error:
+        return problem(str(error), target)
+    if isinstance(document, str):
+        try:
+            document = json.loads(document)
+        except ValueError as error:
+            return problem(f"PolicyDocument is a string that is not JSON ({error}): {document[:80]!r}", target)
+    if not isinstance(document, dict):
+        return problem(f"PolicyDocument must be a JSON object, got {_short(document)}", target)
+    return PolicySource(target=target, document=document, origin=origin, evaluated_keys=evaluated, syntax=syntax)
+
+
+def _policy_target(expr: Any, service: str, template: Optional[_Template]) -> Tuple[Target, Optional[str]]:
+    """The resource a policy protects, and its logical ID when the template declares it."""
+    owner_type = _OWNER_TYPE[service]
+    ids = _referenced_ids(expr, template, owner_type)
+    if template is None:  # without the template, a plain Ref/GetAtt names the resource by its logical ID
+        call = _intrinsic(expr)
+        if call and call[0] == "Ref" and isinstance(call[1], str) and not call[1].startswith("AWS::"):
+            ids = {call[1]}
+        elif call and call[0] == "Fn::GetAtt":
+            ids = {call[1].split(".", 1)[0] if isinstance(call[1], str) else str(call[1][0])}
+        else:
+            ids = set()
+    if len(ids) == 1:
+        (logical_id,) = ids
+        return _owner_target(template, logical_id, service), logical_id
+    rendered = _Renderer(template, service).render(expr)
+    if isinstance(rendered, list) and rendered:
+        rendered = rendered[0]
+    if isinstance(rendered, str) and rendered:
+        return _literal_target(service, rendered), None
+    raise _Unresolvable(f"cannot tell which {PROFILES[service].title} {_short(expr)} names")
+
+
+def _owner_source(entity_type: str, service: str, logical_id: Optional[str], template: Optional[_Template],
+                  path: str, label: str, syntax: str) -> Optional[PolicySource]:
+    if not logical_id:
+        return PolicySource(
+            target=Target(service, "${unknown}"), origin=label, syntax=syntax,
+            problem=f"{label}: the logical ID is unknown, so the template cannot be searched for its policy",
+        )
+    target = _owner_target(template, logical_id, service)
+    if template is None:
+        return PolicySource(
+            target=target, origin=label, syntax=syntax,
+            problem=f"{label}: could not read the template {path!r} to look for a policy resource naming it",
+        )
+    ids, names = template.named_owners()
+    if logical_id in ids or target.name in names.get(service, set()):
+        return None  # a policy resource of this template protects it; that resource is judged
+    policy_types = "/".join(k.split("::")[-1] for k, v in CFN_POLICY_RESOURCES.items() if v == service)
+    return PolicySource(
+        target=target, document=None, syntax=syntax,
+        origin=f"{label} (no {policy_types} in this template names it)",
+    )

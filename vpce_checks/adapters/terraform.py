@@ -1,0 +1,1400 @@
+"""Terraform adapter: turn what a Checkov Terraform check receives into a PolicySource for the engine.
+
+Checkov hands a check the resource ``conf`` (values list-wrapped), the entity type and ``self.graph`` (rustworkx or
+networkx; node payloads are attribute dicts carrying ``block_type_``, ``id_``, ``__address__``, ``file_path_``;
+values there are not list-wrapped). A policy reaches us in many shapes (all measured with checkov 3.3.30):
+
+- a dict (``jsonencode``/heredoc that resolved), where references Checkov could not resolve appear *bare*, even
+  inside strings: ``'aws_s3_bucket.b.arn/*'``, ``'arn:aws:sns:data.aws_region.cur.name:...'``;
+- the string ``${jsonencode({...})}`` holding a Python-repr rendering, sometimes wrapped once more in a list repr;
+- module variables interpolated with stray quotes: ``'"arn:aws:s3:::logs"/*'``;
+- ``data.aws_iam_policy_document.x.json`` (with or without ``${}``), resolved here through the graph;
+- ``file(...)`` / ``templatefile(...)`` with the path unevaluated; variable defaults already substituted;
+- in plan JSON, a JSON document, or the configuration reference when the value is unknown at plan time.
+
+Everything ends as a plain IAM dict with unresolved references written ``${expr}``; references to the protected
+resource itself become its ARN or name, the caller-identity/region/partition data sources become the resource's
+account/region/partition (``THIS_ACCOUNT``/``THIS_REGION`` unless the resource's own ARN or URL names them).
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import re
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Set, Tuple
+
+from vpce_checks.adapters.base import PolicySource
+from vpce_checks.engine.services import PROFILES, Target
+
+TERRAFORM_POLICY_RESOURCES: Dict[str, str] = {
+    "aws_s3_bucket_policy": "s3",
+    "aws_sqs_queue_policy": "sqs",
+    "aws_sns_topic_policy": "sns",
+}
+TERRAFORM_OWNER_RESOURCES: Dict[str, str] = {
+    "aws_s3_bucket": "s3",
+    "aws_sqs_queue": "sqs",
+    "aws_sns_topic": "sns",
+}
+# A statement-level key recording condition blocks that repeat a (test, variable) pair in an
+# aws_iam_policy_document statement: provider versions merge, overwrite or reject them (SPEC 5). Values are kept
+# merged; CKV_VPCE_6 reads this key. IAM and the engine's parser ignore it.
+DUPLICATE_CONDITIONS_KEY = "__duplicate_conditions__"
+
+_POINTER_ATTRIBUTE = {
+    "aws_s3_bucket_policy": "bucket", "aws_sqs_queue_policy": "queue_url", "aws_sns_topic_policy": "arn",
+}
+_OWNER_OF_SERVICE = {service: owner for owner, service in TERRAFORM_OWNER_RESOURCES.items()}
+_POLICY_OF_SERVICE = {service: policy for policy, service in TERRAFORM_POLICY_RESOURCES.items()}
+_NAME_ATTRIBUTE = {"aws_s3_bucket": "bucket", "aws_sqs_queue": "name", "aws_sns_topic": "name"}
+# Which attribute of the protected resource stands for its ARN and which for its name.
+_OWN_ATTRIBUTES = {
+    "s3": {"arn": "arn", "id": "name", "bucket": "name"},
+    "sqs": {"arn": "arn", "name": "name"},
+    "sns": {"arn": "arn", "id": "arn", "name": "name"},
+}
+_EVALUATED_KEYS = ["policy"]
+_MAX_DEPTH = 8
+_MAX_FILE_BYTES = 4 * 1024 * 1024
+
+_IDENT = r"[A-Za-z_][A-Za-z0-9_-]*"
+_TYPE = r"[a-z][a-z0-9]*_[a-z0-9_]+"
+_INDEX = r"\[(?:[^\[\]\"]|\"[^\"]*\")*\]"
+_HEAD = (
+    rf"(?:data\.{_TYPE}\.{_IDENT}|var\.{_IDENT}|local\.{_IDENT}|module\.{_IDENT}|each\.(?:key|value)|count\.index"
+    rf"|path\.(?:module|root|cwd)|{_TYPE}\.{_IDENT})"
+)
+_TAIL = rf"(?:\.{_IDENT}|\.\*|\.\d+|{_INDEX})*"
+_REFERENCE = rf"{_HEAD}{_TAIL}"
+# A bare reference inside a literal: not glued to a preceding name, number, glob or template character.
+_BARE_REFERENCE = rf"(?<![A-Za-z0-9_.\-$@*{{}}&%]){_HEAD}{_TAIL}(?![A-Za-z0-9_])"
+_POLICY_VARIABLE = r"(?:[A-Za-z0-9-]+:[^}]+|\*|\?|\$)"
+_STRAY_QUOTES = r'(?<!\[)"([^"\s\[\]]*)"(?!\])'
+_DATA_DOCUMENT = rf"^data\.aws_iam_policy_document\.({_IDENT}(?:{_INDEX})?)\.(?:json|minified_json)$"
+_SQS_URL = r"^https?://(?:sqs\.([a-z0-9-]+)\.[^/]+|([a-z0-9-]+)\.queue\.[^/]+)/([^/]+)/([^/?#]+)/?$"
+_STATEMENT_METADATA = {"start_line", "end_line", "references_"}
+
+_COMPILED: Dict[str, re.Pattern[str]] = {}
+
+
+def _rx(pattern: str) -> re.Pattern[str]:
+    """Compile on first use: check modules are imported in every Checkov process, most never call us."""
+    compiled = _COMPILED.get(pattern)
+    if compiled is None:
+        compiled = _COMPILED[pattern] = re.compile(pattern)
+    return compiled
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Public entry point
+# --------------------------------------------------------------------------------------------------------------
+
+
+def source_for_terraform(conf: dict, entity_type: str, graph: object | None, file_path: str) -> PolicySource | None:
+    """The policy guarding one Terraform resource, for the engine.
+
+    None means: no result for this resource (its policy is judged on a separate policy resource that points at
+    it), or an entity type this adapter does not handle. Never raises: Checkov would turn an exception into a
+    silent UNKNOWN, a missed finding; any shape we cannot read becomes ``problem``.
+    """
+    service = TERRAFORM_POLICY_RESOURCES.get(entity_type) or TERRAFORM_OWNER_RESOURCES.get(entity_type)
+    if service is None:
+        return None
+    address = entity_type
+    try:
+        address = _address_of(conf, entity_type)
+        return _source(conf if isinstance(conf, Mapping) else {}, entity_type, service, graph, file_path, address)
+    except RecursionError:
+        return PolicySource(
+            target=Target(service=service, name=f"${{{address}}}"),
+            problem=f"the policy of {address} is nested too deeply to read",
+            evaluated_keys=list(_EVALUATED_KEYS),
+            syntax="hcl",
+        )
+    except Exception as exc:  # noqa: BLE001 - a check must never raise (SPEC 4)
+        return PolicySource(
+            target=Target(service=service, name=f"${{{address}}}"),
+            problem=f"could not read the policy of {address} ({type(exc).__name__}: {exc}); "
+            "please report this with the resource's Terraform code",
+            evaluated_keys=list(_EVALUATED_KEYS),
+            syntax="hcl",
+        )
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Graph index (built once per graph: each check runs once per resource)
+# --------------------------------------------------------------------------------------------------------------
+
+
+class _GraphIndex:
+    """The graph nodes this adapter needs, keyed the way references name them.
+
+    Plain classes rather than dataclasses here: class creation time counts, the module is imported ~20 times a run.
+    """
+
+    __slots__ = ("nodes", "base_ids", "by_address", "any_scope_ids", "variables", "locals", "modules", "policy_nodes")
+
+    def __init__(self) -> None:
+        self.nodes: Dict[Tuple[str, str, str], Dict[str, Any]] = {}  # (block, scope, id) -> attrs
+        self.base_ids: Dict[Tuple[str, str, str], List[str]] = {}  # (block, scope, id without index) -> ids
+        self.by_address: Dict[str, Dict[str, Any]] = {}  # resource __address__ -> attrs
+        self.any_scope_ids: Set[str] = set()  # resource/data ids without index, in any module
+        self.variables: Set[str] = set()
+        self.locals: Set[str] = set()
+        self.modules: Set[str] = set()
+        self.policy_nodes: List[Tuple[str, str, Dict[str, Any]]] = []  # (type, scope, attrs)
+
+
+_INDEX_CACHE: List[Tuple[object, int, _GraphIndex]] = []
+
+
+def _graph_payloads(graph: object) -> Iterable[Any]:
+    if hasattr(graph, "node_indices") and hasattr(graph, "nodes"):  # rustworkx: payloads are (index, attrs)
+        return list(graph.nodes())  # type: ignore[attr-defined]
+    nodes = getattr(graph, "nodes", None)
+    if callable(nodes):  # networkx
+        return list(nodes(data=True))
+    return []
+
+
+def _attrs_of(payload: Any) -> Optional[Dict[str, Any]]:
+    if isinstance(payload, tuple) and len(payload) == 2 and isinstance(payload[1], Mapping):
+        return payload[1]  # type: ignore[return-value]
+    if isinstance(payload, Mapping):
+        return payload  # type: ignore[return-value]
+    attributes = getattr(payload, "attributes", None)
+    if isinstance(attributes, Mapping):
+        merged = dict(attributes)
+        merged.setdefault("block_type_", getattr(payload, "block_type", None))
+        merged.setdefault("id_", getattr(payload, "id", None))
+        merged.setdefault("file_path_", getattr(payload, "path", None))
+        return merged
+    return None
+
+
+def _scope_of(address: str, ident: str) -> str:
+    """The module prefix of an address ("module.logs."), given the node's own id."""
+    if ident and address.endswith(ident):
+        scope = address[: len(address) - len(ident)]
+        return scope[: -len("data.")] if scope.endswith("data.") else scope
+    return ""
+
+
+def _graph_index(graph: object | None) -> Optional[_GraphIndex]:
+    """Index the graph once; Checkov scans every resource of a run against the same graph object."""
+    if graph is None:
+        return None
+    try:
+        size = len(graph)  # type: ignore[arg-type]
+    except TypeError:
+        size = -1
+    for cached_graph, cached_size, index in _INDEX_CACHE:
+        if cached_graph is graph and cached_size == size:
+            return index
+    index = _GraphIndex()
+    for payload in _graph_payloads(graph):
+        attrs = _attrs_of(payload)
+        if not attrs:
+            continue
+        block = attrs.get("block_type_")
+        block = getattr(block, "value", block)  # enum or str
+        ident = attrs.get("id_") or ""
+        name = attrs.get("block_name_") or ""
+        if block == "variable":
+            index.variables.add(str(name))
+        elif block == "locals":
+            index.locals.add(str(name))
+        elif block == "module":
+            index.modules.add(str(name))
+        if block not in ("resource", "data") or not isinstance(ident, str) or not ident:
+            continue
+        address = attrs.get("__address__") if isinstance(attrs.get("__address__"), str) else ident
+        scope = _scope_of(address, ident)
+        key_id = _normalise_index(ident)
+        index.nodes[(block, scope, key_id)] = attrs
+        base = _strip_index(key_id)
+        index.base_ids.setdefault((block, scope, base), []).append(key_id)
+        index.any_scope_ids.add(base)
+        if block == "resource":
+            index.by_address[address] = attrs
+            resource_type = ident.split(".", 1)[0]
+            if resource_type in TERRAFORM_POLICY_RESOURCES:
+                index.policy_nodes.append((resource_type, scope, attrs))
+    _INDEX_CACHE.insert(0, (graph, size, index))
+    del _INDEX_CACHE[4:]
+    return index
+
+
+def _lookup(index: Optional[_GraphIndex], block: str, scope: str, ident: str) -> Optional[Dict[str, Any]]:
+    """A node by its id as a reference writes it; an unindexed reference to a counted resource finds the only one."""
+    if index is None:
+        return None
+    ident = _normalise_index(ident)
+    found = index.nodes.get((block, scope, ident))
+    if found is not None:
+        return found
+    candidates = index.base_ids.get((block, scope, _strip_index(ident)), [])
+    if len(candidates) == 1:  # several instances: which one is unknown, so the caller keeps a reference
+        return index.nodes.get((block, scope, candidates[0]))
+    return None
+
+
+def _lookup_up(
+    index: Optional[_GraphIndex], block: str, scope: str, ident: str
+) -> Tuple[Optional[str], Optional[Dict[str, Any]]]:
+    """Look in the module, then its callers: Checkov inlines a caller's expression passed as a module variable."""
+    while True:
+        found = _lookup(index, block, scope, ident)
+        if found is not None or not scope:
+            return (scope, found) if found is not None else (None, None)
+        parent = re.match(rf"^(.*)module\.{_IDENT}(?:{_INDEX})?\.$", scope)
+        scope = parent.group(1) if parent else ""
+
+
+# --------------------------------------------------------------------------------------------------------------
+# References
+# --------------------------------------------------------------------------------------------------------------
+
+
+def _normalise_index(ident: str) -> str:
+    """aws_sqs_queue.q["0"] and aws_sqs_queue.q[0] name the same instance."""
+    return re.sub(r'\["(\d+)"\]', r"[\1]", ident)
+
+
+def _strip_index(ident: str) -> str:
+    return re.sub(_INDEX, "", ident)
+
+
+def _index_part(ident: str) -> Optional[str]:
+    match = re.search(_INDEX, ident)
+    return match.group(0) if match else None
+
+
+class _Ref:
+    """A Terraform reference split into the object it names (``base``) and the attribute path after it."""
+
+    __slots__ = ("text", "kind", "base", "attribute", "resource_type")
+
+    def __init__(self, text: str, kind: str, base: str, attribute: str, resource_type: str = "") -> None:
+        self.text = text
+        self.kind = kind  # "resource", "data", "var", "local", "module", "each", "count", "path"
+        self.base = base  # "aws_s3_bucket.b[0]", "data.aws_region.cur", "var.x", "each.value"
+        self.attribute = attribute  # "arn", "" when none
+        self.resource_type = resource_type
+
+
+def _parse_reference(text: str) -> Optional[_Ref]:
+    text = text.strip()
+    if not _rx(_REFERENCE).fullmatch(text):
+        return None
+    parts = re.findall(rf"\.?({_IDENT}|\*|\d+|{_INDEX})", text)
+    # re-split keeping indexes attached to the part before them
+    segments: List[str] = []
+    for part in parts:
+        if part.startswith("[") and segments:
+            segments[-1] += part
+        else:
+            segments.append(part)
+    head = _strip_index(segments[0])
+    if head == "data":
+        if len(segments) < 3:
+            return None
+        base = ".".join(segments[:3])
+        return _Ref(text, "data", _normalise_index(base), ".".join(segments[3:]), _strip_index(segments[1]))
+    if head in ("var", "local", "module", "each", "count", "path"):
+        base = ".".join(segments[:2])
+        return _Ref(text, head, _normalise_index(base), ".".join(segments[2:]))
+    if len(segments) < 2:
+        return None
+    base = ".".join(segments[:2])
+    return _Ref(text, "resource", _normalise_index(base), ".".join(segments[2:]), head)
+
+
+def _plausible_bare(ref: _Ref, index: Optional[_GraphIndex]) -> bool:
+    """Is bare text that looks like a reference really one (and not, say, an S3 key such as var.log)?"""
+    if ref.kind in ("resource", "data"):
+        if not ref.attribute:
+            return False
+        base = _strip_index(ref.base[len("data."):] if ref.kind == "data" else ref.base)
+        return ref.resource_type.startswith("aws_") or (index is not None and base in index.any_scope_ids)
+    if index is None:
+        return True
+    name = ref.base.split(".", 1)[1] if "." in ref.base else ""
+    name = _strip_index(name)
+    if ref.kind == "var":
+        return not index.variables or name in index.variables
+    if ref.kind == "local":
+        return not index.locals or name in index.locals
+    if ref.kind == "module":
+        return not index.modules or name in index.modules
+    return True
+
+
+def _same_instance(ref_base: str, owner_id: str) -> bool:
+    """Does a reference base (aws_sqs_queue.q[0]) name the owner (aws_sqs_queue.q[0], or any instance if unindexed)?"""
+    ref_base, owner_id = _normalise_index(ref_base), _normalise_index(owner_id)
+    if ref_base == owner_id:
+        return True
+    if _strip_index(ref_base) != _strip_index(owner_id):
+        return False
+    ref_index, owner_index = _index_part(ref_base), _index_part(owner_id)
+    if ref_index is None or owner_index is None:
+        return True
+    return not re.fullmatch(r'\[(?:\d+|"[^"]*")\]', ref_index)  # [count.index] and the like: any instance
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Context and targets
+# --------------------------------------------------------------------------------------------------------------
+
+
+class _Context:
+    """What normalising a document needs to know about the resource it protects."""
+
+    __slots__ = ("service", "target", "address", "scope", "index", "module_dir", "self_bases", "self_each")
+
+    def __init__(self, service: str, target: Target, address: str, scope: str, index: Optional[_GraphIndex],
+                 module_dir: str) -> None:
+        self.service = service
+        self.target = target
+        self.address = address  # as users see it: module.logs.aws_s3_bucket_policy.b
+        self.scope = scope
+        self.index = index
+        self.module_dir = module_dir
+        self.self_bases: Tuple[str, ...] = ()  # reference bases that name the protected resource
+        self.self_each = False  # each.value names it (for_each over the owner resource)
+
+    def resolve(self, ref: _Ref) -> Optional[str]:
+        """The value a reference stands for, when it is the protected resource or a caller-context data source."""
+        attribute = ref.attribute
+        if ref.kind == "data":
+            if ref.resource_type == "aws_caller_identity" and attribute == "account_id":
+                return self.target.account
+            if ref.resource_type == "aws_region" and attribute in ("name", "region", "id"):
+                return self.target.region
+            if ref.resource_type == "aws_partition" and attribute in ("partition", "id"):
+                return self.target.partition
+            return None
+        own = _OWN_ATTRIBUTES[self.service].get(attribute)
+        if own is None:
+            return None
+        is_self = (ref.kind == "resource" and any(_same_instance(ref.base, b) for b in self.self_bases)) or (
+            ref.kind == "each" and ref.base == "each.value" and self.self_each
+        )
+        if not is_self:
+            return None
+        return PROFILES[self.service].resource_arn(self.target) if own == "arn" else self.target.name
+
+
+def _address_of(conf: Mapping[str, Any], entity_type: str) -> str:
+    address = conf.get("__address__") if isinstance(conf, Mapping) else None
+    if isinstance(address, list) and address:
+        address = address[0]
+    return address if isinstance(address, str) and address else entity_type
+
+
+def _unwrap(value: Any) -> Any:
+    """Checkov wraps attribute values in one-element lists, sometimes twice."""
+    depth = 0
+    while isinstance(value, list) and len(value) == 1 and depth < 4:
+        value = value[0]
+        depth += 1
+    return value
+
+
+def _literal_name(value: Any) -> Optional[str]:
+    """A resource name that is a plain literal (no reference, bare or not)."""
+    value = _unwrap(value)
+    if not isinstance(value, str) or not value or "${" in value:
+        return None
+    for match in _rx(_BARE_REFERENCE).finditer(value):
+        ref = _parse_reference(match.group(0))
+        if ref is not None and _plausible_bare(ref, None):
+            return None
+    return value
+
+
+def _owner_name(attrs: Mapping[str, Any], owner_id: str, owner_type: str) -> str:
+    name_attribute = _NAME_ATTRIBUTE[owner_type]
+    name = _literal_name(attrs.get(name_attribute))
+    return name if name is not None else f"${{{owner_id}.{name_attribute}}}"
+
+
+def _target_from_literal(service: str, text: str) -> Target:
+    """A target from a literal pointer: a bucket name, a queue URL or a topic ARN (which also give account/region)."""
+    if service == "sqs":
+        match = _rx(_SQS_URL).match(text)
+        if match:
+            region = match.group(1) or match.group(2)
+            account, name = match.group(3), match.group(4)
+            return Target(service=service, name=name, account=account, region=region)
+        return Target(service=service, name=text.rstrip("/").rsplit("/", 1)[-1])
+    if text.startswith("arn:"):
+        parts = text.split(":", 5)
+        if len(parts) == 6:
+            name = parts[5]
+            if service == "s3":
+                return Target(service=service, name=name.split("/", 1)[0], partition=parts[1] or "aws")
+            kwargs: Dict[str, str] = {"partition": parts[1] or "aws"}
+            if parts[3]:
+                kwargs["region"] = parts[3]
+            if parts[4]:
+                kwargs["account"] = parts[4]
+            return Target(service=service, name=name, **kwargs)
+    return Target(service=service, name=text)
+
+
+def _module_dir(attrs: Optional[Mapping[str, Any]], file_path: str) -> str:
+    path = attrs.get("file_path_") if attrs else None
+    if not isinstance(path, str) or not path:
+        path = file_path or ""
+    return os.path.dirname(os.path.abspath(path)) if path else os.getcwd()
+
+
+def _scope_for(conf_address: str, entity_type: str, node: Optional[Mapping[str, Any]]) -> str:
+    if node is not None and isinstance(node.get("id_"), str):
+        return _scope_of(conf_address, node["id_"])
+    position = conf_address.rfind(entity_type + ".")
+    return conf_address[:position] if position > 0 else ""
+
+
+def _pointer_context(
+    conf: Mapping[str, Any], entity_type: str, service: str, index: Optional[_GraphIndex], scope: str,
+    address: str, module_dir: str,
+) -> _Context:
+    """The target a policy resource protects, from its bucket / queue_url / arn argument."""
+    pointer = _unwrap(conf.get(_POINTER_ATTRIBUTE[entity_type]))
+    owner_type = _OWNER_OF_SERVICE[service]
+    base_context = _Context(service, Target(service=service, name="?"), address, scope, index, module_dir)
+    if not isinstance(pointer, str) or not pointer.strip():
+        name = f"${{{_strip_scope(address)}.{_POINTER_ATTRIBUTE[entity_type]}}}"
+        return _replace_target(base_context, Target(service=service, name=name))
+    text = pointer.strip()
+    expression = _whole_interpolation(text)
+    ref = _parse_reference(expression if expression is not None else text)
+    if ref is not None and (expression is not None or _plausible_bare(ref, index)):
+        base, self_each = ref.base, False
+        if ref.kind == "each" and ref.base == "each.value":
+            each_ref = _for_each_reference(conf)
+            if each_ref is not None and each_ref.kind == "resource" and each_ref.resource_type == owner_type:
+                base, self_each = each_ref.base, True
+        if _strip_index(base).split(".", 1)[0] == owner_type:
+            node = _lookup_up(index, "resource", scope, base)[1]
+            if node is not None:
+                name = _owner_name(node, base, owner_type)
+            else:
+                name = f"${{{base}.{_NAME_ATTRIBUTE[owner_type]}}}"
+            context = _replace_target(base_context, _target_from_name(service, name, base_context))
+            context.self_bases = (base,)
+            context.self_each = self_each
+            return context
+        return _replace_target(base_context, Target(service=service, name=f"${{{ref.text}}}"))
+    # A literal, possibly with interpolations (arn:aws:sns:${data.aws_region.cur.name}:...): resolve pseudo refs.
+    literal = _normalise_string(text, base_context)
+    target = _target_from_literal(service, literal)
+    context = _replace_target(base_context, target)
+    if index is not None:  # Checkov resolves bucket = aws_s3_bucket.b.bucket to "logs": the doc may still say .arn
+        context.self_bases = tuple(
+            ident
+            for (block, node_scope, ident), attrs in index.nodes.items()
+            if block == "resource" and node_scope == scope and ident.split(".", 1)[0] == owner_type
+            and _literal_name(attrs.get(_NAME_ATTRIBUTE[owner_type])) == target.name
+        )
+    return context
+
+
+def _for_each_reference(attrs: Mapping[str, Any]) -> Optional[_Ref]:
+    """``for_each = aws_s3_bucket.b``: what ``each.value`` stands for."""
+    for_each = _unwrap(attrs.get("for_each"))
+    if not isinstance(for_each, str):
+        return None
+    return _parse_reference(_whole_interpolation(for_each) or for_each)
+
+
+def _target_from_name(service: str, name: str, context: _Context) -> Target:
+    """A Target from an owner's name, which may carry pseudo references of its own."""
+    if "${" in name or _rx(_BARE_REFERENCE).search(name):
+        normalised = _normalise_string(name, context)
+        name = normalised if normalised else name
+    return Target(service=service, name=name)
+
+
+def _replace_target(context: _Context, target: Target) -> _Context:
+    context.target = target
+    return context
+
+
+def _strip_scope(address: str) -> str:
+    return re.sub(rf"^(?:module\.{_IDENT}(?:{_INDEX})?\.)+", "", address)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The adapter proper
+# --------------------------------------------------------------------------------------------------------------
+
+
+def _source(
+    conf: Mapping[str, Any], entity_type: str, service: str, graph: object | None, file_path: str, address: str
+) -> Optional[PolicySource]:
+    index = _graph_index(graph)
+    node = index.by_address.get(address) if index is not None else None
+    scope = _scope_for(address, entity_type, node)
+    module_dir = _module_dir(node, file_path)
+
+    if entity_type in TERRAFORM_POLICY_RESOURCES:
+        context = _pointer_context(conf, entity_type, service, index, scope, address, module_dir)
+        return _judge(conf.get("policy"), context, f"policy of {address}")
+
+    # An owner resource: aws_s3_bucket / aws_sqs_queue / aws_sns_topic.
+    owner_id = _strip_scope(address)
+    context = _Context(service, Target(service=service, name="?"), address, scope, index, module_dir)
+    context.target = _target_from_name(service, _owner_name(conf, owner_id, entity_type), context)
+    context.self_bases = (owner_id,)
+    policy = conf.get("policy")
+    if not _is_empty(policy):
+        return _judge(policy, context, f"policy of {address}")
+    if index is not None and _has_separate_policy(index, service, scope, owner_id, context.target.name):
+        return None
+    return PolicySource(target=context.target, document=None, origin="", evaluated_keys=list(_EVALUATED_KEYS),
+                        syntax="hcl")
+
+
+def _is_empty(value: Any) -> bool:
+    value = _unwrap(value)
+    return value is None or value == "" or value == [] or value == {}
+
+
+def _has_separate_policy(index: _GraphIndex, service: str, scope: str, owner_id: str, owner_name: str) -> bool:
+    """Does some aws_*_policy resource point at this owner (by reference, for_each, or the same literal name)?"""
+    policy_type = _POLICY_OF_SERVICE[service]
+    attribute = _POINTER_ATTRIBUTE[policy_type]
+    literal_name = None if "${" in owner_name else owner_name
+    for resource_type, node_scope, attrs in index.policy_nodes:
+        if resource_type != policy_type:
+            continue
+        pointer = _unwrap(attrs.get(attribute))
+        if not isinstance(pointer, str):
+            continue
+        text = _whole_interpolation(pointer.strip()) or pointer.strip()
+        ref = _parse_reference(text)
+        if ref is not None:
+            if ref.kind == "each" and ref.base == "each.value":
+                ref = _for_each_reference(attrs)
+                if ref is None:
+                    continue
+            if ref.kind == "resource" and _same_instance(ref.base, owner_id):
+                found_scope = _lookup_up(index, "resource", node_scope, ref.base)[0]
+                if found_scope == scope or (found_scope is None and node_scope == scope):
+                    return True
+            continue
+        if literal_name and _literal_points_at(service, pointer.strip(), literal_name):
+            return True
+    return False
+
+
+def _literal_points_at(service: str, pointer: str, name: str) -> bool:
+    if service == "s3":
+        return pointer == name or pointer == f"arn:aws:s3:::{name}"
+    if service == "sqs":
+        return pointer.rstrip("/").rsplit("/", 1)[-1] == name
+    return pointer.rsplit(":", 1)[-1] == name
+
+
+def _judge(value: Any, context: _Context, origin: str) -> PolicySource:
+    """Resolve, normalise and sanity-check one policy value."""
+    resolved = _resolve_policy(value, context, origin, 0, frozenset())
+    if resolved.problem is not None:
+        return PolicySource(target=context.target, document=None, origin=resolved.origin, problem=resolved.problem,
+                            evaluated_keys=list(_EVALUATED_KEYS), syntax="hcl")
+    document = _normalise(resolved.document, context)
+    _condition_booleans(document)
+    # IAM validity (a missing Action, Null...IfExists) is the engine's call (parse_policy), not a reading problem.
+    return PolicySource(target=context.target, document=document, origin=resolved.origin,
+                        evaluated_keys=list(_EVALUATED_KEYS), syntax="hcl")
+
+
+class _Resolved:
+    """A raw document or a problem, and where it came from."""
+
+    __slots__ = ("document", "problem", "origin")
+
+    def __init__(self, document: Any = None, problem: Optional[str] = None, origin: str = "") -> None:
+        self.document = document
+        self.problem = problem
+        self.origin = origin
+
+
+def _whole_interpolation(text: Any) -> Optional[str]:
+    """``${expr}`` covering the whole string -> ``expr``; anything else -> None."""
+    if not isinstance(text, str):
+        return None
+    text = text.strip()
+    if not text.startswith("${") or not text.endswith("}"):
+        return None
+    end = _closing_brace(text, 1)
+    return text[2:end].strip() if end == len(text) - 1 else None
+
+
+def _closing_brace(text: str, start: int) -> int:
+    """Index of the brace closing the one at ``start``, skipping quoted strings; -1 when unbalanced."""
+    depth, position, quote = 0, start, None
+    while position < len(text):
+        char = text[position]
+        if quote:
+            if char == "\\":
+                position += 2
+                continue
+            if char == quote:
+                quote = None
+        elif char in "\"'" and depth > 0 and _opens_string(text, position):
+            quote = char
+        elif char == "{":
+            depth += 1
+        elif char == "}":
+            depth -= 1
+            if depth == 0:
+                return position
+        position += 1
+    return -1
+
+
+def _opens_string(text: str, position: int) -> bool:
+    """A quote opens a string unless it is an apostrophe inside a word (it's, don't)."""
+    if text[position] == '"':
+        return True
+    before = text[position - 1] if position > 0 else " "
+    return not before.isalnum()
+
+
+def _resolve_policy(value: Any, context: _Context, origin: str, depth: int, seen: frozenset) -> _Resolved:
+    """Any policy value Checkov delivers -> a raw IAM dict (not yet normalised), or a problem."""
+    if depth > _MAX_DEPTH:
+        return _Resolved(problem=f"{origin}: policy nests more than {_MAX_DEPTH} levels of indirection", origin=origin)
+    value = _unwrap(value)
+    if isinstance(value, Mapping):
+        return _Resolved(document=value, origin=origin)
+    if isinstance(value, list):
+        return _Resolved(problem=f"{origin}: expected one policy document, got a list of {len(value)} values",
+                         origin=origin)
+    if value is None or isinstance(value, (bool, int, float)):
+        return _Resolved(problem=f"{origin}: expected a policy document, got {value!r}", origin=origin)
+    if not isinstance(value, str):
+        return _Resolved(problem=f"{origin}: expected a policy document, got {type(value).__name__}", origin=origin)
+    text = value.strip()
+    if not text:
+        return _Resolved(problem=f"{origin}: the policy is an empty string", origin=origin)
+
+    if text[0] in "{[":  # a JSON (heredoc) document, or a repr Checkov wrapped around the real value
+        parsed = _parse_json_or_literal(text)
+        if isinstance(parsed, Mapping) or (isinstance(parsed, list) and len(parsed) == 1):
+            return _resolve_policy(parsed, context, origin, depth + 1, seen)
+        wrapped = re.fullmatch(r"\[\s*'(.*)'\s*\]", text, re.DOTALL)
+        if wrapped:  # a list repr around a string whose quotes Checkov escaped one level too deep
+            return _resolve_policy(re.sub(r"\\(.)", r"\1", wrapped.group(1)), context, origin, depth + 1, seen)
+        return _Resolved(problem=f"{origin}: the policy text is neither JSON nor an expression the scan can "
+                                 f"evaluate: {_shorten(text)}", origin=origin)
+
+    expression = _whole_interpolation(text)
+    if expression is None:
+        expression = text
+    return _resolve_expression(expression, context, origin, depth, seen)
+
+
+def _resolve_expression(expression: str, context: _Context, origin: str, depth: int, seen: frozenset) -> _Resolved:
+    call = re.match(r"^(jsonencode|file|templatefile)\s*\(", expression)
+    if call and expression.endswith(")"):
+        function = call.group(1)
+        arguments = expression[call.end(): -1]
+        if function == "jsonencode":
+            try:
+                parsed = _parse_literal(arguments)
+            except ValueError as exc:
+                return _Resolved(problem=f"{origin}: cannot read jsonencode(...) as rendered by Checkov ({exc}): "
+                                         f"{_shorten(arguments)}", origin=origin)
+            if isinstance(parsed, str) and parsed.strip() != arguments.strip():  # a nested string form
+                return _resolve_policy(parsed, context, origin, depth + 1, seen)
+            if isinstance(parsed, (Mapping, list)):
+                return _resolve_policy(parsed, context, origin, depth + 1, seen)
+            return _unresolved(f"jsonencode({arguments.strip()})", origin)
+        return _read_file(function, arguments, expression, context, origin)
+
+    match = _rx(_DATA_DOCUMENT).match(expression)
+    if match:
+        return _resolve_data_document(match.group(1), context, origin, depth, seen)
+
+    ref = _parse_reference(expression)
+    if ref is not None:
+        return _unresolved(expression, origin)
+    parsed = _parse_json_or_literal(expression) if expression[:1] in "{[" else None
+    if isinstance(parsed, Mapping):
+        return _Resolved(document=parsed, origin=origin)
+    return _Resolved(problem=f"{origin} is the expression {_shorten(expression)}, which the scan cannot "
+                             "evaluate: inline the document with jsonencode({...}) or use an aws_iam_policy_document "
+                             "data source", origin=origin)
+
+
+def _unresolved(expression: str, origin: str) -> _Resolved:
+    if expression.startswith("var."):
+        how = ("give the variable a default, pass its value with a .tfvars file (checkov --var-file), "
+               "or set VPCE_CHECKS_UNRESOLVED=skip")
+    else:
+        how = ("inline the document with jsonencode({...}) or an aws_iam_policy_document data source in the same "
+               "module, or set VPCE_CHECKS_UNRESOLVED=skip")
+    return _Resolved(problem=f"{origin} is {expression}, which has no value the scan can read: {how}", origin=origin)
+
+
+def _shorten(text: str, limit: int = 120) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Literal parsing: JSON, Python-repr renderings of HCL objects, and bare substituted values
+# --------------------------------------------------------------------------------------------------------------
+
+
+def _parse_json_or_literal(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        pass
+    try:
+        return _parse_literal(text)
+    except ValueError:
+        return None
+
+
+def _parse_literal(text: str) -> Any:
+    """Checkov's rendering of an HCL value: Python repr, except that substituted values may appear unquoted."""
+    try:
+        return _tuples_to_lists(ast.literal_eval(text.strip()))
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        pass
+    parser = _LooseParser(text)
+    value = parser.value(",")
+    parser.skip_space()
+    if parser.position != len(parser.text):
+        raise ValueError(f"unexpected text at offset {parser.position}")
+    return value
+
+
+def _tuples_to_lists(value: Any) -> Any:
+    if isinstance(value, (tuple, list, set)):
+        return [_tuples_to_lists(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _tuples_to_lists(v) for k, v in value.items()}
+    return value
+
+
+class _LooseParser:
+    """A small recursive-descent reader for Python/JSON literals with bare tokens (``{'vpce': vpce-123}``)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.position = 0
+        self.depth = 0
+
+    def skip_space(self) -> None:
+        while self.position < len(self.text) and self.text[self.position].isspace():
+            self.position += 1
+
+    def value(self, stops: str) -> Any:
+        self.skip_space()
+        if self.position >= len(self.text):
+            raise ValueError("unexpected end of text")
+        self.depth += 1
+        if self.depth > 200:
+            raise ValueError("nested too deeply")
+        try:
+            char = self.text[self.position]
+            if char == "{":
+                return self.mapping()
+            if char in "[(":
+                return self.sequence("]" if char == "[" else ")")
+            if char in "'\"":
+                return self.string()
+            return self.bare(stops)
+        finally:
+            self.depth -= 1
+
+    def mapping(self) -> Dict[Any, Any]:
+        self.position += 1
+        out: Dict[Any, Any] = {}
+        while True:
+            self.skip_space()
+            if self.peek() == "}":
+                self.position += 1
+                return out
+            key = self.value(":=")
+            self.skip_space()
+            if self.peek() not in (":", "="):
+                raise ValueError(f"expected ':' at offset {self.position}")
+            self.position += 1
+            out[key if isinstance(key, str) else str(key)] = self.value(",}")
+            self.skip_space()
+            if self.peek() == ",":
+                self.position += 1
+            elif self.peek() != "}":
+                raise ValueError(f"expected ',' or '}}' at offset {self.position}")
+
+    def sequence(self, closing: str) -> List[Any]:
+        self.position += 1
+        out: List[Any] = []
+        while True:
+            self.skip_space()
+            if self.peek() == closing:
+                self.position += 1
+                return out
+            out.append(self.value("," + closing))
+            self.skip_space()
+            if self.peek() == ",":
+                self.position += 1
+            elif self.peek() != closing:
+                raise ValueError(f"expected ',' or '{closing}' at offset {self.position}")
+
+    def string(self) -> str:
+        quote = self.text[self.position]
+        end = self.position + 1
+        while end < len(self.text):
+            if self.text[end] == "\\":
+                end += 2
+                continue
+            if self.text[end] == quote:
+                break
+            end += 1
+        if end >= len(self.text):
+            raise ValueError("unterminated string")
+        token = self.text[self.position: end + 1]
+        self.position = end + 1
+        try:
+            decoded = ast.literal_eval(token)
+            return decoded if isinstance(decoded, str) else token[1:-1]
+        except (ValueError, SyntaxError):
+            return token[1:-1]
+
+    def bare(self, stops: str) -> Any:
+        start, depth, quote = self.position, 0, None
+        while self.position < len(self.text):
+            char = self.text[self.position]
+            if quote:
+                if char == "\\":
+                    self.position += 1
+                elif char == quote:
+                    quote = None
+            elif char in "\"'" and depth > 0:
+                quote = char
+            elif char in "([{":
+                depth += 1
+            elif char in ")]}":
+                if depth == 0:
+                    break
+                depth -= 1
+            elif depth == 0 and char in stops:
+                break
+            self.position += 1
+        token = self.text[start: self.position].strip()
+        if not token:
+            raise ValueError(f"expected a value at offset {start}")
+        constants = {"True": True, "true": True, "False": False, "false": False, "None": None, "null": None}
+        if token in constants:
+            return constants[token]
+        if re.fullmatch(r"-?\d+", token):
+            return int(token)
+        if re.fullmatch(r"-?\d+\.\d*(?:[eE][-+]?\d+)?", token):
+            return float(token)
+        return token
+
+    def peek(self) -> str:
+        return self.text[self.position] if self.position < len(self.text) else ""
+
+
+# --------------------------------------------------------------------------------------------------------------
+# file() and templatefile()
+# --------------------------------------------------------------------------------------------------------------
+
+
+def _split_arguments(text: str) -> List[str]:
+    """Top-level comma-separated arguments of a function call."""
+    arguments, depth, quote, start, position = [], 0, None, 0, 0
+    while position < len(text):
+        char = text[position]
+        if quote:
+            if char == "\\":
+                position += 1
+            elif char == quote:
+                quote = None
+        elif char in "\"'":
+            quote = char
+        elif char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+        elif char == "," and depth == 0:
+            arguments.append(text[start:position].strip())
+            start = position + 1
+        position += 1
+    tail = text[start:].strip()
+    if tail:
+        arguments.append(tail)
+    return arguments
+
+
+def _read_file(function: str, arguments: str, expression: str, context: _Context, origin: str) -> _Resolved:
+    """file(path) / templatefile(path, vars) with a static path relative to the module directory."""
+    written = f"{function}({arguments.strip()})"
+    origin = f"{_shorten(written, 80)} via {context.address}"
+    parts = _split_arguments(arguments)
+    if not parts or (function == "templatefile" and len(parts) != 2) or (function == "file" and len(parts) != 1):
+        return _Resolved(problem=f"{origin}: cannot read the arguments of {_shorten(written)}", origin=origin)
+    path_expression = parts[0]
+    if not (len(path_expression) >= 2 and path_expression[0] == path_expression[-1] == '"'):
+        return _Resolved(problem=f"{origin}: the path of {_shorten(written)} is computed ({path_expression}); the "
+                                 "scan reads only literal paths such as \"${path.module}/policy.json\"",
+                         origin=origin)
+    raw_path = path_expression[1:-1]
+    relative = re.sub(r"\$\{\s*path\.(?:module|root|cwd)\s*\}", ".", raw_path)
+    leftover = re.search(r"\$\{[^}]*\}", relative)
+    if leftover:
+        return _Resolved(problem=f"{origin}: the path of {_shorten(written)} depends on {leftover.group(0)}, which "
+                                 "the scan cannot resolve: give the variable a default or use a literal path",
+                         origin=origin)
+    path = os.path.normpath(os.path.join(context.module_dir, relative))
+    try:
+        if os.path.getsize(path) > _MAX_FILE_BYTES:
+            return _Resolved(problem=f"{origin}: {path} is larger than {_MAX_FILE_BYTES} bytes", origin=origin)
+        with open(path, encoding="utf-8-sig") as handle:
+            content = handle.read()
+    except OSError as exc:
+        reason = "does not exist" if isinstance(exc, FileNotFoundError) else f"cannot be read ({exc.strerror})"
+        return _Resolved(problem=f"{origin}: the policy file {path} {reason}: keep the file beside the module "
+                                 "(paths are relative to the module directory) or inline the policy", origin=origin)
+    except UnicodeDecodeError:
+        return _Resolved(problem=f"{origin}: {path} is not UTF-8 text", origin=origin)
+    if function == "templatefile":
+        try:
+            variables = _parse_literal(parts[1])
+        except ValueError as exc:
+            return _Resolved(problem=f"{origin}: cannot read the template variables {_shorten(parts[1])} ({exc})",
+                             origin=origin)
+        if not isinstance(variables, Mapping):
+            return _Resolved(problem=f"{origin}: the template variables {_shorten(parts[1])} are not an object the "
+                                     "scan can read: write them inline as { name = value }", origin=origin)
+        content, problem = _render_template(content, variables)
+        if problem is not None:
+            return _Resolved(problem=f"{origin}: {problem}", origin=origin)
+    try:
+        document = json.loads(content)
+    except ValueError as exc:
+        return _Resolved(problem=f"{origin}: {path} is not valid JSON after rendering ({exc})", origin=origin)
+    if not isinstance(document, Mapping):
+        return _Resolved(problem=f"{origin}: {path} holds JSON but not a policy object", origin=origin)
+    return _Resolved(document=document, origin=origin)
+
+
+def _render_template(template: str, variables: Mapping[str, Any]) -> Tuple[str, Optional[str]]:
+    """Render ``${name}`` and ``${jsonencode(name)}``; anything else is reported, never guessed."""
+    out: List[str] = []
+    position = 0
+    while position < len(template):
+        if template.startswith("$${", position):
+            out.append("${")
+            position += 3
+            continue
+        if template.startswith("%%{", position):
+            out.append("%{")
+            position += 3
+            continue
+        if template.startswith("%{", position):
+            end = template.find("}", position)
+            directive = template[position: end + 1 if end >= 0 else len(template)]
+            return "", (f"the template uses the directive {_shorten(directive, 60)}, which the scan does not "
+                        "evaluate: render the policy with jsonencode(...) instead")
+        if template.startswith("${", position):
+            end = _closing_brace(template, position + 1)
+            if end < 0:
+                return "", "the template has an unclosed ${"
+            expression = template[position + 2: end].strip()
+            rendered = _render_placeholder(expression, variables)
+            if rendered is None:
+                if _rx(_POLICY_VARIABLE).fullmatch(expression):  # an IAM policy variable written without $$
+                    rendered = "${" + expression + "}"
+                else:
+                    return "", (f"the template uses ${{{expression}}}, which its variables do not provide as a value "
+                                "the scan can render")
+            out.append(rendered)
+            position = end + 1
+            continue
+        out.append(template[position])
+        position += 1
+    return "".join(out), None
+
+
+def _render_placeholder(expression: str, variables: Mapping[str, Any]) -> Optional[str]:
+    encode = re.fullmatch(r"jsonencode\(\s*([A-Za-z_][\w-]*)\s*\)", expression)
+    if encode and encode.group(1) in variables:
+        return json.dumps(variables[encode.group(1)])
+    if expression not in variables:
+        return None
+    value = variables[expression]
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, str):
+        return json.dumps(value)[1:-1]  # placeholders sit inside JSON strings
+    return None
+
+
+# --------------------------------------------------------------------------------------------------------------
+# data "aws_iam_policy_document"
+# --------------------------------------------------------------------------------------------------------------
+
+
+def _resolve_data_document(name: str, context: _Context, origin: str, depth: int, seen: frozenset) -> _Resolved:
+    address = f"data.aws_iam_policy_document.{name}"
+    where = f"{context.scope}{address}"
+    via = origin.split(" via ", 1)[1] if " via " in origin else context.address
+    data_origin = f"{address} via {via}"
+    if where in seen:
+        return _Resolved(problem=f"{data_origin}: the policy documents include each other in a cycle",
+                         origin=data_origin)
+    node = _lookup_up(context.index, "data", context.scope, f"aws_iam_policy_document.{name}")[1]
+    if node is None:
+        return _Resolved(problem=f"{data_origin}: {address} is not in the scanned files: scan the directory that "
+                                 "declares it", origin=data_origin)
+    seen = seen | {where}
+    rendered = node.get("json")
+    if isinstance(rendered, str) and rendered.strip().startswith("{"):  # plan JSON: the provider's own rendering
+        try:
+            document = json.loads(rendered)
+            if isinstance(document, Mapping):
+                return _Resolved(document=document, origin=data_origin)
+        except ValueError:
+            pass
+    return _render_data_document(node, context, data_origin, depth, seen)
+
+
+def _blocks(container: Mapping[str, Any], name: str, problems: List[str]) -> List[Dict[str, Any]]:
+    """A nested block as a list of dicts, including ``dynamic`` blocks that can be expanded statically."""
+    value = container.get(name)
+    out: List[Dict[str, Any]] = []
+    for item in value if isinstance(value, list) else [value]:
+        item = _unwrap(item)
+        if isinstance(item, Mapping):
+            out.append(dict(item))
+    dynamic = container.get("dynamic")
+    for entry in dynamic if isinstance(dynamic, list) else [dynamic]:
+        entry = _unwrap(entry)
+        if isinstance(entry, Mapping) and name in entry:
+            out.extend(_expand_dynamic(name, _unwrap(entry[name]), problems))
+    return out
+
+
+def _expand_dynamic(name: str, spec: Any, problems: List[str]) -> List[Dict[str, Any]]:
+    if not isinstance(spec, Mapping):
+        return []
+    content = _unwrap(spec.get("content"))
+    for_each = spec.get("for_each")
+    iterator = _unwrap(spec.get("iterator")) or name
+    items: Optional[List[Tuple[Any, Any]]] = None
+    if isinstance(for_each, Mapping):
+        items = list(for_each.items())
+    elif isinstance(for_each, list) and not (len(for_each) == 1 and isinstance(for_each[0], str)
+                                             and _parse_reference(for_each[0].strip("${}"))):
+        items = list(enumerate(for_each))
+    if items is None or not isinstance(content, Mapping):
+        problems.append(f'dynamic "{name}" iterates over {_unwrap(for_each)!r}, which the scan cannot expand: give '
+                        "the variable a default or write the blocks out")
+        return []
+    return [_substitute_iterator(dict(content), str(iterator), key, value) for key, value in items]
+
+
+def _substitute_iterator(value: Any, iterator: str, key: Any, item: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _substitute_iterator(v, iterator, key, item) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_substitute_iterator(v, iterator, key, item) for v in value]
+    if not isinstance(value, str):
+        return value
+    pattern = re.compile(rf"\$\{{\s*{re.escape(iterator)}\.(key|value)((?:\.{_IDENT}|\[[^\]]*\])*)\s*\}}"
+                         rf"|(?<![\w.]){re.escape(iterator)}\.(key|value)((?:\.{_IDENT}|\[[^\]]*\])*)")
+
+    def lookup(which: str, path: str) -> Any:
+        current = key if which == "key" else item
+        for step in re.findall(rf"\.({_IDENT})|\[\"?([^\]\"]*)\"?\]", path):
+            step_name = step[0] or step[1]
+            if isinstance(current, Mapping) and step_name in current:
+                current = current[step_name]
+            elif isinstance(current, list) and step_name.isdigit() and int(step_name) < len(current):
+                current = current[int(step_name)]
+            else:
+                return None
+        return current
+
+    whole = pattern.fullmatch(value.strip())
+    if whole:
+        found = lookup(whole.group(1) or whole.group(3), whole.group(2) or whole.group(4) or "")
+        if found is not None:
+            return found
+
+    def replace(match: re.Match) -> str:
+        found = lookup(match.group(1) or match.group(3), match.group(2) or match.group(4) or "")
+        return match.group(0) if found is None or isinstance(found, (Mapping, list)) else str(found)
+
+    return pattern.sub(replace, value)
+
+
+def _strings_of(value: Any) -> List[str]:
+    """An HCL set/list of strings as the provider renders it; booleans and numbers become their JSON spelling."""
+    out: List[str] = []
+    for item in value if isinstance(value, list) else [value]:
+        if isinstance(item, list):
+            out.extend(_strings_of(item))
+        elif item is None:
+            continue
+        elif isinstance(item, bool):
+            out.append("true" if item else "false")
+        elif isinstance(item, (int, float)):
+            out.append(str(item))
+        else:
+            out.append(str(item))
+    return out
+
+
+def _one_or_many(values: List[str]) -> Any:
+    return values[0] if len(values) == 1 else values
+
+
+def _policy_variables(values: List[str]) -> List[str]:
+    """The provider writes IAM policy variables as &{aws:username} to dodge Terraform interpolation."""
+    return [v.replace("&{", "${") for v in values]
+
+
+def _principals(blocks: List[Dict[str, Any]]) -> Any:
+    if len(blocks) == 1:
+        kind = _unwrap(blocks[0].get("type"))
+        identifiers = _strings_of(blocks[0].get("identifiers"))
+        if kind == "*" and identifiers == ["*"]:
+            return "*"
+    merged: Dict[str, List[str]] = {}
+    for block in blocks:
+        kind = str(_unwrap(block.get("type")))
+        merged.setdefault(kind, []).extend(_policy_variables(_strings_of(block.get("identifiers"))))
+    return {kind: _one_or_many(values) for kind, values in merged.items()}
+
+
+def _statement_from_block(block: Mapping[str, Any], problems: List[str]) -> Dict[str, Any]:
+    statement: Dict[str, Any] = {}
+    sid = _unwrap(block.get("sid"))
+    if isinstance(sid, str) and sid:
+        statement["Sid"] = sid
+    effect = _unwrap(block.get("effect"))
+    statement["Effect"] = effect if isinstance(effect, str) and effect else "Allow"
+    for attribute, element, variables in (
+        ("actions", "Action", False), ("not_actions", "NotAction", False),
+        ("resources", "Resource", True), ("not_resources", "NotResource", True),
+    ):
+        values = _strings_of(block.get(attribute))
+        if values:
+            statement[element] = _one_or_many(_policy_variables(values) if variables else values)
+    for attribute, element in (("principals", "Principal"), ("not_principals", "NotPrincipal")):
+        principal_blocks = _blocks(block, attribute, problems)
+        if principal_blocks:
+            statement[element] = _principals(principal_blocks)
+    conditions: Dict[str, Dict[str, List[str]]] = {}
+    duplicates: List[str] = []
+    for condition in _blocks(block, "condition", problems):
+        test, variable = _unwrap(condition.get("test")), _unwrap(condition.get("variable"))
+        if not isinstance(test, str) or not isinstance(variable, str):
+            continue
+        values = _policy_variables(_strings_of(condition.get("values")))
+        keys = conditions.setdefault(test, {})
+        if variable in keys:
+            duplicates.append(f"{test} {variable}")
+        keys.setdefault(variable, []).extend(values)
+    if conditions:
+        statement["Condition"] = {
+            test: {variable: _one_or_many(values) for variable, values in keys.items()}
+            for test, keys in conditions.items()
+        }
+    if duplicates:
+        statement[DUPLICATE_CONDITIONS_KEY] = duplicates
+    return statement
+
+
+def _document_statements(document: Mapping[str, Any]) -> List[Any]:
+    statements = next((v for k, v in document.items() if isinstance(k, str) and k.lower() == "statement"), None)
+    if statements is None:
+        return []
+    return list(statements) if isinstance(statements, list) else [statements]
+
+
+def _merge(merged: Dict[str, Any], document: Mapping[str, Any]) -> None:
+    """The provider's IAMPolicyDoc.Merge: same non-empty Sid replaces, others append; Id and Version carry over."""
+    policy_id = document.get("Id")
+    if policy_id:
+        merged["Id"] = policy_id
+    version = document.get("Version")
+    if isinstance(version, str) and version > merged.get("Version", ""):
+        merged["Version"] = version
+    statements: List[Any] = merged.setdefault("Statement", [])
+    for statement in _document_statements(document):
+        sid = statement.get("Sid") if isinstance(statement, Mapping) else None
+        if sid:
+            for position, existing in enumerate(statements):
+                if isinstance(existing, Mapping) and existing.get("Sid") == sid:
+                    statements[position] = statement
+                    break
+            else:
+                statements.append(statement)
+        else:
+            statements.append(statement)
+
+
+def _render_data_document(
+    node: Mapping[str, Any], context: _Context, origin: str, depth: int, seen: frozenset
+) -> _Resolved:
+    """data "aws_iam_policy_document" rendered as the provider does (policy_document_data_source.go)."""
+    problems: List[str] = []
+    merged: Dict[str, Any] = {}
+    source_sids: Set[str] = set()
+    for position, source in enumerate(_document_list(node.get("source_policy_documents"))):
+        resolved = _resolve_policy(source, context, origin, depth + 1, seen)
+        if resolved.problem is not None:
+            return _Resolved(problem=f"{origin}: source_policy_documents[{position}]: {resolved.problem}",
+                             origin=origin)
+        for statement in _document_statements(resolved.document):
+            sid = statement.get("Sid") if isinstance(statement, Mapping) else None
+            if sid and sid in source_sids:
+                return _Resolved(problem=f"{origin}: duplicate Sid {sid!r} in source_policy_documents; the provider "
+                                         "rejects it: remove the Sid or make Sids unique", origin=origin)
+            if sid:
+                source_sids.add(sid)
+        _merge(merged, resolved.document)
+
+    version = _unwrap(node.get("version"))
+    current: Dict[str, Any] = {"Version": version if isinstance(version, str) and version else "2012-10-17"}
+    policy_id = _unwrap(node.get("policy_id"))
+    if isinstance(policy_id, str) and policy_id:
+        current["Id"] = policy_id
+    statements = [_statement_from_block(block, problems) for block in _blocks(node, "statement", problems)]
+    sids = [s["Sid"] for s in statements if "Sid" in s]
+    duplicate = next((sid for sid in sids if sids.count(sid) > 1), None)
+    if duplicate is not None:
+        return _Resolved(problem=f"{origin}: duplicate Sid {duplicate!r}; the provider rejects it: make Sids unique",
+                         origin=origin)
+    current["Statement"] = statements
+    _merge(merged, current)
+
+    for position, override in enumerate(_document_list(node.get("override_policy_documents"))):
+        resolved = _resolve_policy(override, context, origin, depth + 1, seen)
+        if resolved.problem is not None:
+            return _Resolved(problem=f"{origin}: override_policy_documents[{position}]: {resolved.problem}",
+                             origin=origin)
+        _merge(merged, resolved.document)
+    if problems:
+        return _Resolved(problem=f"{origin}: {problems[0]}", origin=origin)
+    document = {"Version": merged.get("Version", "2012-10-17")}
+    if merged.get("Id"):
+        document["Id"] = merged["Id"]
+    document["Statement"] = merged.get("Statement", [])
+    return _Resolved(document=document, origin=origin)
+
+
+def _document_list(value: Any) -> List[Any]:
+    if value is None:
+        return []
+    if isinstance(value, list):
+        if len(value) == 1 and isinstance(value[0], list):
+            value = value[0]
+        return [v for v in value if v is not None and v != ""]
+    return [value]
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Normalising strings inside the document
+# --------------------------------------------------------------------------------------------------------------
+
+
+def _normalise(value: Any, context: _Context) -> Any:
+    """Plain JSON types; ``${expr}`` references; own ARN/name and caller context substituted; HCL escapes undone."""
+    if isinstance(value, Mapping):
+        return {
+            _normalise_string(k, context) if isinstance(k, str) else str(k): _normalise(v, context)
+            for k, v in value.items()
+            if not (isinstance(k, str) and ((k.startswith("__") and k != DUPLICATE_CONDITIONS_KEY)
+                                            or k in _STATEMENT_METADATA))
+        }
+    if isinstance(value, (list, tuple)):
+        return [_normalise(v, context) for v in value]
+    if isinstance(value, str):
+        return _normalise_string(value, context)
+    return value
+
+
+def _normalise_string(text: str, context: _Context) -> str:
+    if '"' in text:
+        text = _rx(_STRAY_QUOTES).sub(r"\1", text)
+    out: List[str] = []
+    position, literal_start = 0, 0
+    while position < len(text):
+        if text.startswith("$${", position):  # HCL escape of a literal ${ (IAM policy variables)
+            out.append(_bare_references(text[literal_start:position], context))
+            out.append("${")
+            position += 3
+            literal_start = position
+            continue
+        if text.startswith("${", position):
+            end = _closing_brace(text, position + 1)
+            if end < 0:
+                break
+            out.append(_bare_references(text[literal_start:position], context))
+            expression = text[position + 2: end]
+            out.append(_interpolation(expression, context))
+            position = end + 1
+            literal_start = position
+            continue
+        position += 1
+    out.append(_bare_references(text[literal_start:], context))
+    return "".join(out)
+
+
+def _condition_booleans(document: Any) -> None:
+    """Checkov renders the HCL string "true" inside jsonencode as 'True': IAM's spelling is lowercase."""
+    if not isinstance(document, dict):
+        return
+    statements = document.get("Statement")
+    for statement in statements if isinstance(statements, list) else [statements]:
+        condition = statement.get("Condition") if isinstance(statement, dict) else None
+        for keys in condition.values() if isinstance(condition, dict) else ():
+            for key, values in keys.items() if isinstance(keys, dict) else ():
+                if values in ("True", "False"):
+                    keys[key] = values.lower()
+                elif isinstance(values, list):
+                    keys[key] = [v.lower() if v in ("True", "False") else v for v in values]
+
+
+def _interpolation(expression: str, context: _Context) -> str:
+    stripped = expression.strip()
+    if _rx(_POLICY_VARIABLE).fullmatch(stripped):
+        return "${" + expression + "}"
+    ref = _parse_reference(stripped)
+    resolved = context.resolve(ref) if ref is not None else None
+    return resolved if resolved is not None else "${" + expression + "}"
+
+
+def _bare_references(segment: str, context: _Context) -> str:
+    """References Checkov left bare inside a literal become ``${expr}`` (or their value when known)."""
+    if not segment or not any(c == "." for c in segment):
+        return segment
+
+    def replace(match: re.Match) -> str:
+        ref = _parse_reference(match.group(0))
+        if ref is None or not _plausible_bare(ref, context.index):
+            return match.group(0)
+        resolved = context.resolve(ref)
+        return resolved if resolved is not None else "${" + match.group(0) + "}"
+
+    return _rx(_BARE_REFERENCE).sub(replace, segment)

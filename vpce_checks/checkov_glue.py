@@ -1,0 +1,80 @@
+"""What every check file shares: adapter -> judge -> Checkov result, and never an exception.
+
+Checkov turns an exception in a check into a silent UNKNOWN (one ERROR log line): a missed finding. So every
+step runs under one guard and any surprise becomes a FAILED result that says what went wrong.
+
+When ``vpce-checks scan`` runs Checkov it sets VPCE_CHECKS_DETAILS_DIR; each result's explanation is then also
+written there, because Checkov keeps a check's ``details`` only for Terraform.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any, Callable, List, Optional
+
+from checkov.common.bridgecrew.severities import BcSeverities, Severities
+from checkov.common.models.enums import CheckResult
+
+from vpce_checks.adapters.base import PolicySource
+from vpce_checks.judge import FAILED, NO_RESULT, PASSED, SKIPPED, Judgement, docs_page, judge
+from vpce_checks.settings import SettingsError, load_settings
+
+DETAILS_DIR = "VPCE_CHECKS_DETAILS_DIR"
+HIGH = Severities[BcSeverities.HIGH]
+_RESULTS = {PASSED: CheckResult.PASSED, FAILED: CheckResult.FAILED, SKIPPED: CheckResult.SKIPPED,
+            NO_RESULT: CheckResult.UNKNOWN}
+
+
+def _settings():
+    try:
+        return load_settings()
+    except SettingsError as error:
+        return error
+
+
+def scanned_file(check: Any) -> str:
+    """The file Checkov is scanning: BaseCheck.run sets entity_path to "FILE:TYPE:NAME"."""
+    path = getattr(check, "entity_path", "") or ""
+    marker = f":{getattr(check, 'entity_type', '')}:"
+    return path.split(marker)[0] if marker in path else path.rsplit(":", 2)[0]
+
+
+def _record(check: Any, conf: Any, judgement: Judgement) -> None:
+    directory = os.environ.get(DETAILS_DIR)
+    if not directory or judgement.result == NO_RESULT:
+        return
+    start = None
+    if isinstance(conf, dict):
+        start = conf.get("__start_line__", conf.get("__startline__"))
+        if isinstance(start, list):
+            start = start[0] if start else None
+    record = {"check_id": check.id, "file": os.path.abspath(scanned_file(check)), "start_line": start,
+              "entity_type": getattr(check, "entity_type", ""), "result": judgement.result,
+              "reason": judgement.reason, "details": judgement.lines}
+    try:
+        with open(os.path.join(directory, f"details-{os.getpid()}.jsonl"), "a", encoding="utf-8") as handle:
+            handle.write(json.dumps(record) + "\n")
+    except OSError:
+        pass  # the explanation channel is best effort; the verdict itself is already in Checkov's report
+
+
+def run_check(check: Any, conf: Any, find: Callable[[], Optional[PolicySource]]) -> CheckResult:
+    """Find the policy, judge it, and hand Checkov the result with its explanation."""
+    try:
+        source = find()
+        judgement = judge(source, _settings())
+        if source is not None:
+            check.evaluated_keys = list(source.evaluated_keys)
+    except Exception as error:  # noqa: BLE001 - an exception would become a silent UNKNOWN in Checkov
+        reason = f"vpce-checks could not evaluate this resource ({type(error).__name__}: {error})"
+        judgement = Judgement(FAILED, reason, [f"Reason: {reason}",
+                                               "The check fails closed; please report this input.",
+                                               f"Docs: {docs_page(check.id)}"])
+    check.details = list(judgement.lines)
+    _record(check, conf, judgement)
+    return _RESULTS[judgement.result]
+
+
+def pick_service(sources: List[PolicySource], service: str) -> Optional[PolicySource]:
+    return next((s for s in sources if s.target.service == service), None)

@@ -1,0 +1,179 @@
+"""The fix: the Deny statement that enforces the perimeter, written in the file's own syntax."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Dict, List, Sequence
+
+from vpce_checks.engine.model import THIS_ACCOUNT, THIS_REGION, Policy, references_in
+from vpce_checks.engine.services import ServiceProfile, Target, settle_target
+
+SID = "DenyOutsideVpcePerimeter"
+PLACEHOLDERS = {"hcl": "var.allowed_vpce_ids", "yaml": "AllowedVpceIds", "json": "vpce-REPLACE-WITH-YOUR-ENDPOINT-ID"}
+
+
+def named_endpoints(policy: Policy) -> List[str]:
+    """Endpoint IDs the policy already names under aws:SourceVpce (literal or as a reference), in order."""
+    found: Dict[str, None] = {}
+    for statement in policy.statements:
+        for condition in statement.conditions:
+            if condition.key == "aws:sourcevpce":
+                for value in condition.values:
+                    if "*" not in value and "?" not in value:
+                        found[value] = None
+    return list(found)
+
+
+def perimeter_statement(profile: ServiceProfile, target: Target, endpoints: Sequence[str]) -> dict:
+    """The sound Deny: every action of the service, on R (and its objects), unless through a listed endpoint.
+    AWS service principals are exempted with BoolIfExists, as AWS's data perimeter examples do."""
+    resources = list(profile.fix_resources(target))
+    return {
+        "Sid": SID,
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": profile.default_fix_actions,
+        "Resource": resources if len(resources) > 1 else resources[0],
+        "Condition": {
+            "StringNotEquals": {"aws:SourceVpce": list(endpoints)},
+            "BoolIfExists": {"aws:PrincipalIsAWSService": "false"},
+        },
+    }
+
+
+def _hcl_string(text: str, profile: ServiceProfile) -> str:
+    """A policy string as an HCL expression: references become Terraform references."""
+    name_ref = re.search(r"\$\{([A-Za-z0-9_.\-\[\]\"]+)\.(bucket|name|id)\}", text)
+    if name_ref and text.startswith("arn:"):
+        arn = profile.resource_arn(Target(profile.prefix, name_ref.group(0)))
+        if text.startswith(arn):
+            text = "${" + name_ref.group(1) + ".arn}" + text[len(arn):]
+    text = text.replace(THIS_ACCOUNT, "${data.aws_caller_identity.current.account_id}")
+    text = text.replace(THIS_REGION, "${data.aws_region.current.name}")
+    whole = re.fullmatch(r"\$\{([^{}]+)\}", text)
+    if whole:
+        return whole.group(1)
+    return json.dumps(text)
+
+
+def _hcl_value(value, profile: ServiceProfile, indent: int) -> str:
+    pad = "  " * indent
+    if isinstance(value, dict):
+        width = max(len(_hcl_key(k)) for k in value)
+        lines = [f"{pad}  {_hcl_key(k).ljust(width)} = {_hcl_value(v, profile, indent + 1).lstrip()}"
+                 for k, v in value.items()]
+        return "{\n" + "\n".join(lines) + f"\n{pad}}}"
+    if isinstance(value, list):
+        if len(value) == 1 and value[0] == PLACEHOLDERS["hcl"]:
+            return PLACEHOLDERS["hcl"]
+        return "[" + ", ".join(_hcl_value(v, profile, indent) for v in value) + "]"
+    if value == PLACEHOLDERS["hcl"]:
+        return value
+    return _hcl_string(str(value), profile)
+
+
+def _hcl_key(key: str) -> str:
+    return key if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key) else json.dumps(key)
+
+
+def _hcl_data_statement(statement: dict, profile: ServiceProfile) -> str:
+    resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+    endpoints = statement["Condition"]["StringNotEquals"]["aws:SourceVpce"]
+    lines = [
+        "statement {",
+        f'  sid       = "{SID}"',
+        '  effect    = "Deny"',
+        f'  actions   = ["{profile.default_fix_actions}"]',
+        "  resources = [" + ", ".join(_hcl_string(r, profile) for r in resources) + "]",
+        "  principals {",
+        '    type        = "*"',
+        '    identifiers = ["*"]',
+        "  }",
+        "  condition {",
+        '    test     = "StringNotEquals"',
+        '    variable = "aws:SourceVpce"',
+        "    values   = " + _hcl_value(endpoints, profile, 2),
+        "  }",
+        "  condition {",
+        '    test     = "BoolIfExists"',
+        '    variable = "aws:PrincipalIsAWSService"',
+        '    values   = ["false"]',
+        "  }",
+        "}",
+    ]
+    return "\n".join(lines)
+
+
+def _cfn_string(text: str, profile: ServiceProfile):
+    """A policy string as a CloudFormation value: tokens become !Sub references."""
+    tokens = references_in(text)
+    if not tokens and THIS_ACCOUNT not in text and THIS_REGION not in text:
+        return text
+    for token in tokens:
+        name = token[2:-1]
+        if name.startswith("Ref."):
+            name = name[4:]
+        attribute = {"sqs": ".QueueName", "sns": ".TopicName"}.get(profile.prefix, "")
+        if "." not in name:
+            text = text.replace(token, "${" + name + attribute + "}")
+    return {"Fn::Sub": text}
+
+
+def _yaml_value(value, indent: int) -> List[str]:
+    pad = "  " * indent
+    lines: List[str] = []
+    if isinstance(value, dict) and "Fn::Sub" in value and len(value) == 1:
+        return [f"{pad}!Sub {json.dumps(value['Fn::Sub'])}"]
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(item, (dict, list)) and not (isinstance(item, dict) and ("Fn::Sub" in item or "Ref" in item)):
+                lines.append(f"{pad}{key}:")
+                lines.extend(_yaml_value(item, indent + 1))
+            else:
+                lines.append(f"{pad}{key}: {_yaml_scalar(item)}")
+        return lines
+    if isinstance(value, list):
+        for item in value:
+            lines.append(f"{pad}- {_yaml_scalar(item)}")
+        return lines
+    return [pad + _yaml_scalar(value)]
+
+
+def _yaml_scalar(value) -> str:
+    if isinstance(value, dict) and "Fn::Sub" in value:
+        return f"!Sub {json.dumps(value['Fn::Sub'])}"
+    if isinstance(value, dict) and "Ref" in value:
+        return f"!Ref {value['Ref']}"
+    return json.dumps(value)
+
+
+def render_fix(statement: dict, syntax: str, profile: ServiceProfile, data_source: bool = False) -> str:
+    """The statement to add, ready to paste: HCL for Terraform, YAML or JSON for CloudFormation, raw JSON."""
+    if syntax == "hcl":
+        if data_source:
+            return _hcl_data_statement(statement, profile)
+        return _hcl_value(statement, profile, 0)
+    if syntax in ("yaml", "cfn-json"):
+        converted = json.loads(json.dumps(statement))
+        resources = converted["Resource"] if isinstance(converted["Resource"], list) else [converted["Resource"]]
+        converted["Resource"] = [_cfn_string(r, profile) for r in resources]
+        endpoints = converted["Condition"]["StringNotEquals"]["aws:SourceVpce"]
+        if endpoints == [PLACEHOLDERS["yaml"]]:
+            converted["Condition"]["StringNotEquals"]["aws:SourceVpce"] = {"Ref": PLACEHOLDERS["yaml"]}
+        else:
+            converted["Condition"]["StringNotEquals"]["aws:SourceVpce"] = [_cfn_string(e, profile) for e in endpoints]
+        if syntax == "yaml":
+            body = _yaml_value(converted, 1)
+            return "- " + "\n".join(body).lstrip()
+        return json.dumps(converted, indent=2)
+    return json.dumps(statement, indent=2)
+
+
+def fix_for(policy: Policy, profile: ServiceProfile, target: Target, syntax: str, data_source: bool = False) -> str:
+    """The Deny statement to add to ``policy``, reusing the endpoint IDs it already names."""
+    target = settle_target(target, [r for s in policy.statements for r in (s.resource or ()) + (s.not_resource or ())])
+    endpoints = named_endpoints(policy)
+    placeholder = PLACEHOLDERS["yaml" if syntax in ("yaml", "cfn-json") else syntax if syntax == "hcl" else "json"]
+    statement = perimeter_statement(profile, target, endpoints or [placeholder])
+    return render_fix(statement, syntax, profile, data_source)

@@ -1,0 +1,133 @@
+"""Settings (SPEC section 6): environment variables, or the same keys in a YAML or TOML file named by
+VPCE_CHECKS_CONFIG. Read lazily and never at import: Checkov drops a check module that raises while loading and
+the scan would go silently green. A bad value becomes a SettingsError that every pack check reports as FAILED.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from dataclasses import dataclass, field
+from typing import Any, Dict, FrozenSet, Mapping, Optional, Tuple
+
+from vpce_checks.engine.perimeter import AnalysisOptions
+from vpce_checks.engine.services import PERIMETER_KEYS
+
+PREFIX = "VPCE_CHECKS_"
+KNOWN = (
+    "ALLOWED_VPCE_IDS", "ALLOWED_VPC_IDS", "PERIMETER_KEYS", "ACCEPTED_EXEMPTIONS", "ALLOWED_SOURCE_CIDRS",
+    "UNRESOLVED", "MISSING_POLICY", "ENDPOINT_POLICY_GLOB",
+)
+
+
+class SettingsError(ValueError):
+    """A setting has a value the pack cannot use; the message names the setting and the accepted values."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    allowed_vpce_ids: Tuple[str, ...] = ()
+    allowed_vpc_ids: Tuple[str, ...] = ()
+    perimeter_keys: FrozenSet[str] = frozenset(PERIMETER_KEYS)
+    accepted_exemptions: FrozenSet[str] = frozenset()
+    allowed_source_cidrs: Tuple[str, ...] = ()
+    unresolved: str = "fail"
+    missing_policy: str = "fail"
+    endpoint_policy_glob: Optional[str] = None
+    source: Dict[str, str] = field(default_factory=dict, compare=False)
+
+    def analysis_options(self) -> AnalysisOptions:
+        return AnalysisOptions(perimeter_keys=self.perimeter_keys, accepted_exemptions=self.accepted_exemptions,
+                               allowed_source_cidrs=self.allowed_source_cidrs)
+
+
+def _items(value: Any) -> Tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, (list, tuple)):
+        return tuple(str(v).strip() for v in value if str(v).strip())
+    return tuple(part.strip() for part in str(value).split(",") if part.strip())
+
+
+def _choice(name: str, value: Any, choices: Tuple[str, ...], default: str) -> str:
+    if value is None or str(value).strip() == "":
+        return default
+    text = str(value).strip().lower()
+    if text not in choices:
+        raise SettingsError(f"{PREFIX}{name}={value!r}: expected one of {', '.join(choices)}")
+    return text
+
+
+def _read_file(path: str) -> Dict[str, Any]:
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read()
+    except OSError as error:
+        raise SettingsError(f"VPCE_CHECKS_CONFIG={path!r}: cannot read the file ({error.strerror})") from None
+    try:
+        if path.lower().endswith(".toml"):
+            try:
+                import tomllib  # type: ignore[import-not-found]
+            except ImportError:  # Python < 3.11
+                import tomli as tomllib  # type: ignore[import-not-found,no-redef]
+            data = tomllib.loads(raw.decode("utf-8"))
+        else:
+            import yaml
+
+            data = yaml.safe_load(raw.decode("utf-8")) or {}
+    except ImportError:
+        raise SettingsError("VPCE_CHECKS_CONFIG: reading TOML on Python < 3.11 needs the 'tomli' package") from None
+    except Exception as error:  # a parse error of either format
+        raise SettingsError(f"VPCE_CHECKS_CONFIG={path!r}: not valid YAML/TOML ({error})") from None
+    if not isinstance(data, dict):
+        raise SettingsError(f"VPCE_CHECKS_CONFIG={path!r}: expected a mapping of settings")
+    out = {}
+    for key, value in data.items():
+        name = str(key).upper()
+        if name.startswith(PREFIX):
+            name = name[len(PREFIX):]
+        if name not in KNOWN:
+            raise SettingsError(f"VPCE_CHECKS_CONFIG={path!r}: unknown setting {key!r} (known: {', '.join(KNOWN)})")
+        out[name] = value
+    return out
+
+
+def load_settings(environ: Optional[Mapping[str, str]] = None) -> Settings:
+    """The settings in force; environment variables win over the config file."""
+    env = os.environ if environ is None else environ
+    raw: Dict[str, Any] = {}
+    config = env.get(PREFIX + "CONFIG")
+    if config:
+        raw.update(_read_file(config))
+    for name in KNOWN:
+        if PREFIX + name in env:
+            raw[name] = env[PREFIX + name]
+    keys_value = raw.get("PERIMETER_KEYS")
+    keys_text = ",".join(_items(keys_value)).lower()
+    if not keys_text or keys_text == "all":
+        perimeter_keys = frozenset(PERIMETER_KEYS)
+    elif keys_text == "endpoint":
+        perimeter_keys = frozenset({"aws:sourcevpce"})
+    else:
+        perimeter_keys = frozenset(_items(keys_text))
+        unknown = sorted(perimeter_keys - set(PERIMETER_KEYS))
+        if unknown:
+            raise SettingsError(f"{PREFIX}PERIMETER_KEYS: {', '.join(unknown)} cannot form a perimeter "
+                                f"(use all, endpoint, or a list of {', '.join(PERIMETER_KEYS)})")
+    cidrs = _items(raw.get("ALLOWED_SOURCE_CIDRS"))
+    for cidr in cidrs:
+        try:
+            ipaddress.ip_network(cidr, strict=False)
+        except ValueError:
+            raise SettingsError(f"{PREFIX}ALLOWED_SOURCE_CIDRS: {cidr!r} is not a CIDR") from None
+    return Settings(
+        allowed_vpce_ids=_items(raw.get("ALLOWED_VPCE_IDS")),
+        allowed_vpc_ids=_items(raw.get("ALLOWED_VPC_IDS")),
+        perimeter_keys=perimeter_keys,
+        accepted_exemptions=frozenset(k.lower() for k in _items(raw.get("ACCEPTED_EXEMPTIONS"))),
+        allowed_source_cidrs=cidrs,
+        unresolved=_choice("UNRESOLVED", raw.get("UNRESOLVED"), ("fail", "skip"), "fail"),
+        missing_policy=_choice("MISSING_POLICY", raw.get("MISSING_POLICY"), ("fail", "skip"), "fail"),
+        endpoint_policy_glob=str(raw["ENDPOINT_POLICY_GLOB"]) if raw.get("ENDPOINT_POLICY_GLOB") else None,
+        source={k: str(v) for k, v in raw.items()},
+    )
