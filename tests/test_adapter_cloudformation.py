@@ -82,6 +82,12 @@ def assert_engine_ready(source: PolicySource) -> None:
     """A plain IAM document the engine parses; every template token is colon-free (or pseudo, or an IAM variable)."""
     assert source.problem is None, source.problem
     parse_policy(source.document)
+    stack = [source.document]
+    while stack:  # plain JSON types only (Checkov's parser hands str subclasses and DictNodes)
+        item = stack.pop()
+        assert type(item) in (dict, list, str, int, float, bool), type(item)
+        stack.extend(item.values() if isinstance(item, dict) else item if isinstance(item, list) else [])
+        assert not isinstance(item, dict) or all(type(key) is str for key in item)
     for token in re.findall(r"\$\{[^}]*\}", json.dumps(source.document)):
         assert token in (THIS_ACCOUNT, THIS_REGION) or is_policy_variable(token) or ":" not in token, token
 
@@ -276,7 +282,10 @@ def test_literal_bucket_name_and_bucket_without_name(capture, tmp_path):
               Bucket: !Ref Unnamed
               PolicyDocument:
                 Statement:
-                  - {Effect: Deny, Principal: "*", Action: "s3:*", Resource: [!GetAtt Unnamed.Arn, !Sub "${Unnamed.Arn}/*"]}
+                  - Effect: Deny
+                    Principal: "*"
+                    Action: "s3:*"
+                    Resource: [!GetAtt Unnamed.Arn, !Sub "${Unnamed.Arn}/*"]
           LiteralPolicy:
             Type: AWS::S3::BucketPolicy
             Properties:
@@ -391,7 +400,8 @@ def test_sns_topic_policy_and_inline_policy(capture, tmp_path):
                     Principal: "*"
                     Action: "sns:*"
                     Resource: !Ref Alerts
-                    Condition: {StringNotEquals: {aws:SourceVpce: vpce-0a1b2c3d, sns:TopicName: !GetAtt Alerts.TopicName}}
+                    Condition:
+                      StringNotEquals: {aws:SourceVpce: vpce-0a1b2c3d, sns:TopicName: !GetAtt Alerts.TopicName}
           EventsPolicy:
             Type: AWS::SNS::TopicInlinePolicy
             Properties:
@@ -510,6 +520,56 @@ def test_fn_if_with_different_branches_fails_closed(capture, tmp_path):
     assert "Fn::If on condition IsProd" in policy.problem
     assert '"vpce-11111111"' in policy.problem and '"vpce-22222222"' in policy.problem
     assert policy.target == Target("s3", "data")
+
+
+FN_IF_STATEMENTS = """
+    Conditions:
+      IsProd: !Equals [!Ref "AWS::AccountId", "111122223333"]
+    Resources:
+      Policy:
+        Type: AWS::S3::BucketPolicy
+        Properties:
+          Bucket: data
+          PolicyDocument:
+            Statement:
+              - {Effect: Deny, Principal: "*", Action: "s3:*", Resource: "*",
+                 Condition: {StringNotEquals: {aws:SourceVpce: vpce-0a1b2c3d}}}
+              - %s
+    """
+
+
+@pytest.mark.parametrize(("statement", "allowed"), [
+    # Inside an Allow statement: Allow statements never make or break the perimeter, so either branch will do.
+    ('{Effect: Allow, Principal: {AWS: !If [IsProd, "111122223333", "444455556666"]}, Action: "s3:GetObject", '
+     'Resource: "*"}', True),
+    ('{Effect: Allow, Principal: "*", Action: "s3:GetObject", Resource: "*", '
+     'Condition: !If [IsProd, {Bool: {aws:SecureTransport: "true"}}, {StringEquals: {aws:PrincipalOrgID: o-1}}]}',
+     True),
+    ('!If [IsProd, {Effect: Allow, Principal: "*", Action: "s3:GetObject", Resource: "*"}, '
+     '{Effect: Allow, Principal: "*", Action: "s3:ListBucket", Resource: "*"}]', True),
+    # Anything that can change a Deny, or whether a statement is a Deny, fails closed.
+    ('{Effect: !If [IsProd, Deny, Allow], Principal: "*", Action: "s3:*", Resource: "*"}', False),
+    ('!If [IsProd, {Effect: Allow, Principal: "*", Action: "s3:GetObject", Resource: "*"}, '
+     '{Effect: Deny, Principal: "*", Action: "s3:*", Resource: "*"}]', False),
+    ('{Effect: Deny, Principal: "*", Action: !If [IsProd, "s3:*", "s3:Put*"], Resource: "*"}', False),
+])
+def test_fn_if_with_different_branches_in_allow_statements_is_tolerated(capture, tmp_path, statement, allowed):
+    policy = scan(capture, tmp_path, FN_IF_STATEMENTS % statement)["Policy"]
+    assert policy is not None
+    if allowed:
+        assert_engine_ready(policy)
+        assert len(policy.document["Statement"]) == 2
+        assert policy.document["Statement"][0]["Effect"] == "Deny"
+    else:
+        assert policy.document is None and "Fn::If on condition IsProd" in policy.problem
+
+
+def test_fn_if_scalar_in_allow_becomes_one_unresolved_value(capture, tmp_path):
+    statement = ('{Effect: Allow, Principal: {AWS: !If [IsProd, "111122223333", "444455556666"]}, '
+                 'Action: "s3:GetObject", Resource: "*"}')
+    policy = scan(capture, tmp_path, FN_IF_STATEMENTS % statement)["Policy"]
+    (principal,) = [policy.document["Statement"][1]["Principal"]["AWS"]]
+    assert re.fullmatch(r"\$\{If\.IsProd\.[0-9a-f]{8}\}", principal)
 
 
 def test_fn_if_with_novalue_keeps_the_other_branch_even_for_a_statement(capture, tmp_path):
@@ -673,15 +733,16 @@ def test_adversarial_confs_never_raise(conf, tmp_path):
     assert source is not None and source.problem
 
 
-def test_deeply_nested_intrinsics_never_raise(tmp_path):
+@pytest.mark.parametrize(("levels", "message"), [(3000, "nested more than"), (60, "steps to render")])
+def test_deep_or_exponential_intrinsics_never_raise(levels, message, tmp_path):
     value: Any = "vpce-0a1b2c3d"
-    for _ in range(3000):
+    for _ in range(levels):  # each Fn::If shares its subtree with both branches, as YAML aliases can
         value = {"Fn::If": ["C", value, value]}
     conf = {"Type": "AWS::S3::BucketPolicy", "Properties": {"Bucket": "b", "PolicyDocument": {
         "Statement": [{"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "*",
                        "Condition": {"StringNotEquals": {"aws:SourceVpce": value}}}]}}}
     source = source_for_cloudformation(conf, "AWS::S3::BucketPolicy", str(tmp_path / "x.yaml"), "P")
-    assert source is not None and "nested more than" in source.problem
+    assert source is not None and message in source.problem
 
 
 def test_split_entity_path():
@@ -693,3 +754,44 @@ def test_template_extension_sniffs_json(capture, tmp_path):
     sources = scan(capture, tmp_path, json.dumps({"Resources": {"B": {"Type": "AWS::S3::Bucket"}}}),
                    name="stack.template")
     assert sources["B"] is not None and sources["B"].syntax == "json"
+
+
+def test_logical_id_is_found_when_the_caller_does_not_pass_it(tmp_path):
+    """Checkov's parser output as conf, no logical ID: the resource is matched by its lines in the template."""
+    from checkov.cloudformation.parser import parse
+
+    path = tmp_path / "stack.yaml"
+    path.write_text(textwrap.dedent("""
+        Resources:
+          Logs:
+            Type: AWS::S3::Bucket
+            Properties: {BucketName: logs}
+          Audit:
+            Type: AWS::S3::Bucket
+            Properties:
+              BucketName: audit
+          AuditPolicy:
+            Type: AWS::S3::BucketPolicy
+            Properties:
+              Bucket: !Ref Audit
+              PolicyDocument: {Statement: [{Effect: Deny, Principal: "*", Action: "s3:*", Resource: "*"}]}
+        """))
+    cfn.clear_template_cache()
+    template, _lines = parse(str(path))
+    logs = source_for_cloudformation(template["Resources"]["Logs"], "AWS::S3::Bucket", str(path))
+    assert logs is not None and logs.missing and logs.target == Target("s3", "logs")
+    assert logs.origin.startswith("AWS::S3::Bucket Logs ")
+    assert source_for_cloudformation(template["Resources"]["Audit"], "AWS::S3::Bucket", str(path)) is None
+    policy = source_for_cloudformation(template["Resources"]["AuditPolicy"], "AWS::S3::BucketPolicy", str(path))
+    assert policy is not None and policy.target == Target("s3", "audit")
+    assert_engine_ready(policy)
+
+
+def test_self_referencing_name_stays_a_token(capture, tmp_path):
+    sources = scan(capture, tmp_path, """
+        Resources:
+          Loop:
+            Type: AWS::S3::Bucket
+            Properties: {BucketName: !Sub "${Loop}-x"}
+        """)
+    assert sources["Loop"] is not None and sources["Loop"].target == Target("s3", "${Loop}")

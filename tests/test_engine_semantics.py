@@ -274,3 +274,15 @@ def test_every_counterexample_is_not_denied_by_plain_evaluation():
         result = perimeter_of(policy, Target("s3", "logs"))
         assert result.status == "fail"
         assert not evaluate(policy, result.counterexample).explicitly_denied
+
+
+def test_references_to_the_protected_resource_itself_are_not_unresolved():
+    own = {**SOUND, "Resource": ["arn:aws:s3:::${ExportsBucket}", "arn:aws:s3:::${ExportsBucket}/*"]}
+    assert verdict(own, name="${ExportsBucket}").passed
+    other = {**SOUND, "Resource": ["arn:aws:s3:::${OtherBucket}", "arn:aws:s3:::${OtherBucket}/*"]}
+    assert verdict(other, name="${ExportsBucket}").status == "unresolved"
+
+
+def test_literal_arn_settles_unknown_account_and_region():
+    queue = {**SOUND, "Action": "sqs:*", "Resource": "arn:aws:sqs:eu-west-1:462761261830:billing"}
+    assert verdict(queue, service="sqs", name="billing").passed

@@ -16,7 +16,6 @@ import pytest
 
 from tests.conftest import FIXTURES, offline_env, results_of
 
-
 # Checkov names a raw JSON result after the path it was given ("<file>.*.<file>.<CHECK_ID>"); compare "document".
 _JSON_RESOURCE = re.compile(r"^.*\.json\.\*\..*\.json\.CKV_VPCE_\d+$")
 

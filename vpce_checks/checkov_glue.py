@@ -33,11 +33,23 @@ def _settings():
         return error
 
 
-def scanned_file(check: Any) -> str:
-    """The file Checkov is scanning: BaseCheck.run sets entity_path to "FILE:TYPE:NAME"."""
+def _entity_parts(check: Any) -> List[str]:
     path = getattr(check, "entity_path", "") or ""
     marker = f":{getattr(check, 'entity_type', '')}:"
-    return path.split(marker)[0] if marker in path else path.rsplit(":", 2)[0]
+    index = path.rfind(marker)
+    if index < 0:
+        return path.rsplit(":", 2)[::2] if path.count(":") >= 2 else [path, ""]
+    return [path[:index], path[index + len(marker):]]
+
+
+def scanned_file(check: Any) -> str:
+    """The file Checkov is scanning: BaseCheck.run sets entity_path to "FILE:TYPE:NAME"."""
+    return _entity_parts(check)[0]
+
+
+def entity_name(check: Any) -> str:
+    """The resource's name (Terraform) or logical ID (CloudFormation) from the same entity_path."""
+    return _entity_parts(check)[1]
 
 
 def _record(check: Any, conf: Any, judgement: Judgement) -> None:
@@ -49,8 +61,9 @@ def _record(check: Any, conf: Any, judgement: Judgement) -> None:
         start = conf.get("__start_line__", conf.get("__startline__"))
         if isinstance(start, list):
             start = start[0] if start else None
-    record = {"check_id": check.id, "file": os.path.abspath(scanned_file(check)), "start_line": start,
-              "entity_type": getattr(check, "entity_type", ""), "result": judgement.result,
+    record = {"check_id": check.id, "file": scanned_file(check), "abs_file": os.path.abspath(scanned_file(check)),
+              "start_line": start, "entity": f"{getattr(check, 'entity_type', '')}.{entity_name(check)}",
+              "result": judgement.result,
               "reason": judgement.reason, "details": judgement.lines}
     try:
         with open(os.path.join(directory, f"details-{os.getpid()}.jsonl"), "a", encoding="utf-8") as handle:

@@ -15,7 +15,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Sequence
 
 from vpce_checks import __version__
 
@@ -79,30 +79,36 @@ def _reports(payload: Any) -> List[Dict[str, Any]]:
     return []
 
 
-def load_details(directory: str) -> Dict[Tuple[str, str, Any], List[Dict[str, Any]]]:
-    """The explanations the checks wrote during the scan, keyed by (check, file, first line)."""
-    found: Dict[Tuple[str, str, Any], List[Dict[str, Any]]] = {}
+def load_details(directory: str) -> List[Dict[str, Any]]:
+    """The explanations the checks wrote during the scan."""
+    found: List[Dict[str, Any]] = []
     for path in glob.glob(os.path.join(directory, "details-*.jsonl")):
         with open(path, encoding="utf-8") as handle:
             for line in handle:
                 try:
-                    record = json.loads(line)
+                    found.append(json.loads(line))
                 except ValueError:
                     continue
-                key = (record["check_id"], os.path.realpath(record["file"]), record.get("start_line"))
-                found.setdefault(key, []).append(record)
     return found
 
 
-def _details_for(result: Dict[str, Any], details: Dict[Tuple[str, str, Any], List[Dict[str, Any]]]):
-    path = os.path.realpath(result.get("file_abs_path") or "")
-    lines = result.get("file_line_range") or [None]
-    key = (result.get("check_id"), path, lines[0])
-    if key in details:
-        return details[key][0]
-    same_file = [records[0] for (check, file, _), records in details.items()
-                 if check == result.get("check_id") and file == path]
-    return same_file[0] if len(same_file) == 1 else None
+def _same_file(record: Dict[str, Any], result: Dict[str, Any]) -> bool:
+    reported = result.get("file_path") or ""
+    if record["file"] == reported or record["file"].endswith(reported) or reported.endswith(record["file"]):
+        return True
+    absolute = result.get("file_abs_path") or ""
+    return bool(absolute) and os.path.realpath(record["abs_file"]) == os.path.realpath(absolute)
+
+
+def _details_for(result: Dict[str, Any], details: List[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
+    """The record for one reported result: same check, same file, same resource (or raw document)."""
+    candidates = [r for r in details if r["check_id"] == result.get("check_id") and _same_file(r, result)]
+    named = [r for r in candidates if r["entity"] == result.get("resource")]
+    candidates = named or [r for r in candidates if r["entity"].startswith("*.")]
+    first_line = (result.get("file_line_range") or [None])[0]
+    exact = [r for r in candidates if r.get("start_line") == first_line]
+    chosen = exact or candidates
+    return chosen[0] if len(chosen) >= 1 else None
 
 
 def attach_details(payload: Any, details_dir: str) -> List[Dict[str, Any]]:

@@ -17,13 +17,18 @@ What Checkov 3.3.x hands a CloudFormation check (measured with real runs; see te
 
 So the adapter re-reads the template with Checkov's own parser and renders the original resource (parameter
 defaults with their types, mappings, ``Fn::Sub``/``Join``/``Select``/``If``...) rather than the pre-substituted
-``conf``; ``conf`` is the fallback when the template cannot be read. Unresolved values become ``${...}`` tokens
-with no colon inside (``${Ref.VpceId}``, ``${ImportValue.SharedVpceId}``, ``${GetAtt.Other.Arn}``).
+``conf``; ``conf`` is the fallback when the template cannot be read. The template is located from ``conf``'s
+``__file__``, else the given path, else the absolute path in Checkov's CloudFormation runner frame
+(``check_definitions``), else the path relative to the working directory.
+
+Unresolved values become ``${...}`` tokens with no colon inside (``${Ref.VpceId}``, ``${ImportValue.SharedVpceId}``,
+``${GetAtt.Other.Arn}``, ``${Resolve.ssm./path}``); ``Ref``/``GetAtt`` of a bucket, queue or topic declared in the
+template become its name, URL or ARN. ``Fn::If`` keeps a value when both branches agree or one is
+``AWS::NoValue`` (the other is kept, even a whole statement); otherwise the policy is a problem (fail closed).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -66,6 +71,7 @@ _SUB_VARIABLE = re.compile(r"\$\{([^}]*)\}")
 _DYNAMIC_REFERENCE = re.compile(r"\{\{resolve:([^}]*)\}\}")
 _TOKEN = re.compile(r"\$\{[^}]*\}")
 _MAX_DEPTH = 100
+_MAX_STEPS = 200_000  # rendering budget: Fn::If renders both branches, and YAML aliases share subtrees
 _CACHE_SIZE = 64
 
 
@@ -81,15 +87,6 @@ NO_VALUE = _NoValue()
 
 class _Unresolvable(Exception):
     """The template leaves the policy undecidable here (e.g. ``Fn::If`` with different branches): fail closed."""
-
-
-def _clean(value: Any) -> Any:
-    """Drop Checkov's ``__startline__``/``__file__`` bookkeeping keys, recursively."""
-    if isinstance(value, Mapping):
-        return {k: _clean(v) for k, v in value.items() if not (isinstance(k, str) and k.startswith("__"))}
-    if isinstance(value, list):
-        return [_clean(v) for v in value]
-    return value
 
 
 def _intrinsic(value: Any) -> Optional[Tuple[str, Any]]:
@@ -111,8 +108,51 @@ def _token(*parts: Any) -> str:
 
 
 def _short(value: Any, limit: int = 80) -> str:
-    text = json.dumps(_clean(value), default=str, sort_keys=True)
+    """A JSON-like excerpt of ``value`` for messages, at most ``limit`` characters.
+
+    Bounded on purpose: YAML aliases can make a small template a huge (shared) tree.
+    """
+    parts: List[str] = []
+    room = [limit + 1]
+
+    def emit(text: str) -> bool:
+        parts.append(text)
+        room[0] -= len(text)
+        return room[0] > 0
+
+    def walk(item: Any, depth: int) -> bool:
+        if depth > 20:
+            return emit("...")
+        if isinstance(item, Mapping):
+            if not emit("{"):
+                return False
+            first = True
+            for key, sub in item.items():
+                if isinstance(key, str) and key.startswith("__"):
+                    continue
+                if not (first or emit(", ")) or not emit(json.dumps(str(key)) + ": ") or not walk(sub, depth + 1):
+                    return False
+                first = False
+            return emit("}")
+        if isinstance(item, list):
+            if not emit("["):
+                return False
+            for index, sub in enumerate(item):
+                if not (index == 0 or emit(", ")) or not walk(sub, depth + 1):
+                    return False
+            return emit("]")
+        return emit(json.dumps(item, default=str))
+
+    walk(value, 0)
+    text = "".join(parts)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _digest(value: Any) -> str:
+    """A short stable name for an expression that has no better one (distinct expressions, distinct tokens)."""
+    import hashlib  # lazy: rarely needed, and module import must stay cheap
+
+    return hashlib.sha1(_short(value, 10_000).encode()).hexdigest()[:8]
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -221,9 +261,12 @@ def split_entity_path(entity_path: str, entity_type: str) -> Tuple[str, str]:
 
 def _file_in_conf(conf: Any) -> Optional[str]:
     """The ``__file__`` Checkov stamps on every multi-line dict: the path as Checkov opened it."""
-    stack = [conf]
+    stack, seen = [conf], set()
     while stack:
         item = stack.pop()
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
         if isinstance(item, Mapping):
             found = item.get("__file__")
             if isinstance(found, str):
@@ -310,18 +353,24 @@ def _literal_target(service: str, text: str) -> Target:
     return Target(service, text)
 
 
+_NAMING: Set[str] = set()
+
+
 def _owner_target(template: Optional[_Template], logical_id: str, service: str) -> Target:
     """The bucket/queue/topic declared as ``logical_id``: its literal name, else the token ``${LogicalId}``."""
     name = "${" + logical_id + "}"
-    if template is not None:
+    if template is not None and logical_id not in _NAMING:  # _NAMING: a name that refers to itself stays a token
         kind = template.resource_type(logical_id)
         prop = _NAME_PROPERTY.get(kind or "")
         raw = template.properties(logical_id).get(prop) if prop else None
         if raw is not None:
+            _NAMING.add(logical_id)
             try:
                 rendered = _Renderer(template, service).render(raw)
             except Exception:  # noqa: BLE001 - an unreadable name keeps the token
                 rendered = None
+            finally:
+                _NAMING.discard(logical_id)
             if isinstance(rendered, (str, int)) and not isinstance(rendered, bool):
                 text = str(rendered)
                 if text and all(token in (THIS_ACCOUNT, THIS_REGION) for token in _TOKEN.findall(text)):
@@ -343,9 +392,13 @@ def _target_expressions(kind: str, props: Mapping[str, Any]) -> List[Any]:
 def _referenced_ids(expr: Any, template: Optional[_Template], owner_type: str) -> Set[str]:
     """Logical IDs of ``owner_type`` resources referenced anywhere in ``expr`` (Ref, GetAtt, Sub variables)."""
     found: Set[str] = set()
-    stack = [expr]
+    stack, seen = [expr], set()
     while stack:
         item = stack.pop()
+        if isinstance(item, (Mapping, list)):
+            if id(item) in seen:
+                continue
+            seen.add(id(item))
         call = _intrinsic(item)
         if call is not None:
             name, arg = call
@@ -385,6 +438,12 @@ class _Renderer:
         self.protected = protected  # logical ID of the resource the policy guards
         self.target = target
         self.partition = target.partition if target else "aws"
+        self.steps = 0
+        # Lenient mode (policy documents): a differing Fn::If is recorded with where it sits instead of raising,
+        # so that one inside an Allow statement (no part of the perimeter) does not fail the whole policy.
+        self.lenient = False
+        self.path: List[Any] = []
+        self.conflicts: List[Tuple[Tuple[Any, ...], str, Any, Any]] = []
 
     # The value of Ref / GetAtt on a bucket, queue or topic declared in the template.
     def _owner(self, logical_id: str) -> Optional[Tuple[str, Target]]:
@@ -425,7 +484,7 @@ class _Renderer:
                 if kind.startswith("List<") or kind == "CommaDelimitedList":
                     items = default if isinstance(default, list) else str(default).split(",")
                     return [str(item).strip() for item in items]
-                return default if isinstance(default, str) else json.dumps(default)
+                return str(default) if isinstance(default, str) else json.dumps(default)
         return _token("Ref", name)
 
     def get_att(self, logical_id: str, attribute: str) -> str:
@@ -439,6 +498,9 @@ class _Renderer:
     def render(self, value: Any, depth: int = 0) -> Any:
         if depth > _MAX_DEPTH:
             raise _Unresolvable(f"the document is nested more than {_MAX_DEPTH} levels deep")
+        self.steps += 1
+        if self.steps > _MAX_STEPS:
+            raise _Unresolvable(f"the document takes more than {_MAX_STEPS} steps to render (shared or repeated parts)")
         call = _intrinsic(value)
         if call is not None:
             return self._call(call[0], call[1], depth + 1)
@@ -447,14 +509,22 @@ class _Renderer:
             for key, item in value.items():
                 if isinstance(key, str) and key.startswith("__"):
                     continue
-                rendered = self.render(item, depth + 1)
+                self.path.append(str(key))
+                try:
+                    rendered = self.render(item, depth + 1)
+                finally:
+                    self.path.pop()
                 if rendered is not NO_VALUE:
-                    out[key] = rendered
+                    out[str(key)] = rendered
             return out
         if isinstance(value, list):
             items: List[Any] = []
             for item in value:
-                rendered = self.render(item, depth + 1)
+                self.path.append(len(items))
+                try:
+                    rendered = self.render(item, depth + 1)
+                finally:
+                    self.path.pop()
                 if rendered is NO_VALUE:
                     continue
                 if isinstance(rendered, list) and _intrinsic(item) is not None:
@@ -462,8 +532,8 @@ class _Renderer:
                 else:
                     items.append(rendered)
             return items
-        if isinstance(value, str):
-            return _DYNAMIC_REFERENCE.sub(lambda m: _token("Resolve", m.group(1)), value)
+        if isinstance(value, str):  # str(): Checkov's parser hands str subclasses carrying line marks
+            return _DYNAMIC_REFERENCE.sub(lambda m: _token("Resolve", m.group(1)), str(value))
         return value
 
     def _string(self, value: Any, depth: int, what: str) -> str:
@@ -474,7 +544,7 @@ class _Renderer:
             return str(rendered)
         if isinstance(rendered, list) and all(isinstance(i, str) for i in rendered):
             return ",".join(rendered)
-        return _token(what, hashlib.sha1(_short(value, 10_000).encode()).hexdigest()[:8])
+        return _token(what, _digest(value))
 
     def _list(self, value: Any, depth: int) -> Optional[List[Any]]:
         rendered = self.render(value, depth)
@@ -514,11 +584,17 @@ class _Renderer:
                 return second
             if second is NO_VALUE or first == second:
                 return first
-            raise _Unresolvable(
+            message = (
                 f"Fn::If on condition {condition} chooses between {_short(arg[1])} and {_short(arg[2])}: the "
                 "verdict depends on which applies at deploy time. Make both branches keep the perimeter the same "
                 "way (or put the choice in a parameter)"
             )
+            if not self.lenient:
+                raise _Unresolvable(message)
+            self.conflicts.append((tuple(self.path), message, first, second))
+            if all(isinstance(v, (str, int, float)) for v in (first, second)):
+                return _token("If", condition, _digest(arg))  # one unknown value
+            return first  # only kept when it sits in an Allow statement, where either branch gives the same verdict
         if name == "Fn::Select":
             if not (isinstance(arg, list) and len(arg) == 2):
                 raise _Unresolvable(f"Fn::Select needs [index, list], got {_short(arg)}")
@@ -550,8 +626,7 @@ class _Renderer:
         if name == "Fn::Length":
             items = self._list(arg, depth)
             return len(items) if items is not None else _token("Length", _short(arg))
-        digest = hashlib.sha1(_short(arg, 10_000).encode()).hexdigest()[:8]
-        return _token(name.replace("Fn::", ""), digest)  # GetAZs, Base64, Cidr, Transform, ...: unknown here
+        return _token(name.replace("Fn::", ""), _digest(arg))  # GetAZs, Base64, Cidr, Transform, ...: unknown here
 
     def _part(self, part: Any, depth: int) -> str:
         if isinstance(part, str):
@@ -689,10 +764,15 @@ def _policy_source(conf: Any, entity_type: str, service: str, logical_id: Option
     raw = props.get("PolicyDocument")
     if raw is None:
         return problem("has no PolicyDocument", target)
+    renderer = _Renderer(template, service, protected, target)
+    renderer.lenient = True
     try:
-        document = _Renderer(template, service, protected, target).render(raw)
+        document = renderer.render(raw)
     except _Unresolvable as error:
         return problem(str(error), target)
+    for path, message, first, second in renderer.conflicts:
+        if not _in_allow_statement(document, path, first, second):
+            return problem(message, target)
     if isinstance(document, str):
         try:
             document = json.loads(document)
@@ -701,6 +781,31 @@ def _policy_source(conf: Any, entity_type: str, service: str, logical_id: Option
     if not isinstance(document, dict):
         return problem(f"PolicyDocument must be a JSON object, got {_short(document)}", target)
     return PolicySource(target=target, document=document, origin=origin, evaluated_keys=evaluated, syntax=syntax)
+
+
+def _is_allow(statement: Any) -> bool:
+    if not isinstance(statement, Mapping):
+        return False
+    effect = next((v for k, v in statement.items() if str(k).lower() == "effect"), None)
+    return isinstance(effect, str) and effect.strip().lower() == "allow"
+
+
+def _in_allow_statement(document: Any, path: Tuple[Any, ...], first: Any, second: Any) -> bool:
+    """True when a differing Fn::If sits inside an Allow statement (not its Effect), or picks between two Allow
+    statements: Allow statements never make or break the perimeter, so the branch does not change the verdict."""
+    if not isinstance(document, Mapping) or not path or str(path[0]).lower() != "statement":
+        return False
+    statements = document.get(path[0])
+    rest = path[1:]
+    if isinstance(statements, list):
+        if not rest or not isinstance(rest[0], int) or rest[0] >= len(statements):
+            return False
+        statement, inside = statements[rest[0]], rest[1:]
+    else:
+        statement, inside = statements, rest
+    if not inside:  # the Fn::If chooses the whole statement
+        return _is_allow(first) and _is_allow(second)
+    return _is_allow(statement) and str(inside[0]).lower() != "effect"
 
 
 def _policy_target(expr: Any, service: str, template: Optional[_Template]) -> Tuple[Target, Optional[str]]:

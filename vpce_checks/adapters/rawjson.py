@@ -48,9 +48,11 @@ def _strings(value: Any) -> List[str]:
 def _plain(value: Any) -> Any:
     """Checkov's DictNode/ListNode -> plain dicts and lists (the engine gets a plain IAM JSON document)."""
     if isinstance(value, Mapping):
-        return {key: _plain(item) for key, item in value.items()}
+        return {str(key): _plain(item) for key, item in value.items()}
     if isinstance(value, list):
         return [_plain(item) for item in value]
+    if isinstance(value, str):
+        return str(value)  # Checkov's str_node -> str
     return value
 
 

@@ -75,6 +75,10 @@ _STRAY_QUOTES = r'(?<!\[)"([^"\s\[\]]*)"(?!\])'
 _DATA_DOCUMENT = rf"^data\.aws_iam_policy_document\.({_IDENT}(?:{_INDEX})?)\.(?:json|minified_json)$"
 _SQS_URL = r"^https?://(?:sqs\.([a-z0-9-]+)\.[^/]+|([a-z0-9-]+)\.queue\.[^/]+)/([^/]+)/([^/?#]+)/?$"
 _STATEMENT_METADATA = {"start_line", "end_line", "references_"}
+# An HCL expression Checkov left unevaluated as a plain string: concat(local.ids,['x']), [for e in ... : e.id].
+_UNEVALUATED = r"^(?:[a-z][a-z0-9_]*\(.*\)|[\[{]\s*for\s.*)$"
+# Checkov sometimes evaluates Version = "2012-10-17" as arithmetic.
+_VERSION_ARITHMETIC = {2012 - 10 - 17: "2012-10-17", 2008 - 10 - 17: "2008-10-17"}
 
 _COMPILED: Dict[str, re.Pattern[str]] = {}
 
@@ -134,7 +138,8 @@ class _GraphIndex:
     Plain classes rather than dataclasses here: class creation time counts, the module is imported ~20 times a run.
     """
 
-    __slots__ = ("nodes", "base_ids", "by_address", "any_scope_ids", "variables", "locals", "modules", "policy_nodes")
+    __slots__ = ("nodes", "base_ids", "by_address", "any_scope_ids", "variables", "unset_variables", "locals",
+                 "modules", "policy_nodes", "owner_names", "pointers")
 
     def __init__(self) -> None:
         self.nodes: Dict[Tuple[str, str, str], Dict[str, Any]] = {}  # (block, scope, id) -> attrs
@@ -142,15 +147,31 @@ class _GraphIndex:
         self.by_address: Dict[str, Dict[str, Any]] = {}  # resource __address__ -> attrs
         self.any_scope_ids: Set[str] = set()  # resource/data ids without index, in any module
         self.variables: Set[str] = set()
+        self.unset_variables: Set[str] = set()  # declared without a default (in some module)
         self.locals: Set[str] = set()
         self.modules: Set[str] = set()
         self.policy_nodes: List[Tuple[str, str, Dict[str, Any]]] = []  # (type, scope, attrs)
+        self.owner_names: Dict[Tuple[str, str, str], List[str]] = {}  # (scope, owner type, literal name) -> ids
+        self.pointers: Dict[str, _Pointers] = {}  # per service, built on first use
+
+
+class _Pointers:
+    """What the policy resources of one service point at, so an owner's lookup is a set membership test."""
+
+    __slots__ = ("exact", "any_instance", "bases", "names")
+
+    def __init__(self) -> None:
+        self.exact: Set[Tuple[str, str]] = set()  # (scope, id with a literal index)
+        self.any_instance: Set[Tuple[str, str]] = set()  # (scope, id without index): unindexed or computed index
+        self.bases: Set[Tuple[str, str]] = set()  # (scope, id without index) of every reference
+        self.names: Set[str] = set()  # names that literal pointers give (bucket, last part of a URL or ARN)
 
 
 _INDEX_CACHE: List[Tuple[object, int, _GraphIndex]] = []
 
 
 def _graph_payloads(graph: object) -> Iterable[Any]:
+    """Node payloads of a rustworkx graph (Checkov's default) or a networkx one (CHECKOV_GRAPH_FRAMEWORK)."""
     if hasattr(graph, "node_indices") and hasattr(graph, "nodes"):  # rustworkx: payloads are (index, attrs)
         return list(graph.nodes())  # type: ignore[attr-defined]
     nodes = getattr(graph, "nodes", None)
@@ -160,6 +181,7 @@ def _graph_payloads(graph: object) -> Iterable[Any]:
 
 
 def _attrs_of(payload: Any) -> Optional[Dict[str, Any]]:
+    """The attribute dict of one node payload: ``(index, attrs)``, ``attrs`` or a block object."""
     if isinstance(payload, tuple) and len(payload) == 2 and isinstance(payload[1], Mapping):
         return payload[1]  # type: ignore[return-value]
     if isinstance(payload, Mapping):
@@ -204,6 +226,8 @@ def _graph_index(graph: object | None) -> Optional[_GraphIndex]:
         name = attrs.get("block_name_") or ""
         if block == "variable":
             index.variables.add(str(name))
+            if "default" not in attrs:
+                index.unset_variables.add(str(name))
         elif block == "locals":
             index.locals.add(str(name))
         elif block == "module":
@@ -222,8 +246,12 @@ def _graph_index(graph: object | None) -> Optional[_GraphIndex]:
             resource_type = ident.split(".", 1)[0]
             if resource_type in TERRAFORM_POLICY_RESOURCES:
                 index.policy_nodes.append((resource_type, scope, attrs))
+            elif resource_type in TERRAFORM_OWNER_RESOURCES:
+                literal = _literal_name(attrs.get(_NAME_ATTRIBUTE[resource_type]))
+                if literal is not None:
+                    index.owner_names.setdefault((scope, resource_type, literal), []).append(key_id)
     _INDEX_CACHE.insert(0, (graph, size, index))
-    del _INDEX_CACHE[4:]
+    del _INDEX_CACHE[2:]  # a run scans one graph at a time; keep memory bounded
     return index
 
 
@@ -260,15 +288,15 @@ def _lookup_up(
 
 def _normalise_index(ident: str) -> str:
     """aws_sqs_queue.q["0"] and aws_sqs_queue.q[0] name the same instance."""
-    return re.sub(r'\["(\d+)"\]', r"[\1]", ident)
+    return _rx(r'\["(\d+)"\]').sub(r"[\1]", ident) if "[" in ident else ident
 
 
 def _strip_index(ident: str) -> str:
-    return re.sub(_INDEX, "", ident)
+    return _rx(_INDEX).sub("", ident) if "[" in ident else ident
 
 
 def _index_part(ident: str) -> Optional[str]:
-    match = re.search(_INDEX, ident)
+    match = _rx(_INDEX).search(ident) if "[" in ident else None
     return match.group(0) if match else None
 
 
@@ -285,8 +313,21 @@ class _Ref:
         self.resource_type = resource_type
 
 
+_REF_CACHE: Dict[str, Optional[_Ref]] = {}
+
+
 def _parse_reference(text: str) -> Optional[_Ref]:
-    text = text.strip()
+    """A reference (``aws_s3_bucket.b["x"].arn``, ``var.x``...) split into parts; None for anything else."""
+    cached = _REF_CACHE.get(text, _REF_CACHE)
+    if cached is not _REF_CACHE:
+        return cached  # type: ignore[return-value]
+    if len(_REF_CACHE) > 20000:
+        _REF_CACHE.clear()
+    ref = _REF_CACHE[text] = _split_reference(text.strip())
+    return ref
+
+
+def _split_reference(text: str) -> Optional[_Ref]:
     if not _rx(_REFERENCE).fullmatch(text):
         return None
     parts = re.findall(rf"\.?({_IDENT}|\*|\d+|{_INDEX})", text)
@@ -353,18 +394,21 @@ def _same_instance(ref_base: str, owner_id: str) -> bool:
 class _Context:
     """What normalising a document needs to know about the resource it protects."""
 
-    __slots__ = ("service", "target", "address", "scope", "index", "module_dir", "self_bases", "self_each")
+    __slots__ = ("service", "target", "address", "scope", "index", "module_dir", "root_dir", "self_bases",
+                 "self_each", "node")
 
     def __init__(self, service: str, target: Target, address: str, scope: str, index: Optional[_GraphIndex],
-                 module_dir: str) -> None:
+                 module_dir: str, root_dir: str = "") -> None:
         self.service = service
         self.target = target
         self.address = address  # as users see it: module.logs.aws_s3_bucket_policy.b
         self.scope = scope
         self.index = index
-        self.module_dir = module_dir
+        self.module_dir = module_dir  # path.module
+        self.root_dir = root_dir or module_dir  # path.root, and what relative paths are relative to
         self.self_bases: Tuple[str, ...] = ()  # reference bases that name the protected resource
         self.self_each = False  # each.value names it (for_each over the owner resource)
+        self.node: Optional[Mapping[str, Any]] = None  # the resource's graph node: its file and lines
 
     def resolve(self, ref: _Ref) -> Optional[str]:
         """The value a reference stands for, when it is the protected resource or a caller-context data source."""
@@ -422,6 +466,15 @@ def _owner_name(attrs: Mapping[str, Any], owner_id: str, owner_type: str) -> str
     return name if name is not None else f"${{{owner_id}.{name_attribute}}}"
 
 
+def _owner_target(attrs: Mapping[str, Any], owner_id: str, owner_type: str, context: _Context) -> Target:
+    """The owner's Target: from its ARN when known (plan JSON of existing resources), else from its name."""
+    service = TERRAFORM_OWNER_RESOURCES[owner_type]
+    arn = _literal_name(attrs.get("arn"))
+    if arn is not None and arn.startswith("arn:") and arn.count(":") >= 5:
+        return _target_from_literal(service, arn)
+    return _target_from_name(service, _owner_name(attrs, owner_id, owner_type), context)
+
+
 def _target_from_literal(service: str, text: str) -> Target:
     """A target from a literal pointer: a bucket name, a queue URL or a topic ARN (which also give account/region)."""
     if service == "sqs":
@@ -453,6 +506,18 @@ def _module_dir(attrs: Optional[Mapping[str, Any]], file_path: str) -> str:
     return os.path.dirname(os.path.abspath(path)) if path else os.getcwd()
 
 
+def _root_dir(attrs: Optional[Mapping[str, Any]], module_dir: str) -> str:
+    """The root module's directory: Checkov records the chain of module calls in ``source_module_object_``."""
+    module = attrs.get("source_module_object_") if attrs else None
+    path = None
+    for _ in range(64):
+        if module is None:
+            break
+        path = getattr(module, "path", None)
+        module = getattr(module, "nested_tf_module", None)
+    return os.path.dirname(os.path.abspath(path)) if isinstance(path, str) and path else module_dir
+
+
 def _scope_for(conf_address: str, entity_type: str, node: Optional[Mapping[str, Any]]) -> str:
     if node is not None and isinstance(node.get("id_"), str):
         return _scope_of(conf_address, node["id_"])
@@ -462,12 +527,12 @@ def _scope_for(conf_address: str, entity_type: str, node: Optional[Mapping[str, 
 
 def _pointer_context(
     conf: Mapping[str, Any], entity_type: str, service: str, index: Optional[_GraphIndex], scope: str,
-    address: str, module_dir: str,
+    address: str, module_dir: str, root_dir: str,
 ) -> _Context:
     """The target a policy resource protects, from its bucket / queue_url / arn argument."""
     pointer = _unwrap(conf.get(_POINTER_ATTRIBUTE[entity_type]))
     owner_type = _OWNER_OF_SERVICE[service]
-    base_context = _Context(service, Target(service=service, name="?"), address, scope, index, module_dir)
+    base_context = _Context(service, Target(service=service, name="?"), address, scope, index, module_dir, root_dir)
     if not isinstance(pointer, str) or not pointer.strip():
         name = f"${{{_strip_scope(address)}.{_POINTER_ATTRIBUTE[entity_type]}}}"
         return _replace_target(base_context, Target(service=service, name=name))
@@ -482,11 +547,7 @@ def _pointer_context(
                 base, self_each = each_ref.base, True
         if _strip_index(base).split(".", 1)[0] == owner_type:
             node = _lookup_up(index, "resource", scope, base)[1]
-            if node is not None:
-                name = _owner_name(node, base, owner_type)
-            else:
-                name = f"${{{base}.{_NAME_ATTRIBUTE[owner_type]}}}"
-            context = _replace_target(base_context, _target_from_name(service, name, base_context))
+            context = _replace_target(base_context, _owner_target(node or {}, base, owner_type, base_context))
             context.self_bases = (base,)
             context.self_each = self_each
             return context
@@ -496,12 +557,7 @@ def _pointer_context(
     target = _target_from_literal(service, literal)
     context = _replace_target(base_context, target)
     if index is not None:  # Checkov resolves bucket = aws_s3_bucket.b.bucket to "logs": the doc may still say .arn
-        context.self_bases = tuple(
-            ident
-            for (block, node_scope, ident), attrs in index.nodes.items()
-            if block == "resource" and node_scope == scope and ident.split(".", 1)[0] == owner_type
-            and _literal_name(attrs.get(_NAME_ATTRIBUTE[owner_type])) == target.name
-        )
+        context.self_bases = tuple(index.owner_names.get((scope, owner_type, target.name), ()))
     return context
 
 
@@ -542,16 +598,19 @@ def _source(
     node = index.by_address.get(address) if index is not None else None
     scope = _scope_for(address, entity_type, node)
     module_dir = _module_dir(node, file_path)
+    root_dir = _root_dir(node, module_dir)
 
     if entity_type in TERRAFORM_POLICY_RESOURCES:
-        context = _pointer_context(conf, entity_type, service, index, scope, address, module_dir)
+        context = _pointer_context(conf, entity_type, service, index, scope, address, module_dir, root_dir)
+        context.node = node
         return _judge(conf.get("policy"), context, f"policy of {address}")
 
     # An owner resource: aws_s3_bucket / aws_sqs_queue / aws_sns_topic.
     owner_id = _strip_scope(address)
-    context = _Context(service, Target(service=service, name="?"), address, scope, index, module_dir)
-    context.target = _target_from_name(service, _owner_name(conf, owner_id, entity_type), context)
+    context = _Context(service, Target(service=service, name="?"), address, scope, index, module_dir, root_dir)
+    context.target = _owner_target(conf, owner_id, entity_type, context)
     context.self_bases = (owner_id,)
+    context.node = node
     policy = conf.get("policy")
     if not _is_empty(policy):
         return _judge(policy, context, f"policy of {address}")
@@ -568,48 +627,71 @@ def _is_empty(value: Any) -> bool:
 
 def _has_separate_policy(index: _GraphIndex, service: str, scope: str, owner_id: str, owner_name: str) -> bool:
     """Does some aws_*_policy resource point at this owner (by reference, for_each, or the same literal name)?"""
+    pointers = index.pointers.get(service)
+    if pointers is None:
+        pointers = index.pointers[service] = _collect_pointers(index, service)
+    if "${" not in owner_name and owner_name in pointers.names:
+        return True
+    owner_id = _normalise_index(owner_id)
+    base = _strip_index(owner_id)
+    if _index_part(owner_id) is None:
+        return (scope, base) in pointers.bases
+    return (scope, owner_id) in pointers.exact or (scope, base) in pointers.any_instance
+
+
+def _collect_pointers(index: _GraphIndex, service: str) -> _Pointers:
+    """Resolve every policy resource's bucket / queue_url / arn once (module scope included)."""
     policy_type = _POLICY_OF_SERVICE[service]
     attribute = _POINTER_ATTRIBUTE[policy_type]
-    literal_name = None if "${" in owner_name else owner_name
+    pointers = _Pointers()
     for resource_type, node_scope, attrs in index.policy_nodes:
-        if resource_type != policy_type:
-            continue
-        pointer = _unwrap(attrs.get(attribute))
+        pointer = _unwrap(attrs.get(attribute)) if resource_type == policy_type else None
         if not isinstance(pointer, str):
             continue
-        text = _whole_interpolation(pointer.strip()) or pointer.strip()
-        ref = _parse_reference(text)
-        if ref is not None:
-            if ref.kind == "each" and ref.base == "each.value":
-                ref = _for_each_reference(attrs)
-                if ref is None:
-                    continue
-            if ref.kind == "resource" and _same_instance(ref.base, owner_id):
-                found_scope = _lookup_up(index, "resource", node_scope, ref.base)[0]
-                if found_scope == scope or (found_scope is None and node_scope == scope):
-                    return True
+        text = pointer.strip()
+        ref = _parse_reference(_whole_interpolation(text) or text)
+        if ref is None:
+            pointers.names.add(_literal_pointer_name(service, text))
             continue
-        if literal_name and _literal_points_at(service, pointer.strip(), literal_name):
-            return True
-    return False
+        if ref.kind == "each" and ref.base == "each.value":
+            ref = _for_each_reference(attrs)
+        if ref is None or ref.kind != "resource":
+            continue
+        found_scope = _lookup_up(index, "resource", node_scope, ref.base)[0]
+        scope = node_scope if found_scope is None else found_scope
+        base, instance = _strip_index(ref.base), _index_part(ref.base)
+        pointers.bases.add((scope, base))
+        if instance is None or not re.fullmatch(r'\[(?:\d+|"[^"]*")\]', instance):
+            pointers.any_instance.add((scope, base))
+        else:
+            pointers.exact.add((scope, ref.base))
+    return pointers
 
 
-def _literal_points_at(service: str, pointer: str, name: str) -> bool:
+def _literal_pointer_name(service: str, pointer: str) -> str:
+    """The resource name a literal bucket / queue URL / topic ARN names."""
     if service == "s3":
-        return pointer == name or pointer == f"arn:aws:s3:::{name}"
+        return pointer[len("arn:aws:s3:::"):] if pointer.startswith("arn:aws:s3:::") else pointer
     if service == "sqs":
-        return pointer.rstrip("/").rsplit("/", 1)[-1] == name
-    return pointer.rsplit(":", 1)[-1] == name
+        return pointer.rstrip("/").rsplit("/", 1)[-1]
+    return pointer.rsplit(":", 1)[-1]
 
 
 def _judge(value: Any, context: _Context, origin: str) -> PolicySource:
-    """Resolve, normalise and sanity-check one policy value."""
+    """Resolve and normalise one policy value into the PolicySource the engine judges."""
     resolved = _resolve_policy(value, context, origin, 0, frozenset())
     if resolved.problem is not None:
         return PolicySource(target=context.target, document=None, origin=resolved.origin, problem=resolved.problem,
                             evaluated_keys=list(_EVALUATED_KEYS), syntax="hcl")
     document = _normalise(resolved.document, context)
+    problem = _unset_list_variables(_empty_elements(document), context.node, context.index)
+    if problem is not None:
+        return PolicySource(target=context.target, document=None, origin=resolved.origin,
+                            problem=f"{resolved.origin}: {problem}", evaluated_keys=list(_EVALUATED_KEYS),
+                            syntax="hcl")
     _condition_booleans(document)
+    if isinstance(document, dict) and document.get("Version") in _VERSION_ARITHMETIC:
+        document["Version"] = _VERSION_ARITHMETIC[document["Version"]]
     # IAM validity (a missing Action, Null...IfExists) is the engine's call (parse_policy), not a reading problem.
     return PolicySource(target=context.target, document=document, origin=resolved.origin,
                         evaluated_keys=list(_EVALUATED_KEYS), syntax="hcl")
@@ -687,12 +769,14 @@ def _resolve_policy(value: Any, context: _Context, origin: str, depth: int, seen
         return _Resolved(problem=f"{origin}: the policy is an empty string", origin=origin)
 
     if text[0] in "{[":  # a JSON (heredoc) document, or a repr Checkov wrapped around the real value
-        parsed = _parse_json_or_literal(text)
+        parsed = _parse_json_or_literal(text, loose=False)
+        wrapped = re.fullmatch(r"\[\s*'(.*)'\s*\]", text, re.DOTALL)
+        if parsed is None and wrapped:  # a list repr around a string whose quotes Checkov escaped one level too deep
+            return _resolve_policy(re.sub(r"\\(.)", r"\1", wrapped.group(1)), context, origin, depth + 1, seen)
+        if parsed is None:
+            parsed = _parse_json_or_literal(text)
         if isinstance(parsed, Mapping) or (isinstance(parsed, list) and len(parsed) == 1):
             return _resolve_policy(parsed, context, origin, depth + 1, seen)
-        wrapped = re.fullmatch(r"\[\s*'(.*)'\s*\]", text, re.DOTALL)
-        if wrapped:  # a list repr around a string whose quotes Checkov escaped one level too deep
-            return _resolve_policy(re.sub(r"\\(.)", r"\1", wrapped.group(1)), context, origin, depth + 1, seen)
         return _Resolved(problem=f"{origin}: the policy text is neither JSON nor an expression the scan can "
                                  f"evaluate: {_shorten(text)}", origin=origin)
 
@@ -718,7 +802,7 @@ def _resolve_expression(expression: str, context: _Context, origin: str, depth: 
             if isinstance(parsed, (Mapping, list)):
                 return _resolve_policy(parsed, context, origin, depth + 1, seen)
             return _unresolved(f"jsonencode({arguments.strip()})", origin)
-        return _read_file(function, arguments, expression, context, origin)
+        return _read_file(function, arguments, context)
 
     match = _rx(_DATA_DOCUMENT).match(expression)
     if match:
@@ -755,11 +839,18 @@ def _shorten(text: str, limit: int = 120) -> str:
 # --------------------------------------------------------------------------------------------------------------
 
 
-def _parse_json_or_literal(text: str) -> Any:
+def _parse_json_or_literal(text: str, loose: bool = True) -> Any:
+    """JSON, else a Python literal, else (``loose``) the tolerant reader; None when nothing fits."""
     try:
         return json.loads(text)
     except ValueError:
         pass
+    try:
+        return _tuples_to_lists(ast.literal_eval(text.strip()))
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        pass
+    if not loose:
+        return None
     try:
         return _parse_literal(text)
     except ValueError:
@@ -814,10 +905,22 @@ class _LooseParser:
             if char in "[(":
                 return self.sequence("]" if char == "[" else ")")
             if char in "'\"":
-                return self.string()
+                return self.adjacent(self.string(), stops)
             return self.bare(stops)
         finally:
             self.depth -= 1
+
+    def adjacent(self, first: str, stops: str) -> str:
+        """Checkov renders a repeated reference as ''aws_sns_topic.t.arn'': glue adjacent pieces into one string."""
+        pieces = [first]
+        while self.position < len(self.text) and not self.text[self.position].isspace() \
+                and self.text[self.position] not in stops + ",:=)]}":
+            if self.text[self.position] in "'\"":
+                pieces.append(self.string())
+            else:
+                piece = self.bare(stops, stop_at_quote=True)
+                pieces.append(piece if isinstance(piece, str) else json.dumps(piece))
+        return "".join(pieces)
 
     def mapping(self) -> Dict[Any, Any]:
         self.position += 1
@@ -874,10 +977,12 @@ class _LooseParser:
         except (ValueError, SyntaxError):
             return token[1:-1]
 
-    def bare(self, stops: str) -> Any:
+    def bare(self, stops: str, stop_at_quote: bool = False) -> Any:
         start, depth, quote = self.position, 0, None
         while self.position < len(self.text):
             char = self.text[self.position]
+            if stop_at_quote and depth == 0 and char in "'\"":
+                break
             if quote:
                 if char == "\\":
                     self.position += 1
@@ -941,8 +1046,12 @@ def _split_arguments(text: str) -> List[str]:
     return arguments
 
 
-def _read_file(function: str, arguments: str, expression: str, context: _Context, origin: str) -> _Resolved:
-    """file(path) / templatefile(path, vars) with a static path relative to the module directory."""
+def _read_file(function: str, arguments: str, context: _Context) -> _Resolved:
+    """file(path) / templatefile(path, vars) with a static path, as Terraform resolves it.
+
+    ``${path.module}`` is the scanned file's directory; ``${path.root}``, ``${path.cwd}`` and bare relative paths
+    are relative to the root module (Terraform's working directory).
+    """
     written = f"{function}({arguments.strip()})"
     origin = f"{_shorten(written, 80)} via {context.address}"
     parts = _split_arguments(arguments)
@@ -954,13 +1063,14 @@ def _read_file(function: str, arguments: str, expression: str, context: _Context
                                  "scan reads only literal paths such as \"${path.module}/policy.json\"",
                          origin=origin)
     raw_path = path_expression[1:-1]
-    relative = re.sub(r"\$\{\s*path\.(?:module|root|cwd)\s*\}", ".", raw_path)
+    relative = re.sub(r"\$\{\s*path\.module\s*\}", lambda _: context.module_dir.replace("\\", "/"), raw_path)
+    relative = re.sub(r"\$\{\s*path\.(?:root|cwd)\s*\}", lambda _: context.root_dir.replace("\\", "/"), relative)
     leftover = re.search(r"\$\{[^}]*\}", relative)
     if leftover:
         return _Resolved(problem=f"{origin}: the path of {_shorten(written)} depends on {leftover.group(0)}, which "
                                  "the scan cannot resolve: give the variable a default or use a literal path",
                          origin=origin)
-    path = os.path.normpath(os.path.join(context.module_dir, relative))
+    path = os.path.normpath(os.path.join(context.root_dir, relative))
     try:
         if os.path.getsize(path) > _MAX_FILE_BYTES:
             return _Resolved(problem=f"{origin}: {path} is larger than {_MAX_FILE_BYTES} bytes", origin=origin)
@@ -969,7 +1079,8 @@ def _read_file(function: str, arguments: str, expression: str, context: _Context
     except OSError as exc:
         reason = "does not exist" if isinstance(exc, FileNotFoundError) else f"cannot be read ({exc.strerror})"
         return _Resolved(problem=f"{origin}: the policy file {path} {reason}: keep the file beside the module "
-                                 "(paths are relative to the module directory) or inline the policy", origin=origin)
+                                 "(${path.module} is the module's directory, other relative paths start at the root "
+                                 "module) or inline the policy", origin=origin)
     except UnicodeDecodeError:
         return _Resolved(problem=f"{origin}: {path} is not UTF-8 text", origin=origin)
     if function == "templatefile":
@@ -1093,6 +1204,7 @@ def _blocks(container: Mapping[str, Any], name: str, problems: List[str]) -> Lis
 
 
 def _expand_dynamic(name: str, spec: Any, problems: List[str]) -> List[Dict[str, Any]]:
+    """Checkov leaves ``dynamic`` blocks unexpanded in the graph; expand those whose for_each is known."""
     if not isinstance(spec, Mapping):
         return []
     content = _unwrap(spec.get("content"))
@@ -1112,6 +1224,7 @@ def _expand_dynamic(name: str, spec: Any, problems: List[str]) -> List[Dict[str,
 
 
 def _substitute_iterator(value: Any, iterator: str, key: Any, item: Any) -> Any:
+    """Replace ``statement.key`` / ``statement.value[...]`` (bare or in ``${}``) in one dynamic block's content."""
     if isinstance(value, Mapping):
         return {k: _substitute_iterator(v, iterator, key, item) for k, v in value.items()}
     if isinstance(value, list):
@@ -1185,8 +1298,14 @@ def _principals(blocks: List[Dict[str, Any]]) -> Any:
     return {kind: _one_or_many(values) for kind, values in merged.items()}
 
 
-def _statement_from_block(block: Mapping[str, Any], problems: List[str]) -> Dict[str, Any]:
+def _statement_from_block(
+    block: Mapping[str, Any], problems: List[str], empty: List[Tuple[str, str]]
+) -> Dict[str, Any]:
+    """One statement block as the provider renders it; ``empty`` collects attributes given as empty lists."""
     statement: Dict[str, Any] = {}
+    for attribute in ("actions", "not_actions", "resources", "not_resources"):
+        if _is_empty_value(block.get(attribute)):
+            empty.append((attribute, attribute))
     sid = _unwrap(block.get("sid"))
     if isinstance(sid, str) and sid:
         statement["Sid"] = sid
@@ -1209,6 +1328,8 @@ def _statement_from_block(block: Mapping[str, Any], problems: List[str]) -> Dict
         test, variable = _unwrap(condition.get("test")), _unwrap(condition.get("variable"))
         if not isinstance(test, str) or not isinstance(variable, str):
             continue
+        if _is_empty_value(condition.get("values")):
+            empty.append(("values", "values"))
         values = _policy_variables(_strings_of(condition.get("values")))
         keys = conditions.setdefault(test, {})
         if variable in keys:
@@ -1261,10 +1382,10 @@ def _render_data_document(
     merged: Dict[str, Any] = {}
     source_sids: Set[str] = set()
     for position, source in enumerate(_document_list(node.get("source_policy_documents"))):
-        resolved = _resolve_policy(source, context, origin, depth + 1, seen)
+        resolved = _resolve_policy(source, context, f"source_policy_documents[{position}] of {origin}", depth + 1,
+                                   seen)
         if resolved.problem is not None:
-            return _Resolved(problem=f"{origin}: source_policy_documents[{position}]: {resolved.problem}",
-                             origin=origin)
+            return _Resolved(problem=resolved.problem, origin=origin)
         for statement in _document_statements(resolved.document):
             sid = statement.get("Sid") if isinstance(statement, Mapping) else None
             if sid and sid in source_sids:
@@ -1279,7 +1400,11 @@ def _render_data_document(
     policy_id = _unwrap(node.get("policy_id"))
     if isinstance(policy_id, str) and policy_id:
         current["Id"] = policy_id
-    statements = [_statement_from_block(block, problems) for block in _blocks(node, "statement", problems)]
+    empty: List[Tuple[str, str]] = []
+    statements = [_statement_from_block(block, problems, empty) for block in _blocks(node, "statement", problems)]
+    unset = _unset_list_variables(empty, node, context.index)
+    if unset is not None:
+        return _Resolved(problem=f"{origin}: {unset}", origin=origin)
     sids = [s["Sid"] for s in statements if "Sid" in s]
     duplicate = next((sid for sid in sids if sids.count(sid) > 1), None)
     if duplicate is not None:
@@ -1289,10 +1414,10 @@ def _render_data_document(
     _merge(merged, current)
 
     for position, override in enumerate(_document_list(node.get("override_policy_documents"))):
-        resolved = _resolve_policy(override, context, origin, depth + 1, seen)
+        resolved = _resolve_policy(override, context, f"override_policy_documents[{position}] of {origin}",
+                                   depth + 1, seen)
         if resolved.problem is not None:
-            return _Resolved(problem=f"{origin}: override_policy_documents[{position}]: {resolved.problem}",
-                             origin=origin)
+            return _Resolved(problem=resolved.problem, origin=origin)
         _merge(merged, resolved.document)
     if problems:
         return _Resolved(problem=f"{origin}: {problems[0]}", origin=origin)
@@ -1311,6 +1436,83 @@ def _document_list(value: Any) -> List[Any]:
             value = value[0]
         return [v for v in value if v is not None and v != ""]
     return [value]
+
+
+# --------------------------------------------------------------------------------------------------------------
+# List variables without a default: Checkov renders them as [] (or "[]"), losing the reference
+# --------------------------------------------------------------------------------------------------------------
+
+
+def _is_empty_value(value: Any) -> bool:
+    return value == [] or value == "[]" or value == {} or value == [[]]
+
+
+def _empty_elements(document: Any) -> List[Tuple[str, str]]:
+    """(path, key) of every empty list in a statement element, a Principal or a condition key."""
+    out: List[Tuple[str, str]] = []
+    statements = document.get("Statement") if isinstance(document, dict) else None
+    for position, statement in enumerate(statements if isinstance(statements, list) else [statements]):
+        if not isinstance(statement, dict):
+            continue
+        for key, value in statement.items():
+            where = f"Statement[{position}].{key}"
+            if _is_empty_value(value):
+                out.append((where, key))
+            elif isinstance(value, dict):
+                for inner, inner_value in value.items():
+                    if _is_empty_value(inner_value):
+                        out.append((f"{where}.{inner}", inner))
+                    elif isinstance(inner_value, dict):
+                        out.extend((f"{where}.{inner}.{k}", k) for k, v in inner_value.items() if _is_empty_value(v))
+    return out
+
+
+_SOURCE_CACHE: Dict[str, List[str]] = {}
+
+
+def _node_lines(node: Optional[Mapping[str, Any]]) -> List[str]:
+    """The lines of the block a graph node was parsed from (best effort: empty when unknown)."""
+    if not node:
+        return []
+    path, start, end = node.get("file_path_"), node.get("__start_line__"), node.get("__end_line__")
+    if not isinstance(path, str) or not isinstance(start, int) or not isinstance(end, int):
+        return []
+    lines = _SOURCE_CACHE.get(path)
+    if lines is None:
+        try:
+            if os.path.getsize(path) > _MAX_FILE_BYTES:
+                return []
+            with open(path, encoding="utf-8", errors="replace") as handle:
+                lines = handle.read().splitlines()
+        except OSError:
+            return []
+        _SOURCE_CACHE.clear()  # one file at a time is enough: checks run resource by resource
+        _SOURCE_CACHE[path] = lines
+    return lines[max(start - 1, 0): end]
+
+
+def _unset_list_variables(
+    empty: List[Tuple[str, str]], node: Optional[Mapping[str, Any]], index: Optional[_GraphIndex]
+) -> Optional[str]:
+    """A problem naming the variables behind empty lists, when the block assigns such keys from unset variables."""
+    if not empty or index is None or not index.unset_variables:
+        return None
+    text = "\n".join(_node_lines(node))
+    found: List[str] = []
+    for _, key in empty:
+        pattern = rf"(?:^|[\s{{,(\[])\"?{re.escape(key)}\"?\s*[=:]\s*\[?\s*var\.({_IDENT})"
+        for match in re.finditer(pattern, text, re.MULTILINE):
+            name = match.group(1)
+            if name in index.unset_variables and f"var.{name}" not in found:
+                found.append(f"var.{name}")
+    if not found:
+        return None
+    where = ", ".join(path for path, _ in empty)
+    names = " and ".join(found)
+    verb = "comes" if len(empty) == 1 else "come"
+    return (f"{where} {verb} from {names}, a variable without a default (Checkov renders it as an empty list): "
+            "give the variable a default, pass its value with a .tfvars file (checkov --var-file), or set "
+            "VPCE_CHECKS_UNRESOLVED=skip")
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -1335,15 +1537,21 @@ def _normalise(value: Any, context: _Context) -> Any:
 
 
 def _normalise_string(text: str, context: _Context) -> str:
+    """One string of the document: unevaluated expressions, stray quotes, ``$${`` escapes, ``${}`` and bare refs."""
+    if text[:1].isalpha() or text[:1] in "[{":
+        stripped = text.strip()
+        if _rx(_UNEVALUATED).match(stripped) and stripped.count("(") == stripped.count(")"):
+            return "${" + stripped + "}"
     if '"' in text:
         text = _rx(_STRAY_QUOTES).sub(r"\1", text)
     out: List[str] = []
     position, literal_start = 0, 0
     while position < len(text):
-        if text.startswith("$${", position):  # HCL escape of a literal ${ (IAM policy variables)
+        if text.startswith("$${", position):  # HCL escape of a literal ${...} (IAM policy variables): keep as is
             out.append(_bare_references(text[literal_start:position], context))
-            out.append("${")
-            position += 3
+            end = text.find("}", position + 3)
+            out.append("${" + (text[position + 3: end + 1] if end >= 0 else ""))
+            position = end + 1 if end >= 0 else position + 3
             literal_start = position
             continue
         if text.startswith("${", position):

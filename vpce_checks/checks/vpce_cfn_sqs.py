@@ -4,7 +4,7 @@ from checkov.cloudformation.checks.resource.base_resource_check import BaseResou
 from checkov.common.models.enums import CheckCategories, CheckResult
 
 from vpce_checks.adapters.cloudformation import source_for_cloudformation
-from vpce_checks.checkov_glue import HIGH, run_check, scanned_file
+from vpce_checks.checkov_glue import HIGH, entity_name, run_check, scanned_file
 
 
 class SqsQueuePolicyPerimeterCloudFormation(BaseResourceCheck):
@@ -18,7 +18,8 @@ class SqsQueuePolicyPerimeterCloudFormation(BaseResourceCheck):
         self.severity = HIGH
 
     def scan_resource_conf(self, conf: dict) -> CheckResult:
-        return run_check(self, conf, lambda: source_for_cloudformation(conf, self.entity_type, scanned_file(self)))
+        return run_check(self, conf, lambda: source_for_cloudformation(
+            conf, self.entity_type, scanned_file(self), entity_name(self)))
 
 
 check = SqsQueuePolicyPerimeterCloudFormation()

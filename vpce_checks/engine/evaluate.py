@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Callable, Dict, Iterable, Optional, Tuple
+from typing import Callable, Dict, FrozenSet, Iterable, Optional, Tuple
 
 from vpce_checks.engine.conditions import RequestValue, condition_holds
 from vpce_checks.engine.matching import action_matches, resource_matches
@@ -47,6 +47,21 @@ class Request:
 
 
 @dataclass(frozen=True)
+class Reading:
+    """How to read unresolved references in Action/Resource/Principal: so that a Deny covers least
+    (``weak=True``) or most (``weak=False``). References in ``resolved`` (R's own name) compare as text."""
+
+    weak: bool
+    resolved: FrozenSet[str] = frozenset()
+
+    def unknown(self, pattern: str) -> bool:
+        return any(ref not in self.resolved for ref in references_in(pattern))
+
+    def flipped(self) -> Reading:
+        return Reading(not self.weak, self.resolved)
+
+
+@dataclass(frozen=True)
 class Decision:
     denied_by: Tuple[Statement, ...]
     allowed_by: Tuple[Statement, ...]
@@ -79,15 +94,15 @@ def principal_value_matches(value: str, principal: Principal, in_not_principal: 
 
 
 def _principal_in(
-    principals: PrincipalSet, principal: Principal, in_not_principal: bool, ref_matches: Optional[bool]
+    principals: PrincipalSet, principal: Principal, in_not_principal: bool, reading: Optional[Reading]
 ) -> bool:
     if principals.everyone:
         return True
     if principal.kind == "service":
         return principal.service in principals.service
     for value in principals.aws:
-        if ref_matches is not None and references_in(value):
-            if ref_matches:
+        if reading is not None and reading.unknown(value):
+            if not reading.weak:
                 return True
             continue
         if principal_value_matches(value, principal, in_not_principal):
@@ -96,11 +111,12 @@ def _principal_in(
 
 
 def _element(
-    patterns: Iterable[str], value: str, matcher: Callable[[str, str], bool], ref_matches: Optional[bool]
+    patterns: Iterable[str], value: str, matcher: Callable[[str, str], bool], reading: Optional[Reading]
 ) -> bool:
+    """Whether any pattern matches; under a Reading an unknown pattern matches when the reading says so."""
     for pattern in patterns:
-        if ref_matches is not None and references_in(pattern):
-            if ref_matches:
+        if reading is not None and reading.unknown(pattern):
+            if not reading.weak:
                 return True
             continue
         if matcher(pattern, value):
@@ -108,36 +124,40 @@ def _element(
     return False
 
 
-def principal_element_ok(statement: Statement, principal: Principal, weak: Optional[bool] = None) -> bool:
+def _negative(weak: Optional[Reading]) -> Optional[Reading]:
+    """In NotPrincipal/NotAction/NotResource a match exempts, so the reading flips."""
+    return weak.flipped() if weak is not None else None
+
+
+def principal_element_ok(statement: Statement, principal: Principal, weak: Optional[Reading] = None) -> bool:
     """Whether the statement's Principal/NotPrincipal lets it apply to ``principal``."""
     if statement.principal is not None:
-        return _principal_in(statement.principal, principal, False, None if weak is None else not weak)
+        return _principal_in(statement.principal, principal, False, weak)
     if statement.not_principal is not None:
-        return not _principal_in(statement.not_principal, principal, True, weak)
+        return not _principal_in(statement.not_principal, principal, True, _negative(weak))
     return False
 
 
-def action_element_ok(statement: Statement, action: str, weak: Optional[bool] = None) -> bool:
+def action_element_ok(statement: Statement, action: str, weak: Optional[Reading] = None) -> bool:
     if statement.action is not None:
-        return _element(statement.action, action, action_matches, None if weak is None else not weak)
+        return _element(statement.action, action, action_matches, weak)
     if statement.not_action is not None:
-        return not _element(statement.not_action, action, action_matches, weak)
+        return not _element(statement.not_action, action, action_matches, _negative(weak))
     return False
 
 
-def resource_element_ok(statement: Statement, resource: str, weak: Optional[bool] = None) -> bool:
+def resource_element_ok(statement: Statement, resource: str, weak: Optional[Reading] = None) -> bool:
     if statement.resource is not None:
-        return _element(statement.resource, resource, resource_matches, None if weak is None else not weak)
+        return _element(statement.resource, resource, resource_matches, weak)
     if statement.not_resource is not None:
-        return not _element(statement.not_resource, resource, resource_matches, weak)
+        return not _element(statement.not_resource, resource, resource_matches, _negative(weak))
     return True
 
 
-def element_failure(statement: Statement, request: Request, weak: Optional[bool] = None) -> Optional[str]:
+def element_failure(statement: Statement, request: Request, weak: Optional[Reading] = None) -> Optional[str]:
     """Why ``statement`` does not apply to ``request`` (the first element that fails), or None when it applies.
 
-    ``weak`` decides what an unresolved reference in Action/Resource/Principal means: None compares it as text;
-    True reads it in the way that makes a Deny cover least, False most.
+    ``weak`` decides what an unresolved reference in Action/Resource/Principal means (None compares it as text).
     """
     label = request.principal.label or "the caller"
     if not principal_element_ok(statement, request.principal, weak):
@@ -160,11 +180,11 @@ def element_failure(statement: Statement, request: Request, weak: Optional[bool]
     return None
 
 
-def statement_applies(statement: Statement, request: Request, weak: Optional[bool] = None) -> bool:
+def statement_applies(statement: Statement, request: Request, weak: Optional[Reading] = None) -> bool:
     return element_failure(statement, request, weak) is None
 
 
-def evaluate(policy: Policy, request: Request, weak: Optional[bool] = None) -> Decision:
+def evaluate(policy: Policy, request: Request, weak: Optional[Reading] = None) -> Decision:
     """Which statements match: an explicit Deny in any of them wins over every Allow."""
     denied, allowed = [], []
     for statement in policy.statements:

@@ -19,6 +19,7 @@ from typing import Dict, FrozenSet, Iterator, List, Optional, Sequence, Tuple
 from vpce_checks.engine.conditions import MULTIVALUED_KEYS, RequestValue, condition_holds
 from vpce_checks.engine.evaluate import (
     Principal,
+    Reading,
     Request,
     action_element_ok,
     element_failure,
@@ -431,7 +432,7 @@ def _in(address: str, cidr: str) -> bool:
 class _Search:
     """Depth-first search for a request no Deny matches, over one caller and one network."""
 
-    def __init__(self, space: RequestSpace, principal: Principal, network: str, weak: Optional[bool],
+    def __init__(self, space: RequestSpace, principal: Principal, network: str, weak: Optional[Reading],
                  budget: List[int]):
         self.dims = space.dimensions(principal, network)
         self.budget = budget
@@ -491,7 +492,7 @@ def _complete(space: RequestSpace, principal: Principal, network: str,
     return full
 
 
-def find_counterexample(space: RequestSpace, weak: Optional[bool] = None) -> Optional[Tuple[Request, str]]:
+def find_counterexample(space: RequestSpace, weak: Optional[Reading] = None) -> Optional[Tuple[Request, str]]:
     """The first non-excused request from outside the allowed origins that no Deny matches, if any."""
     budget = [space.options.max_steps]
     for network in space.networks:
@@ -516,8 +517,9 @@ def iter_requests(space: RequestSpace) -> Iterator[Tuple[Request, str]]:
                 yield space.request(principal, network, dict(zip(names, values))), network
 
 
-def _has_references(statements: Sequence[Statement]) -> List[str]:
-    found = []
+def _has_references(statements: Sequence[Statement], resolved: FrozenSet[str]) -> List[str]:
+    """Unresolved references in the elements the verdict may depend on (R's own name excepted)."""
+    found: List[str] = []
     for statement in statements:
         for element in (statement.action, statement.not_action, statement.resource, statement.not_resource):
             for value in element or ():
@@ -525,7 +527,7 @@ def _has_references(statements: Sequence[Statement]) -> List[str]:
         for element in (statement.principal, statement.not_principal):
             for value in (element.aws if element else ()):
                 found.extend(references_in(value))
-    return list(dict.fromkeys(found))
+    return [ref for ref in dict.fromkeys(found) if ref not in resolved]
 
 
 def describe_request(request: Request, network: str, key_names: Optional[Dict[str, str]] = None) -> str:
@@ -555,11 +557,12 @@ def perimeter_of(policy: Policy, target: Target, options: AnalysisOptions = Anal
     space = RequestSpace(policy, target, options)
     exemptions = sorted({c.written_key for s in space.denies for c in s.conditions
                          if c.key in options.accepted_exemptions})
-    references = _has_references(space.denies)
+    resolved = frozenset(references_in(target.name))
+    references = _has_references(space.denies, resolved)
     try:
         if references:
-            weak = find_counterexample(space, weak=True)
-            strong = find_counterexample(space, weak=False) if weak is not None else None
+            weak = find_counterexample(space, weak=Reading(True, resolved))
+            strong = find_counterexample(space, weak=Reading(False, resolved)) if weak is not None else None
             if weak is not None and strong is None:
                 return Verdict(
                     status="unresolved",
