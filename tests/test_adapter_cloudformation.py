@@ -138,7 +138,6 @@ S3_YAML = """
                       - !ImportValue SharedVpceId
                       - !ImportValue {"Fn::Sub": "${NetworkStack}-VpceId"}
                       - !If [IsProd, vpce-11111111, vpce-11111111]
-                      - !If [IsProd, vpce-22222222, !Ref "AWS::NoValue"]
                       - !FindInMap [Endpoints, !Ref Env, S3]
                       - !Select [1, !Ref VpceList]
                       - !GetAtt Other.Id
@@ -170,7 +169,6 @@ S3_EXPECTED_DOCUMENT = {
                         "${ImportValue.SharedVpceId}",
                         "${ImportValue.net-VpceId}",
                         "vpce-11111111",
-                        "vpce-22222222",
                         "vpce-1234abcd",
                         "vpce-0e0f0a0b",
                         "${GetAtt.Other.Id}",
@@ -221,8 +219,6 @@ def test_s3_bucket_policy_json_template_gives_the_same_document(capture, tmp_pat
         .replace('!ImportValue {"Fn::Sub": "${NetworkStack}-VpceId"}',
                  "{'Fn::ImportValue': {'Fn::Sub': '${NetworkStack}-VpceId'}}")
         .replace("!If [IsProd, vpce-11111111, vpce-11111111]", "{'Fn::If': [IsProd, vpce-11111111, vpce-11111111]}")
-        .replace('!If [IsProd, vpce-22222222, !Ref "AWS::NoValue"]',
-                 "{'Fn::If': [IsProd, vpce-22222222, {Ref: 'AWS::NoValue'}]}")
         .replace("!FindInMap [Endpoints, !Ref Env, S3]", "{'Fn::FindInMap': [Endpoints, {Ref: Env}, S3]}")
         .replace("!Select [1, !Ref VpceList]", "{'Fn::Select': [1, {Ref: VpceList}]}")
         .replace("!GetAtt Other.Id", "{'Fn::GetAtt': Other.Id}")
@@ -572,15 +568,28 @@ def test_fn_if_scalar_in_allow_becomes_one_unresolved_value(capture, tmp_path):
     assert re.fullmatch(r"\$\{If\.IsProd\.[0-9a-f]{8}\}", principal)
 
 
-def test_fn_if_with_novalue_keeps_the_other_branch_even_for_a_statement(capture, tmp_path):
+def test_fn_if_with_novalue_keeps_a_conditional_allow_but_fails_closed_on_a_conditional_deny(capture, tmp_path):
+    """A statement present only under a deploy-time condition: an Allow never decides the perimeter (kept); a Deny
+    that may be absent cannot prove it (fail closed, naming the condition)."""
     sources = scan(capture, tmp_path, """
         Conditions:
           Strict: !Equals [!Ref "AWS::Region", eu-west-1]
         Resources:
-          Policy:
+          AllowPolicy:
             Type: AWS::S3::BucketPolicy
             Properties:
               Bucket: data
+              PolicyDocument:
+                Statement:
+                  - {Effect: Deny, Principal: "*", Action: "s3:*", Resource: "*"}
+                  - !If
+                    - Strict
+                    - {Effect: Allow, Principal: {AWS: !Ref "AWS::AccountId"}, Action: "s3:GetObject", Resource: "*"}
+                    - !Ref AWS::NoValue
+          DenyPolicy:
+            Type: AWS::S3::BucketPolicy
+            Properties:
+              Bucket: other
               PolicyDocument:
                 Statement:
                   - {Effect: Allow, Principal: {AWS: !Ref "AWS::AccountId"}, Action: "s3:GetObject", Resource: "*"}
@@ -589,9 +598,11 @@ def test_fn_if_with_novalue_keeps_the_other_branch_even_for_a_statement(capture,
                     - {Effect: Deny, Principal: "*", Action: "s3:*", Resource: "*"}
                     - !Ref AWS::NoValue
         """)
-    statements = sources["Policy"].document["Statement"]
-    assert [s["Effect"] for s in statements] == ["Allow", "Deny"]
-    assert statements[0]["Principal"] == {"AWS": ACCT}
+    statements = sources["AllowPolicy"].document["Statement"]
+    assert [s["Effect"] for s in statements] == ["Deny", "Allow"]
+    assert statements[1]["Principal"] == {"AWS": ACCT}
+    problem = sources["DenyPolicy"].problem
+    assert problem and "Strict" in problem and "AWS::NoValue" in problem
 
 
 def test_policy_document_as_sub_string(capture, tmp_path):
@@ -795,3 +806,4 @@ def test_self_referencing_name_stays_a_token(capture, tmp_path):
             Properties: {BucketName: !Sub "${Loop}-x"}
         """)
     assert sources["Loop"] is not None and sources["Loop"].target == Target("s3", "${Loop}")
+

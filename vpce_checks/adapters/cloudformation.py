@@ -23,8 +23,9 @@ defaults with their types, mappings, ``Fn::Sub``/``Join``/``Select``/``If``...) 
 
 Unresolved values become ``${...}`` tokens with no colon inside (``${Ref.VpceId}``, ``${ImportValue.SharedVpceId}``,
 ``${GetAtt.Other.Arn}``, ``${Resolve.ssm./path}``); ``Ref``/``GetAtt`` of a bucket, queue or topic declared in the
-template become its name, URL or ARN. ``Fn::If`` keeps a value when both branches agree or one is
-``AWS::NoValue`` (the other is kept, even a whole statement); otherwise the policy is a problem (fail closed).
+template become its name, URL or ARN. ``Fn::If`` keeps a value when both branches agree. When they differ (or one
+is ``AWS::NoValue``), the choice is harmless inside an Allow statement (Allow statements never decide the
+perimeter) and anywhere else makes the policy a problem (fail closed), since the Deny may differ at deploy time.
 """
 
 from __future__ import annotations
@@ -580,9 +581,17 @@ class _Renderer:
                 raise _Unresolvable(f"Fn::If needs [condition, value_if_true, value_if_false], got {_short(arg)}")
             condition = arg[0] if isinstance(arg[0], str) else _short(arg[0])
             first, second = self.render(arg[1], depth), self.render(arg[2], depth)
-            if first is NO_VALUE:
-                return second
-            if second is NO_VALUE or first == second:
+            if first is NO_VALUE or second is NO_VALUE:
+                kept = second if first is NO_VALUE else first
+                if self.lenient and kept is not NO_VALUE:
+                    # A part of a policy that exists only under a deploy-time condition: harmless in an Allow
+                    # statement, but a Deny (or a piece of one) that may be absent cannot prove the perimeter.
+                    self.conflicts.append((tuple(self.path), (
+                        f"Fn::If on condition {condition} keeps {_short(kept)} only when the condition holds "
+                        "(AWS::NoValue otherwise): the perimeter must not depend on a deploy-time condition"),
+                        kept, kept))
+                return kept
+            if first == second:
                 return first
             message = (
                 f"Fn::If on condition {condition} chooses between {_short(arg[1])} and {_short(arg[2])}: the "
