@@ -61,11 +61,11 @@ def _missing(source: PolicySource, settings: Settings, check_id: str) -> Judgeme
     empty = parse_policy({"Statement": []})
     lines = [f"Reason: {reason}", f"Counterexample: {describe_request(request, 'public')}"]
     if source.syntax == "hcl":
-        lines += _fix_lines(f"Fix: attach a {POLICY_RESOURCE[profile.prefix]} whose policy has this statement:",
+        lines += _fix_lines(f"Fix: attach an {POLICY_RESOURCE[profile.prefix]} whose policy has this statement:",
                             fix_for(empty, profile, source.target, "hcl"))
     elif source.syntax in ("yaml", "json"):
         syntax = "yaml" if source.syntax == "yaml" else "cfn-json"
-        lines += _fix_lines(f"Fix: add a {CFN_POLICY_RESOURCE[profile.prefix]} for it whose PolicyDocument has "
+        lines += _fix_lines(f"Fix: add an {CFN_POLICY_RESOURCE[profile.prefix]} for it whose PolicyDocument has "
                             "this statement:", fix_for(empty, profile, source.target, syntax))
     lines.append("Set VPCE_CHECKS_MISSING_POLICY=skip to skip resources without a policy.")
     lines.append(f"Docs: {docs_page(profile.check_id)}")

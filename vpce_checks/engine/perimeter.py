@@ -32,6 +32,7 @@ from vpce_checks.engine.model import (
     ARN_OPERATORS,
     NEGATED_OPERATORS,
     THIS_ACCOUNT,
+    THIS_REGION,
     Condition,
     Policy,
     Statement,
@@ -548,7 +549,8 @@ def describe_request(request: Request, network: str, key_names: Optional[Dict[st
         if key not in shown and value is not None:
             extras.append(f"{key_names.get(key, key)} {value if isinstance(value, str) else list(value)}")
     tail = f" with {', '.join(extras)}" if extras else ""
-    return f"{request.action} on {request.resource} by {request.principal.label} {where}{tail} is not explicitly denied"
+    resource = request.resource.replace(THIS_ACCOUNT, "<this account>").replace(THIS_REGION, "<its region>")
+    return f"{request.action} on {resource} by {request.principal.label} {where}{tail} is not explicitly denied"
 
 
 def perimeter_of(policy: Policy, target: Target, options: AnalysisOptions = AnalysisOptions()) -> Verdict:
