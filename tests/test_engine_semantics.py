@@ -286,3 +286,35 @@ def test_references_to_the_protected_resource_itself_are_not_unresolved():
 def test_literal_arn_settles_unknown_account_and_region():
     queue = {**SOUND, "Action": "sqs:*", "Resource": "arn:aws:sqs:eu-west-1:462761261830:billing"}
     assert verdict(queue, service="sqs", name="billing").passed
+
+
+API = Target("execute-api", "a1b2c3d4e5", account="210987654321", region="eu-west-1")
+API_DENY = {"Effect": "Deny", "Principal": "*", "Action": "execute-api:Invoke", "Resource": "execute-api:/*",
+            "Condition": {"StringNotEquals": {"aws:SourceVpce": V1}}}
+API_ALLOW = {"Effect": "Allow", "Principal": "*", "Action": "execute-api:Invoke", "Resource": "execute-api:/*"}
+
+
+def test_private_api_perimeter_uses_the_execute_api_shorthand_and_endpoint_networks_only():
+    result = perimeter_of(parse_policy({"Statement": [API_ALLOW, API_DENY]}), API)
+    assert result.passed and result.allowed_origins == [f"VPC endpoint {V1}"]
+    vpc = {**API_DENY, "Condition": {"StringNotEquals": {"aws:SourceVpc": "vpc-0a1b2c3d4e5f60718"}}}
+    assert perimeter_of(parse_policy({"Statement": [API_ALLOW, vpc]}), API).passed
+
+
+def test_private_api_allow_only_fails_through_another_endpoint():
+    allow = {**API_ALLOW, "Condition": {"StringEquals": {"aws:SourceVpce": V1}}}
+    result = perimeter_of(parse_policy({"Statement": [allow]}), API)
+    assert result.status == "fail" and result.network == "endpoint"
+    assert result.counterexample.action == "execute-api:Invoke"
+    assert result.counterexample.resource.startswith("arn:aws:execute-api:eu-west-1:210987654321:a1b2c3d4e5/")
+
+
+def test_private_api_deny_on_one_stage_leaves_declared_routes_of_other_stages_open():
+    prod_only = {**API_DENY, "Resource": "execute-api:/prod/*"}
+    routes = Target("execute-api", "a1b2c3d4e5", routes=("prod/GET/orders", "test/GET/orders"))
+    result = perimeter_of(parse_policy({"Statement": [prod_only]}), routes)
+    assert result.status == "fail" and result.counterexample.resource.endswith("/test/GET/orders")
+    only_prod = Target("execute-api", "a1b2c3d4e5", routes=("prod/GET/orders", "prod/POST/orders"))
+    assert perimeter_of(parse_policy({"Statement": [prod_only]}), only_prod).passed
+    unknown_routes = Target("execute-api", "a1b2c3d4e5")
+    assert perimeter_of(parse_policy({"Statement": [prod_only]}), unknown_routes).status == "fail"

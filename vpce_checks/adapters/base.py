@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, List, Optional
+from typing import Any, Dict, List, Optional
 
 from vpce_checks.engine.services import Target
 
@@ -27,6 +27,8 @@ class PolicySource:
     problem: Optional[str] = None
     evaluated_keys: List[str] = field(default_factory=list)
     syntax: str = "json"  # the file's own syntax for fixes: "hcl", "yaml", "json"
+    # API Gateway: each declared method ("GET /orders") and its authorization type ("NONE", "AWS_IAM", ...).
+    authorization: Dict[str, str] = field(default_factory=dict)
 
     @property
     def missing(self) -> bool:

@@ -28,6 +28,8 @@ class Target:
     account: str = THIS_ACCOUNT
     region: str = THIS_REGION
     partition: str = "aws"
+    # Sub-resource paths the configuration declares (API Gateway: "prod/GET/orders"); empty when not known.
+    routes: Tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,13 @@ class ServiceProfile:
     # the policy names and one action AWS may add later.
     known_actions: Tuple[str, ...] = ()
     default_fix_actions: str = ""
+    # True when the resource policy governs only the known actions (no action AWS adds later reaches it).
+    actions_closed: bool = False
+    # False when requests name only sub-resources (API Gateway: never the API ARN itself).
+    whole_resource_requested: bool = True
+    # A prefix the service expands to R's ARN in its resource policies ("execute-api:/*").
+    resource_shorthand: Optional[str] = None
+    fix_resource_override: Optional[Tuple[str, ...]] = None
 
     def resource_arn(self, target: Target) -> str:
         return self.arn_format.format(
@@ -52,17 +61,32 @@ class ServiceProfile:
         )
 
     def resource_samples(self, target: Target) -> Tuple[str, ...]:
-        """R's ARN and, for services with sub-resources, one sub-resource ARN (extended by the analysis)."""
+        """R's ARN and, for services with sub-resources, the declared ones or one sample (extended by the
+        analysis with a witness of every pattern the policy writes)."""
         arn = self.resource_arn(target)
-        if self.sub_resource:
-            return (arn, self.sub_resource.format(arn=arn, key="any-key"))
-        return (arn,)
+        whole = (arn,) if self.whole_resource_requested else ()
+        if not self.sub_resource:
+            return whole
+        keys = target.routes or (self.sample_key,)
+        return whole + tuple(self.sub_resource.format(arn=arn, key=key) for key in keys)
+
+    @property
+    def sample_key(self) -> str:
+        return "any-stage/GET/any-path" if self.resource_shorthand else "any-key"
 
     def fix_resources(self, target: Target) -> Tuple[str, ...]:
+        if self.fix_resource_override:
+            return self.fix_resource_override
         arn = self.resource_arn(target)
         if self.sub_resource:
             return (arn, self.sub_resource.format(arn=arn, key="*"))
         return (arn,)
+
+    def expand(self, pattern: str, target: Target) -> str:
+        """A resource as AWS reads it: "execute-api:/prod/*" is R's ARN followed by "/prod/*"."""
+        if self.resource_shorthand and pattern.startswith(self.resource_shorthand):
+            return self.resource_arn(target) + pattern[len(self.resource_shorthand):]
+        return pattern
 
 
 PROFILES: Dict[str, ServiceProfile] = {
@@ -93,6 +117,14 @@ PROFILES: Dict[str, ServiceProfile] = {
             "sns:DeleteTopic", "sns:AddPermission", "sns:RemovePermission", "sns:ListSubscriptionsByTopic",
         ),
         default_fix_actions="sns:*",
+    ),
+    "execute-api": ServiceProfile(
+        prefix="execute-api", title="private REST API", check_id="CKV_VPCE_5",
+        arn_format="arn:{partition}:execute-api:{region}:{account}:{name}", sub_resource="{arn}/{key}",
+        # A private API has no public endpoint: only requests through VPC endpoints reach it.
+        has_public_endpoint=False,
+        known_actions=("execute-api:Invoke",), default_fix_actions="execute-api:Invoke", actions_closed=True,
+        whole_resource_requested=False, resource_shorthand="execute-api:", fix_resource_override=("execute-api:/*",),
     ),
 }
 
