@@ -200,3 +200,17 @@ def test_malformed_s3_resource_policy_is_handed_on_for_the_engine_to_report():
     assert source.target == Target("s3", "broken-bucket")
     with pytest.raises(PolicyError, match="Resource"):
         parse_policy(source.document)
+
+
+def test_execute_api_shorthand_and_arns_make_api_policies():
+    from vpce_checks.adapters.rawjson import sources_for_json
+
+    shorthand = {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "execute-api:Invoke",
+                                "Resource": "execute-api:/*"}]}
+    (source,) = sources_for_json(shorthand, "/policies/orders_api.json")
+    assert source.target.service == "execute-api" and source.target.name == "orders_api"
+    arn = {"Statement": [{"Effect": "Deny", "Principal": "*", "Action": "execute-api:Invoke",
+                          "Resource": "arn:aws:execute-api:eu-west-1:210987654321:a1b2c3d4e5/prod/GET/orders"}]}
+    (source,) = sources_for_json(arn, "/policies/orders_api.json")
+    assert (source.target.name, source.target.account, source.target.region) == (
+        "a1b2c3d4e5", "210987654321", "eu-west-1")

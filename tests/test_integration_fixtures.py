@@ -96,7 +96,8 @@ def test_scan_explains_every_result_in_every_input_kind(scan_json):
         if row["check_result"]["result"] == "FAILED":
             assert details and details[0].startswith("Reason: "), (row["file_path"], row["resource"], details)
         elif row["check_result"]["result"] == "PASSED":
-            assert details and details[0].startswith("Allowed origins: "), (row["file_path"], row["resource"])
+            expected_start = "Endpoint type: " if row["check_id"] == "CKV_VPCE_4" else "Allowed origins: "
+            assert details and details[0].startswith(expected_start), (row["file_path"], row["resource"])
     kinds_with_fix = {r["check_type"] for r in rows if any(line.startswith("Fix: ") for line in r.get("details", []))}
     assert kinds_with_fix >= {"terraform", "cloudformation", "json"}
 

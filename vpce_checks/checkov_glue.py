@@ -72,13 +72,15 @@ def _record(check: Any, conf: Any, judgement: Judgement) -> None:
         pass  # the explanation channel is best effort; the verdict itself is already in Checkov's report
 
 
-def run_check(check: Any, conf: Any, find: Callable[[], Optional[PolicySource]]) -> CheckResult:
-    """Find the policy, judge it, and hand Checkov the result with its explanation."""
+def run_check(check: Any, conf: Any, find: Callable[[], Any],
+              decide: Callable[[Any, Any], Judgement] = judge) -> CheckResult:
+    """Find what the check reads (a policy, an endpoint type), judge it, and hand Checkov the result with its
+    explanation."""
     try:
-        source = find()
-        judgement = judge(source, _settings())
-        if source is not None:
-            check.evaluated_keys = list(source.evaluated_keys)
+        found = find()
+        judgement = decide(found, _settings())
+        if found is not None:
+            check.evaluated_keys = list(getattr(found, "evaluated_keys", []) or [])
     except Exception as error:  # noqa: BLE001 - an exception would become a silent UNKNOWN in Checkov
         reason = f"vpce-checks could not evaluate this resource ({type(error).__name__}: {error})"
         judgement = Judgement(FAILED, reason, [f"Reason: {reason}",

@@ -8,7 +8,7 @@ origins and the exemptions it relied on.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import List, Optional, Union
+from typing import Any, List, Optional, Union
 
 from vpce_checks.adapters.base import PolicySource
 from vpce_checks.engine.evaluate import Principal, Request
@@ -19,8 +19,11 @@ from vpce_checks.engine.services import PROFILES, ServiceProfile
 from vpce_checks.settings import Settings, SettingsError
 
 PASSED, FAILED, SKIPPED, NO_RESULT = "PASSED", "FAILED", "SKIPPED", "NO_RESULT"
-POLICY_RESOURCE = {"s3": "aws_s3_bucket_policy", "sqs": "aws_sqs_queue_policy", "sns": "aws_sns_topic_policy"}
-CFN_POLICY_RESOURCE = {"s3": "AWS::S3::BucketPolicy", "sqs": "AWS::SQS::QueuePolicy", "sns": "AWS::SNS::TopicPolicy"}
+POLICY_RESOURCE = {"s3": "aws_s3_bucket_policy", "sqs": "aws_sqs_queue_policy", "sns": "aws_sns_topic_policy",
+                   "execute-api": "aws_api_gateway_rest_api_policy"}
+CFN_POLICY_RESOURCE = {"s3": "AWS::S3::BucketPolicy", "sqs": "AWS::SQS::QueuePolicy", "sns": "AWS::SNS::TopicPolicy",
+                       "execute-api": "Policy property on the AWS::ApiGateway::RestApi"}
+ENDPOINT_TYPE_CHECK = "CKV_VPCE_4"
 
 
 @dataclass
@@ -46,20 +49,27 @@ def _fix(source: PolicySource, profile: ServiceProfile, policy) -> List[str]:
         syntax = "cfn-json"
     text = fix_for(policy, profile, source.target, syntax, data_source=data_source)
     where = "the data source" if data_source else "the policy's Statement list"
-    return _fix_lines(f"Fix: add this Deny statement to {where}:", text)
+    return _fix_lines(f"Fix: add to {where}:", text)
 
 
 def _missing(source: PolicySource, settings: Settings, check_id: str) -> Judgement:
     profile = PROFILES[source.target.service]
     if settings.missing_policy == "skip":
         return Judgement(SKIPPED, "no resource policy (VPCE_CHECKS_MISSING_POLICY=skip)")
+    network = "public" if profile.has_public_endpoint else "endpoint"
+    context = ({"aws:sourceip": FRESH["aws:sourceip"]} if network == "public"
+               else {key: FRESH[key] for key in ("aws:sourcevpce", "aws:sourcevpc")})
     request = Request(action=profile.known_actions[0], resource=profile.resource_samples(source.target)[-1],
                       principal=Principal(kind="iam", account=THIS_ACCOUNT, label="a principal of this account"),
-                      context={"aws:sourceip": FRESH["aws:sourceip"]})
+                      context=context)
     reason = (f"the {profile.title} has no resource policy, so nothing denies requests from outside the VPC "
               "endpoint perimeter")
     empty = parse_policy({"Statement": []})
-    lines = [f"Reason: {reason}", f"Counterexample: {describe_request(request, 'public')}"]
+    lines = [f"Reason: {reason}", f"Counterexample: {describe_request(request, network)}"]
+    if profile.prefix == "execute-api":
+        lines.append("Note: API Gateway refuses to deploy a private REST API without a resource policy (\"Private "
+                     "REST API doesn't have a resource policy attached to it\"); the policy is also its only "
+                     "perimeter.")
     if source.syntax == "hcl":
         lines += _fix_lines(f"Fix: attach an {POLICY_RESOURCE[profile.prefix]} whose policy has this statement:",
                             fix_for(empty, profile, source.target, "hcl"))
@@ -109,9 +119,70 @@ def judge(source: Optional[PolicySource], settings: Union[Settings, SettingsErro
                          + [f"Policy: {source.origin}", docs], verdict)
     lines = [f"Reason: {verdict.reason}", f"Counterexample: {verdict.description}"]
     lines += [f"Why no Deny matches it: {line}" for line in verdict.why_not]
+    if profile.prefix == "execute-api":
+        lines.append(_authorization_note(source))
     if verdict.allowed_origins:
         lines.append("Allowed origins named: " + "; ".join(verdict.allowed_origins))
     lines.append(f"Policy: {source.origin}")
     lines += _fix(source, profile, policy)
     lines.append(docs)
     return Judgement(FAILED, verdict.reason, lines, verdict)
+
+
+def _authorization_note(source: PolicySource) -> str:
+    """Which methods an Allow statement confines: only those with authorization NONE need it (API Gateway
+    Developer Guide, "How API Gateway resource policies affect authorization workflow")."""
+    if not source.authorization:
+        return ("Note: methods with authorization NONE need an explicit Allow in this policy, so its conditions "
+                "confine them; methods with AWS_IAM (or another authorizer) are allowed by the caller's identity "
+                "policy and are confined only by a Deny. Which methods use NONE is not declared here.")
+    none = sorted(m for m, a in source.authorization.items() if a.upper() == "NONE")
+    others = sorted(f"{m} ({a})" for m, a in source.authorization.items() if a.upper() != "NONE")
+    return ("Note: methods with authorization NONE need an explicit Allow, so the policy's Allow conditions confine "
+            f"them: {', '.join(none) or 'none declared'}; not confined without a Deny: {', '.join(others) or 'none'}.")
+
+
+def judge_endpoint_type(endpoint: Any, settings: Union[Settings, SettingsError]) -> Judgement:
+    """CKV_VPCE_4: a REST API is private only with endpoint types exactly ["PRIVATE"]."""
+    docs = f"Docs: {docs_page(ENDPOINT_TYPE_CHECK)}"
+    if endpoint is None:
+        return Judgement(NO_RESULT)
+    if isinstance(settings, SettingsError):
+        reason = f"vpce-checks settings error: {settings}"
+        return Judgement(FAILED, reason, [f"Reason: {reason}", docs])
+    aliases = ("Note: vpc_endpoint_ids / VpcEndpointIds only create Route 53 aliases for the endpoints; they are "
+               "not an access control. The resource policy (CKV_VPCE_5) decides who gets in.")
+    if endpoint.problem:
+        if settings.unresolved == "skip":
+            return Judgement(SKIPPED, endpoint.problem)
+        reason = f"the endpoint type cannot be resolved: {endpoint.problem}"
+        return Judgement(FAILED, reason, [f"Reason: {reason}", "The check fails closed.", docs])
+    types = list(endpoint.types or ())
+    if types == ["PRIVATE"]:
+        lines = ["Endpoint type: PRIVATE (reachable only through interface VPC endpoints for execute-api)"]
+        return Judgement(PASSED, "endpoint type is PRIVATE", lines + ([aliases] if endpoint.vpc_endpoint_ids else []))
+    shown = ", ".join(types) or "none"
+    reason = f"the endpoint type is {shown}, not exactly PRIVATE: the API has a public endpoint"
+    lines = [f"Reason: {reason}",
+             "Counterexample: execute-api:Invoke by anyone on the internet over the API's public endpoint "
+             "(https://API-ID.execute-api.REGION.amazonaws.com), which no VPC endpoint or security group stands in "
+             "front of",
+             f"Configured at: {endpoint.origin or 'the API (no endpoint configuration: AWS defaults to EDGE)'}"]
+    if endpoint.vpc_endpoint_ids:
+        lines.append(aliases)
+    lines += _fix_lines("Fix: make the API private:", _endpoint_fix(endpoint))
+    lines.append(docs)
+    return Judgement(FAILED, reason, lines)
+
+
+def _endpoint_fix(endpoint: Any) -> str:
+    ids = list(endpoint.vpc_endpoint_ids)
+    if endpoint.syntax == "hcl":
+        listed = ", ".join(f'"{i}"' if not i.startswith("${") else i[2:-1] for i in ids) or "var.allowed_vpce_ids"
+        listed = listed if listed == "var.allowed_vpce_ids" else f"[{listed}]"
+        return "endpoint_configuration {\n  types            = [\"PRIVATE\"]\n  vpc_endpoint_ids = " + listed + "\n}"
+    if "Serverless" in (endpoint.origin or ""):
+        return "EndpointConfiguration:\n  Type: PRIVATE"
+    if endpoint.syntax == "yaml":
+        return "EndpointConfiguration:\n  Types:\n    - PRIVATE"
+    return '"EndpointConfiguration": {"Types": ["PRIVATE"]}'

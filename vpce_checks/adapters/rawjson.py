@@ -74,8 +74,15 @@ def _concrete(text: str) -> bool:
     return bool(text) and not any(ch in text for ch in _WILDCARD)
 
 
-def _target_from_arns(service: str, arns: List[str]) -> Target:
-    """R from the statements' ARNs: the first concrete one, else the first pattern as written."""
+def _shorthand_service(text: str) -> Optional[str]:
+    """The service whose resource shorthand ``text`` uses ("execute-api:/*" is API Gateway's), if any."""
+    return next((name for name, profile in PROFILES.items()
+                 if profile.resource_shorthand and text.startswith(profile.resource_shorthand)), None)
+
+
+def _target_from_arns(service: str, arns: List[str], stem: str = "policy") -> Target:
+    """R from the statements' ARNs: the first concrete one, else the first pattern as written (a shorthand such
+    as "execute-api:/*" names no resource: the file's stem stands for it)."""
     candidates = []
     for arn in arns:
         parts = arn.split(":", 5)
@@ -90,7 +97,8 @@ def _target_from_arns(service: str, arns: List[str]) -> Target:
             name = resource.split(":", 1)[0].split("/", 1)[0]
         candidates.append((name, partition, region, account))
     if not candidates:
-        name, partition, region, account = arns[0].split(":", 5)[5], "aws", "", ""
+        first = arns[0].split(":", 5)
+        name, partition, region, account = (first[5] if len(first) == 6 else stem), "aws", "", ""
     else:
         name, partition, region, account = next((c for c in candidates if _concrete(c[0])), candidates[0])
     return Target(
@@ -129,11 +137,11 @@ def _sources(document: object, file_path: str) -> List[PolicySource]:
     for statement in statements:
         for element in ("Resource", "NotResource"):
             for arn in _strings(_get(statement, element)):
-                service = service_of_arn(arn.strip())
+                service = service_of_arn(arn.strip()) or _shorthand_service(arn.strip())
                 if service in PROFILES:
                     arns_by_service.setdefault(service, []).append(arn.strip())
     stem = os.path.splitext(os.path.basename(file_path or "policy.json"))[0] or "policy"
-    targets: List[Target] = [_target_from_arns(s, arns) for s, arns in arns_by_service.items()]
+    targets: List[Target] = [_target_from_arns(s, arns, stem) for s, arns in arns_by_service.items()]
     if not targets:
         prefixes = {
             action.split(":", 1)[0].strip().lower()

@@ -78,31 +78,19 @@ def _hcl_key(key: str) -> str:
 
 
 def _hcl_data_statement(statement: dict, profile: ServiceProfile) -> str:
-    resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
-    endpoints = statement["Condition"]["StringNotEquals"]["aws:SourceVpce"]
-    lines = [
-        "statement {",
-        f'  sid       = "{SID}"',
-        '  effect    = "Deny"',
-        f'  actions   = ["{profile.default_fix_actions}"]',
-        "  resources = [" + ", ".join(_hcl_string(r, profile) for r in resources) + "]",
-        "  principals {",
-        '    type        = "*"',
-        '    identifiers = ["*"]',
-        "  }",
-        "  condition {",
-        '    test     = "StringNotEquals"',
-        '    variable = "aws:SourceVpce"',
-        "    values   = " + _hcl_value(endpoints, profile, 2),
-        "  }",
-        "  condition {",
-        '    test     = "BoolIfExists"',
-        '    variable = "aws:PrincipalIsAWSService"',
-        '    values   = ["false"]',
-        "  }",
-        "}",
-    ]
-    return "\n".join(lines)
+    """The statement as a ``data "aws_iam_policy_document"`` block."""
+    def listed(value) -> str:
+        values = value if isinstance(value, list) else [value]
+        return _hcl_value(values, profile, 2)
+
+    lines = ["statement {", f'  sid       = "{statement["Sid"]}"', f'  effect    = "{statement["Effect"]}"',
+             f"  actions   = {listed(statement['Action'])}", f"  resources = {listed(statement['Resource'])}",
+             "  principals {", '    type        = "*"', '    identifiers = ["*"]', "  }"]
+    for test, keys in statement.get("Condition", {}).items():
+        for variable, values in keys.items():
+            lines += ["  condition {", f'    test     = "{test}"', f'    variable = "{variable}"',
+                      f"    values   = {listed(values)}", "  }"]
+    return "\n".join(lines + ["}"])
 
 
 def _cfn_string(text: str, profile: ServiceProfile):
@@ -150,6 +138,13 @@ def _yaml_scalar(value) -> str:
 
 def render_fix(statement: dict, syntax: str, profile: ServiceProfile, data_source: bool = False) -> str:
     """The statement to add, ready to paste: HCL for Terraform, YAML or JSON for CloudFormation, raw JSON."""
+    if "Condition" not in statement:
+        if syntax == "hcl" and not data_source:
+            return _hcl_value(statement, profile, 0)
+        if syntax == "yaml":
+            return "- " + "\n".join(_yaml_value(statement, 1)).lstrip()
+        if syntax != "hcl":
+            return json.dumps(statement, indent=2)
     if syntax == "hcl":
         if data_source:
             return _hcl_data_statement(statement, profile)
@@ -170,10 +165,20 @@ def render_fix(statement: dict, syntax: str, profile: ServiceProfile, data_sourc
     return json.dumps(statement, indent=2)
 
 
+def invoke_allow() -> dict:
+    """A private API also needs an Allow: methods with authorization NONE are refused without one."""
+    return {"Sid": "AllowInvoke", "Effect": "Allow", "Principal": "*", "Action": "execute-api:Invoke",
+            "Resource": "execute-api:/*"}
+
+
 def fix_for(policy: Policy, profile: ServiceProfile, target: Target, syntax: str, data_source: bool = False) -> str:
-    """The Deny statement to add to ``policy``, reusing the endpoint IDs it already names."""
+    """The statements to add to ``policy``: the Deny, reusing the endpoint IDs it already names (and for a
+    private API without any Allow, the Allow it needs)."""
     target = settle_target(target, [r for s in policy.statements for r in (s.resource or ()) + (s.not_resource or ())])
     endpoints = named_endpoints(policy)
     placeholder = PLACEHOLDERS["yaml" if syntax in ("yaml", "cfn-json") else syntax if syntax == "hcl" else "json"]
-    statement = perimeter_statement(profile, target, endpoints or [placeholder])
-    return render_fix(statement, syntax, profile, data_source)
+    statements = [perimeter_statement(profile, target, endpoints or [placeholder])]
+    if profile.prefix == "execute-api" and not any(not s.is_deny for s in policy.statements):
+        statements.insert(0, invoke_allow())
+    separator = "\n" if syntax == "yaml" or data_source else ",\n"
+    return separator.join(render_fix(statement, syntax, profile, data_source) for statement in statements)
