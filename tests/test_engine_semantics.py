@@ -318,3 +318,9 @@ def test_private_api_deny_on_one_stage_leaves_declared_routes_of_other_stages_op
     assert perimeter_of(parse_policy({"Statement": [prod_only]}), only_prod).passed
     unknown_routes = Target("execute-api", "a1b2c3d4e5")
     assert perimeter_of(parse_policy({"Statement": [prod_only]}), unknown_routes).status == "fail"
+
+
+def test_policies_beyond_the_bound_fail_closed_quickly():
+    huge = [{**SOUND, "Sid": f"S{i}", "Action": f"s3:Get{i}*"} for i in range(1_500)]
+    result = verdict(*huge)
+    assert result.status == "unresolved" and "bounded at" in result.reason

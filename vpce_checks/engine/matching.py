@@ -14,7 +14,7 @@ from functools import lru_cache
 _ESCAPES = {"${*}": "*", "${?}": "?", "${$}": "$"}
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=16384)
 def _compiled(pattern: str, ignore_case: bool) -> re.Pattern[str]:
     out = []
     i = 0

@@ -76,6 +76,10 @@ class AnalysisOptions:
     accepted_exemptions: FrozenSet[str] = frozenset()
     allowed_source_cidrs: Tuple[str, ...] = ()
     max_steps: int = 500_000
+    # Beyond these sizes the analysis fails closed at once instead of running for minutes: real resource
+    # policies are far smaller (AWS caps their size in kilobytes).
+    max_statements: int = 1_000
+    max_patterns: int = 5_000
 
 
 @dataclass
@@ -558,6 +562,12 @@ def describe_request(request: Request, network: str, key_names: Optional[Dict[st
 
 def perimeter_of(policy: Policy, target: Target, options: AnalysisOptions = AnalysisOptions()) -> Verdict:
     """Coverage (SPEC section 4, CKV_VPCE_1/2/3): the verdict with a counterexample or the allowed origins."""
+    patterns = sum(len(element or ()) for s in policy.statements
+                   for element in (s.action, s.not_action, s.resource, s.not_resource))
+    if len(policy.statements) > options.max_statements or patterns > options.max_patterns:
+        return Verdict(status="unresolved", reason=(
+            f"the policy has {len(policy.statements)} statements and {patterns} action/resource patterns; the "
+            f"analysis is bounded at {options.max_statements} statements and {options.max_patterns} patterns"))
     policy, target = prepared(policy, target)
     space = RequestSpace(policy, target, options)
     exemptions = sorted({c.written_key for s in space.denies for c in s.conditions

@@ -1,0 +1,136 @@
+"""Bad input through the real checkov runners: no exception escapes a check, every result explains itself,
+and the rest of the tree is still reported."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import results_of, run_checkov
+
+BUCKET = ["arn:aws:s3:::robust", "arn:aws:s3:::robust/*"]
+SOUND = {"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": BUCKET,
+         "Condition": {"StringNotEquals": {"aws:SourceVpce": "vpce-0c3d4e5f60718293a"}}}
+
+
+def _raw(name: str, document) -> tuple:
+    return f"json/{name}.json", json.dumps(document)
+
+
+RAW_CASES = [
+    _raw("wrong_effect", {"Statement": [{**SOUND, "Effect": 42}]}),
+    _raw("unknown_operator", {"Statement": [{**SOUND, "Condition": {"StringSortOf": {"aws:SourceVpce": "x"}}}]}),
+    _raw("action_object", {"Statement": [{**SOUND, "Action": {"nested": ["s3:*"]}}]}),
+    _raw("condition_list", {"Statement": [{**SOUND, "Condition": ["StringNotEquals"]}]}),
+    _raw("principal_number", {"Statement": [{**SOUND, "Principal": 7}]}),
+    _raw("unicode", {"Statement": [{**SOUND, "Sid": "Zugriff verweigert \u2013 \u00fc\u00df \U0001F512",
+                                    "Condition": {"StringNotEquals": {"aws:SourceVpce": "vpce-\u0663\u0664"}}}]}),
+    _raw("empty_statement_list", {"Version": "2012-10-17", "Statement": [], "Principal": "*"}),
+    _raw("huge", {"Statement": [{**SOUND, "Sid": f"S{i}", "Action": f"s3:Get{i}*"} for i in range(10_000)]}),
+    _raw("sound", {"Statement": [SOUND]}),
+]
+
+TERRAFORM = """
+resource "aws_s3_bucket_policy" "not_json" {
+  bucket = "robust-a"
+  policy = "this is { not json"
+}
+
+resource "aws_s3_bucket_policy" "number" {
+  bucket = "robust-b"
+  policy = 42
+}
+
+resource "aws_sqs_queue_policy" "deep" {
+  queue_url = "https://sqs.eu-west-1.amazonaws.com/210987654321/robust"
+  policy = jsonencode({ Statement = [{ Effect = "Deny", Principal = "*", Action = "sqs:*", Resource = "*",
+    Condition = { StringNotEquals = { "aws:SourceVpce" = [[[[[["vpce-0c3d4e5f60718293a"]]]]]] } } }] })
+}
+
+resource "aws_sns_topic_policy" "fine" {
+  arn = "arn:aws:sns:eu-west-1:210987654321:robust"
+  policy = jsonencode({ Statement = [{ Effect = "Deny", Principal = "*", Action = "sns:*",
+    Resource = "arn:aws:sns:eu-west-1:210987654321:robust",
+    Condition = { StringNotEquals = { "aws:SourceVpce" = "vpce-0c3d4e5f60718293a" } } }] })
+}
+"""
+
+CLOUDFORMATION = """
+AWSTemplateFormatVersion: "2010-09-09"
+Resources:
+  Bucket:
+    Type: AWS::S3::Bucket
+  PolicyAsBrokenString:
+    Type: AWS::S3::BucketPolicy
+    Properties:
+      Bucket: !Ref Bucket
+      PolicyDocument: "{ not: json"
+  PolicyWithAnchors:
+    Type: AWS::S3::BucketPolicy
+    Properties:
+      Bucket: !Ref Bucket
+      PolicyDocument:
+        Statement:
+          - &deny
+            Effect: Deny
+            Principal: "*"
+            Action: "s3:*"
+            Resource: "*"
+            Condition:
+              StringNotEquals:
+                aws:SourceVpce: vpce-0c3d4e5f60718293a
+          - *deny
+  QueuePolicyNoQueues:
+    Type: AWS::SQS::QueuePolicy
+    Properties:
+      PolicyDocument:
+        Statement: []
+"""
+
+
+@pytest.fixture(scope="module")
+def tree(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("robust")
+    (root / "json").mkdir()
+    for name, text in RAW_CASES:
+        (root / name).write_text(text, encoding="utf-8")
+    (root / "tf").mkdir()
+    (root / "tf" / "main.tf").write_text(TERRAFORM)
+    (root / "cfn").mkdir()
+    (root / "cfn" / "template.yaml").write_text(CLOUDFORMATION)
+    return root
+
+
+@pytest.fixture(scope="module")
+def scan(tree):
+    return run_checkov(tree)
+
+
+def test_no_check_raises(scan):
+    assert "Failed to run check" not in scan.stderr, scan.stderr[-4000:]
+    assert "Traceback" not in scan.stderr, scan.stderr[-4000:]
+
+
+def test_every_bad_input_fails_with_a_message_and_good_ones_still_pass(scan):
+    rows = {(r["file_path"].split("/")[-1], r["resource"].split(".")[-1] if r["check_type"] != "json" else "doc",
+             r["check_id"]): r for r in results_of(scan)}
+    results = {key: row["check_result"]["result"] for key, row in rows.items()}
+    for name in ("wrong_effect", "unknown_operator", "action_object", "condition_list", "principal_number"):
+        assert results[(f"{name}.json", "doc", "CKV_VPCE_1")] == "FAILED", name
+    assert results[("sound.json", "doc", "CKV_VPCE_1")] == "PASSED"
+    assert results[("unicode.json", "doc", "CKV_VPCE_1")] == "PASSED"  # an odd endpoint ID is still one endpoint
+    assert results[("huge.json", "doc", "CKV_VPCE_1")] == "FAILED"  # beyond the analysis bound: fails closed
+    assert results[("main.tf", "not_json", "CKV_VPCE_1")] == "FAILED"
+    assert results[("main.tf", "number", "CKV_VPCE_1")] == "FAILED"
+    assert results[("main.tf", "deep", "CKV_VPCE_2")] == "FAILED"
+    assert results[("main.tf", "fine", "CKV_VPCE_3")] == "PASSED"
+    assert results[("template.yaml", "PolicyAsBrokenString", "CKV_VPCE_1")] == "FAILED"
+    assert results[("template.yaml", "PolicyWithAnchors", "CKV_VPCE_1")] == "PASSED"
+
+
+def test_every_failure_carries_a_reason(scan):
+    for row in results_of(scan):
+        if row["check_result"]["result"] == "FAILED" and row["check_type"] == "terraform":
+            assert row["details"] and row["details"][0].startswith("Reason: "), row["resource"]
