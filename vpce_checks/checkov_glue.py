@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any, Callable, List, Optional
+from typing import Any, Callable, List, Optional, Tuple
 
 from checkov.common.bridgecrew.severities import BcSeverities, Severities
 from checkov.common.models.enums import CheckResult
@@ -22,6 +22,7 @@ from vpce_checks.settings import SettingsError, load_settings
 
 DETAILS_DIR = "VPCE_CHECKS_DETAILS_DIR"
 HIGH = Severities[BcSeverities.HIGH]
+MEDIUM = Severities[BcSeverities.MEDIUM]
 _RESULTS = {PASSED: CheckResult.PASSED, FAILED: CheckResult.FAILED, SKIPPED: CheckResult.SKIPPED,
             NO_RESULT: CheckResult.UNKNOWN}
 
@@ -93,3 +94,8 @@ def run_check(check: Any, conf: Any, find: Callable[[], Any],
 
 def pick_service(sources: List[PolicySource], service: str) -> Optional[PolicySource]:
     return next((s for s in sources if s.target.service == service), None)
+
+
+def first_of_services(sources: List[PolicySource], services: Tuple[str, ...]) -> Optional[PolicySource]:
+    """One result per document for checks that judge the policy text itself, not one service's view of it."""
+    return next((s for s in sources if s.target.service in services), None)

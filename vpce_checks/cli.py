@@ -59,7 +59,8 @@ def _without_outputs(args: Sequence[str]) -> List[str]:
 
 def checkov_command(directory: str, extra: Sequence[str], output: Optional[str]) -> List[str]:
     """The Checkov command line `scan` runs: the pack only, four frameworks, offline, extra args passed on."""
-    command = [sys.executable, "-m", "checkov.main", "-d", directory, "--external-checks-dir", checks_path()]
+    flag = "-f" if os.path.isfile(directory) else "-d"
+    command = [sys.executable, "-m", "checkov.main", flag, directory, "--external-checks-dir", checks_path()]
     if not _has_flag(extra, "--check", "-c"):
         command += ["--check", CHECK_PATTERN]
     if not _has_flag(extra, "--framework"):
@@ -192,7 +193,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     scan_parser = commands.add_parser(
         "scan", help="scan DIR with the pack alone (Checkov, offline) and explain every result; "
                      "further arguments go to checkov (e.g. -o json, --soft-fail)")
-    scan_parser.add_argument("directory")
+    scan_parser.add_argument("directory", help="a folder, or one file")
     args, extra = parser.parse_known_args(argv)
     if args.command == "path":
         if extra:

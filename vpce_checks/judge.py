@@ -14,7 +14,7 @@ from vpce_checks.adapters.base import PolicySource
 from vpce_checks.engine.evaluate import Principal, Request
 from vpce_checks.engine.model import THIS_ACCOUNT, PolicyError, parse_policy
 from vpce_checks.engine.perimeter import FRESH, AnalysisOptions, Verdict, describe_request, perimeter_of
-from vpce_checks.engine.remediation import fix_for
+from vpce_checks.engine.remediation import fix_for, named_endpoints
 from vpce_checks.engine.services import PROFILES, ServiceProfile
 from vpce_checks.settings import Settings, SettingsError
 
@@ -24,6 +24,8 @@ POLICY_RESOURCE = {"s3": "aws_s3_bucket_policy", "sqs": "aws_sqs_queue_policy", 
 CFN_POLICY_RESOURCE = {"s3": "AWS::S3::BucketPolicy", "sqs": "AWS::SQS::QueuePolicy", "sns": "AWS::SNS::TopicPolicy",
                        "execute-api": "Policy property on the AWS::ApiGateway::RestApi"}
 ENDPOINT_TYPE_CHECK = "CKV_VPCE_4"
+SOUNDNESS_CHECK = "CKV_VPCE_6"
+SOURCE_IP_CHECK = "CKV_VPCE_7"
 
 
 @dataclass
@@ -186,3 +188,74 @@ def _endpoint_fix(endpoint: Any) -> str:
     if endpoint.syntax == "yaml":
         return "EndpointConfiguration:\n  Types:\n    - PRIVATE"
     return '"EndpointConfiguration": {"Types": ["PRIVATE"]}'
+
+
+def _readable_policy(source: Optional[PolicySource]):
+    """The parsed policy when there is one the coverage check could read; None otherwise (no second finding)."""
+    if source is None or source.problem or source.missing:
+        return None
+    try:
+        return parse_policy(source.document)
+    except PolicyError:
+        return None
+
+
+def judge_soundness(source: Optional[PolicySource], settings: Union[Settings, SettingsError]) -> Judgement:
+    """CKV_VPCE_6: the named origins can get in, and the values naming them can match a real endpoint or VPC."""
+    from vpce_checks.engine.soundness import FORMATS, soundness_of
+
+    policy = _readable_policy(source)
+    if policy is None:
+        return Judgement(NO_RESULT)
+    docs = f"Docs: {docs_page(SOUNDNESS_CHECK)}"
+    if isinstance(settings, SettingsError):
+        reason = f"vpce-checks settings error: {settings}"
+        return Judgement(FAILED, reason, [f"Reason: {reason}", docs])
+    result = soundness_of(policy, source.target, settings.analysis_options(), settings.allowed_vpce_ids,
+                          settings.allowed_vpc_ids, raw_document=source.document)
+    if not result.applies:
+        return Judgement(NO_RESULT)
+    if result.sound:
+        lines = ["Admits: " + ("; ".join(result.admits) or "the origins listed")]
+        lines += [f"Note: {note}" for note in result.notes]
+        return Judgement(PASSED, "the perimeter admits the origins it names and nothing else", lines)
+    profile = PROFILES[source.target.service]
+    good = [e for e in named_endpoints(policy)
+            if e.startswith("${") or FORMATS["aws:sourcevpce"][0].match(e) and len(set(e[5:])) > 1]
+    lines = [f"Reason: {result.problems[0]}"] + [f"Problem: {p}" for p in result.problems[1:]]
+    lines += [f"Counterexample: {example}" for example in result.examples[:1]]
+    lines.append(f"Policy: {source.origin}")
+    data_source = "aws_iam_policy_document" in source.origin
+    syntax = "cfn-json" if source.syntax == "json" and source.origin.startswith("PolicyDocument") else source.syntax
+    lines += _fix_lines("Fix: one Deny that lists every allowed endpoint exactly, in place of the statements above:",
+                        fix_for(policy, profile, source.target, syntax, data_source=data_source, endpoints=good))
+    lines.append(docs)
+    return Judgement(FAILED, result.problems[0], lines)
+
+
+def judge_source_ip(source: Optional[PolicySource], settings: Union[Settings, SettingsError]) -> Judgement:
+    """CKV_VPCE_7: aws:SourceIp with private or shared ranges cannot describe VPC traffic."""
+    from vpce_checks.engine.soundness import source_ip_use
+
+    policy = _readable_policy(source)
+    if policy is None:
+        return Judgement(NO_RESULT)
+    docs = f"Docs: {docs_page(SOURCE_IP_CHECK)}"
+    if isinstance(settings, SettingsError):
+        reason = f"vpce-checks settings error: {settings}"
+        return Judgement(FAILED, reason, [f"Reason: {reason}", docs])
+    use = source_ip_use(policy)
+    if use is None:
+        return Judgement(NO_RESULT)
+    if not use.problems:
+        return Judgement(PASSED, "aws:SourceIp names only public ranges",
+                         ["aws:SourceIp ranges (public egress): " + ", ".join(use.ranges)])
+    lines = [f"Reason: {use.problems[0]}"] + [f"Problem: {p}" for p in use.problems[1:]]
+    lines.append("Why: requests through a VPC endpoint carry aws:SourceVpce, aws:SourceVpc and aws:VpcSourceIp, and "
+                 "no aws:SourceIp; private addresses never appear in aws:SourceIp (IAM User Guide, \"AWS global "
+                 "condition context keys\").")
+    lines.append("Fix: confine by endpoint with StringNotEquals aws:SourceVpce (or aws:SourceVpc) in a Deny; to "
+                 "match the caller's private address use aws:VpcSourceIp, which is present only on endpoint traffic.")
+    lines.append(f"Policy: {source.origin}")
+    lines.append(docs)
+    return Judgement(FAILED, use.problems[0], lines)

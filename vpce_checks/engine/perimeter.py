@@ -57,15 +57,23 @@ FRESH = {
     "aws:vpceaccount": "000000000000",
     "aws:vpceorgid": "o-0f1e2d3c4b",
     "aws:vpceorgpaths": "o-0f1e2d3c4b/r-0f1e/ou-0f1e-0f1e2d3c/",
-    "aws:sourceip": "198.51.100.10",
+    "aws:sourceip": "1.2.3.4",  # any public (globally routable) address
     "aws:vpcsourceip": "10.255.255.10",
 }
 GENERIC_FRESH = "value-not-in-policy"
 PRINCIPAL_KEY_PREFIXES = ("aws:principal", "aws:userid", "aws:username", "aws:federatedprovider",
                           "aws:multifactorauth", "aws:tokenissuetime", "aws:sourceidentity", "aws:sourceaccount")
 NETWORK_KEYS = ("aws:sourceip",) + ENDPOINT_KEYS + OPTIONAL_ENDPOINT_KEYS
+# Every global key with "vpc" in its name (IAM User Guide, "AWS global condition context keys"); any other
+# aws:...vpc... key is a misspelling that no request carries.
+KNOWN_VPC_KEYS = NETWORK_KEYS + ("aws:ec2instancesourcevpc",)
 ABSENT: RequestValue = None
 OTHER_ACCOUNT = "000000000000"
+ORIGIN_NAMES = {
+    "aws:sourcevpce": "VPC endpoint", "aws:sourcevpc": "any endpoint in VPC",
+    "aws:sourcevpcarn": "any endpoint in VPC", "aws:vpceaccount": "endpoints owned by account",
+    "aws:vpceorgid": "endpoints owned by organization", "aws:vpceorgpaths": "endpoints under org path",
+}
 
 
 @dataclass(frozen=True)
@@ -206,13 +214,12 @@ class RequestSpace:
                     found[condition.key].update(v for v in condition.values if not has_wildcard(v))
         return {key: frozenset(values) for key, values in found.items()}
 
+    def allowed_origin_descriptions_for(self, key: str, value: str) -> str:
+        return f"{ORIGIN_NAMES[key]} {value}"
+
     def allowed_origin_descriptions(self) -> List[str]:
-        names = {
-            "aws:sourcevpce": "VPC endpoint", "aws:sourcevpc": "any endpoint in VPC",
-            "aws:sourcevpcarn": "any endpoint in VPC", "aws:vpceaccount": "endpoints owned by account",
-            "aws:vpceorgid": "endpoints owned by organization", "aws:vpceorgpaths": "endpoints under org path",
-        }
-        out = [f"{names[key]} {value}" for key in PERIMETER_KEYS for value in sorted(self.allowed_literals[key])]
+        out = [self.allowed_origin_descriptions_for(key, value)
+               for key in PERIMETER_KEYS for value in sorted(self.allowed_literals[key])]
         out.extend(f"public addresses in {cidr}" for cidr in self.options.allowed_source_cidrs)
         return out
 
@@ -380,6 +387,8 @@ class RequestSpace:
         return values, may_be_absent
 
     def _fixed(self, key: str, principal: Principal, network: str) -> object:
+        if key.startswith("aws:") and "vpc" in key and key not in KNOWN_VPC_KEYS:
+            return ABSENT  # a misspelt VPC key: AWS never sets it
         if key == "aws:viaawsservice":
             return "false"
         if key in ("aws:calledvia", "aws:calledviafirst", "aws:calledvialast", "aws:principalservicename"):
@@ -562,12 +571,9 @@ def describe_request(request: Request, network: str, key_names: Optional[Dict[st
 
 def perimeter_of(policy: Policy, target: Target, options: AnalysisOptions = AnalysisOptions()) -> Verdict:
     """Coverage (SPEC section 4, CKV_VPCE_1/2/3): the verdict with a counterexample or the allowed origins."""
-    patterns = sum(len(element or ()) for s in policy.statements
-                   for element in (s.action, s.not_action, s.resource, s.not_resource))
-    if len(policy.statements) > options.max_statements or patterns > options.max_patterns:
-        return Verdict(status="unresolved", reason=(
-            f"the policy has {len(policy.statements)} statements and {patterns} action/resource patterns; the "
-            f"analysis is bounded at {options.max_statements} statements and {options.max_patterns} patterns"))
+    too_large = beyond_bound(policy, options)
+    if too_large:
+        return Verdict(status="unresolved", reason=too_large)
     policy, target = prepared(policy, target)
     space = RequestSpace(policy, target, options)
     exemptions = sorted({c.written_key for s in space.denies for c in s.conditions
@@ -604,6 +610,16 @@ def perimeter_of(policy: Policy, target: Target, options: AnalysisOptions = Anal
                    allowed_origins=space.allowed_origin_descriptions(), exemptions=exemptions)
 
 
+def beyond_bound(policy: Policy, options: AnalysisOptions) -> Optional[str]:
+    """Why the policy is too large to analyse, or None: past the bound the checks fail closed at once."""
+    patterns = sum(len(element or ()) for s in policy.statements
+                   for element in (s.action, s.not_action, s.resource, s.not_resource))
+    if len(policy.statements) > options.max_statements or patterns > options.max_patterns:
+        return (f"the policy has {len(policy.statements)} statements and {patterns} action/resource patterns; the "
+                f"analysis is bounded at {options.max_statements} statements and {options.max_patterns} patterns")
+    return None
+
+
 def prepared(policy: Policy, target: Target) -> Tuple[Policy, Target]:
     """The policy and resource as AWS reads them: R's unknown account/region settled from the ARNs the policy
     writes for it, and resource shorthands expanded. The analysis and the test oracle both start here."""
@@ -637,3 +653,68 @@ def _reason(space: RequestSpace) -> str:
 
 __all__ = ["AnalysisOptions", "RequestSpace", "Verdict", "perimeter_of", "find_counterexample", "iter_requests",
            "describe_request", "NEGATED_OPERATORS"]
+
+
+class _OriginSpace(RequestSpace):
+    """The requests an ordinary, untagged principal of R's account can make through one allowed origin."""
+
+    def __init__(self, base: RequestSpace, origin: Dict[str, str]):
+        self.__dict__.update(base.__dict__)
+        self.origin = origin
+        self.networks = ["endpoint"]
+        self.principals = [p for p in base.principals
+                           if p.kind == "iam" and p.account == THIS_ACCOUNT and p.arn and ":user/any-user" in p.arn]
+
+    def domain(self, key: str, principal: Principal, network: str) -> List[RequestValue]:
+        if key in self.origin:
+            return [self.origin[key]]
+        if key.startswith("aws:principaltag/"):
+            return [ABSENT]
+        return super().domain(key, principal, network)
+
+    def request(self, principal: Principal, network: str, assignment: Dict[str, RequestValue]) -> Request:
+        request = super().request(principal, network, assignment)
+        request.context.update(self.origin)
+        return request
+
+
+@dataclass
+class Lockout:
+    """An allowed origin that no ordinary request can pass, and the Deny statements that stop it."""
+
+    origin: str
+    blocked_by: List[str]
+    example: str = ""  # one request through the origin, in words, that a Deny stops
+
+
+def lockouts(policy: Policy, target: Target, options: AnalysisOptions = AnalysisOptions()) -> List[Lockout]:
+    """SPEC section 4, no lockout: for each allowed origin, some request through it escapes every Deny."""
+    policy, target = prepared(policy, target)
+    base = RequestSpace(policy, target, options)
+    found = []
+    for key in PERIMETER_KEYS:
+        for value in sorted(base.allowed_literals[key]):
+            origin = {key: value}
+            if key == "aws:sourcevpc":
+                origin["aws:sourcevpce"] = FRESH["aws:sourcevpce"]
+            space = _OriginSpace(base, origin)
+            budget = [options.max_steps]
+            escaped = False
+            try:
+                for principal in space.principals:
+                    search = _Search(space, principal, "endpoint", None, budget)
+                    if all(search.dims.values()) and search.run() is not None:
+                        escaped = True
+                        break
+            except AnalysisLimit:
+                escaped = True  # undecided: the coverage verdict already reports the bound
+            if escaped or not space.principals:
+                continue
+            sample = space.request(space.principals[0], "endpoint",
+                                   _complete(space, space.principals[0], "endpoint", {}))
+            blocked = [s.label for s in evaluate(policy, sample).denied_by]
+            origin_text = base.allowed_origin_descriptions_for(key, value)
+            example = (f"{sample.action} on {sample.resource} by {sample.principal.label} through {origin_text} is "
+                       f"denied by {', '.join(blocked) or 'a Deny'}")
+            found.append(Lockout(origin=origin_text, blocked_by=blocked, example=example))
+    return found

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Dict, List, Sequence
+from typing import Dict, List, Optional, Sequence
 
 from vpce_checks.engine.model import THIS_ACCOUNT, THIS_REGION, Policy, references_in
 from vpce_checks.engine.services import ServiceProfile, Target, settle_target
@@ -171,11 +171,12 @@ def invoke_allow() -> dict:
             "Resource": "execute-api:/*"}
 
 
-def fix_for(policy: Policy, profile: ServiceProfile, target: Target, syntax: str, data_source: bool = False) -> str:
+def fix_for(policy: Policy, profile: ServiceProfile, target: Target, syntax: str, data_source: bool = False,
+            endpoints: Optional[Sequence[str]] = None) -> str:
     """The statements to add to ``policy``: the Deny, reusing the endpoint IDs it already names (and for a
     private API without any Allow, the Allow it needs)."""
     target = settle_target(target, [r for s in policy.statements for r in (s.resource or ()) + (s.not_resource or ())])
-    endpoints = named_endpoints(policy)
+    endpoints = list(named_endpoints(policy) if endpoints is None else endpoints)
     placeholder = PLACEHOLDERS["yaml" if syntax in ("yaml", "cfn-json") else syntax if syntax == "hcl" else "json"]
     statements = [perimeter_statement(profile, target, endpoints or [placeholder])]
     if profile.prefix == "execute-api" and not any(not s.is_deny for s in policy.statements):

@@ -1,0 +1,1221 @@
+"""Benchmark (not a test): what the pack costs, how fast the engine is, and how its cost grows.
+
+    python benchmarks/bench.py [--sizes 500,2000,8000] [--repeat N] [--long SECONDS] [--keep DIR]
+
+In one run it prints:
+  1. for each size N, a synthetic repository of N resources generated into a temporary directory (Terraform
+     modules, CloudFormation YAML templates and raw policy JSON files; S3, SQS, SNS and private API Gateway; about
+     two sound policies for every broken one), scanned offline by
+       a. `checkov -d DIR --framework terraform cloudformation json --check CKV_AWS_70` (one built-in check),
+       b. the same with an external checks dir holding one trivial JSON check (Checkov's json framework runs
+          only when an external checks dir is given: this isolates what parsing every JSON file costs),
+       c. the same with the pack: `--external-checks-dir "$(vpce-checks path)" --check CKV_AWS_70,CKV_VPCE_*`,
+     as wall and CPU time (median of --repeat runs, interleaved) and ratios to (a), with the results each run
+     reported compared with the verdicts the generator intended;
+  2. engine verdicts per second (no Checkov) on policies of 1 to 10 statements, sound and broken;
+  3. the cost of one policy as statements grow (1 to 1,000) and as endpoints grow (1 to 200, in one Deny and
+     split across Deny statements), with the growth exponent between sizes, and what happens past the bounds;
+  4. the import cost the pack adds to each Checkov runner process (fresh interpreters, median of several runs),
+     with bytecode compiled from source (PYTHONDONTWRITEBYTECODE=1, as on the machine this was written on) and
+     from a warm bytecode cache (what a pip install gives users).
+
+Every Checkov run is offline (BC_SKIP_MAPPING=TRUE, --skip-download) and uses a private bytecode cache
+(PYTHONPYCACHEPREFIX, warmed before timing) so that the repository is not written to. Exit code 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import random
+import re
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from vpce_checks.cli import checks_path  # noqa: E402
+
+BUILTIN_CHECK = "CKV_AWS_70"  # "Ensure S3 bucket does not allow an action with any Principal" (Terraform only)
+FRAMEWORKS = ("terraform", "cloudformation", "json")
+TRIVIAL_CHECK_ID = "CKV_BENCH_1"
+IMPORT_LOG = "VPCE_BENCH_IMPORT_LOG"
+
+# --------------------------------------------------------------------------------------------------------------
+# Policies: statements built from opaque values (a renderer knows how to write references in its syntax).
+# --------------------------------------------------------------------------------------------------------------
+
+
+class Expr(str):
+    """A Terraform expression written bare (aws_s3_bucket.logs.arn, var.allowed_vpce_ids)."""
+
+
+class Tag:
+    """A CloudFormation short-form intrinsic (!Ref X, !GetAtt X.Arn, !Sub "...")."""
+
+    def __init__(self, tag: str, value: str) -> None:
+        self.tag, self.value = tag, value
+
+
+ACTION_ALL = {"s3": "s3:*", "sqs": "sqs:*", "sns": "sns:*", "execute-api": "execute-api:Invoke"}
+ACTION_SOME = {"s3": ["s3:GetObject", "s3:PutObject"], "sqs": ["sqs:SendMessage", "sqs:ReceiveMessage"],
+               "sns": ["sns:Publish"], "execute-api": ["execute-api:Invoke"]}
+SOUND = ("deny_all", "deny_all_with_allow", "deny_source_vpc", "deny_ifexists_service", "secure_transport_separate")
+BROKEN = ("partial_actions", "allow_only", "notlike_wildcard", "secure_transport_anded", "foranyvalue",
+          "objects_only")
+API_SOUND = ("deny_all", "deny_all_with_allow")
+API_BROKEN = ("allow_only", "stage_scoped")
+
+
+def vpce_id(rng: random.Random) -> str:
+    return "vpce-" + "".join(rng.choice("0123456789abcdef") for _ in range(17))
+
+
+def vpc_id(rng: random.Random) -> str:
+    return "vpc-" + "".join(rng.choice("0123456789abcdef") for _ in range(17))
+
+
+def account_id(rng: random.Random) -> str:
+    return str(rng.randrange(10 ** 11, 10 ** 12))
+
+
+def pick_variant(rng: random.Random, service: str) -> Tuple[str, bool]:
+    """About two sound policies for every broken one."""
+    sound = rng.random() < 0.67
+    if service == "execute-api":
+        return rng.choice(API_SOUND if sound else API_BROKEN), sound
+    pool = SOUND if sound else tuple(v for v in BROKEN if v != "objects_only" or service == "s3")
+    return rng.choice(pool), sound
+
+
+def statements(variant: str, service: str, resources: List[Any], objects: List[Any], vpces: Any,
+               rng: random.Random) -> List[Dict[str, Any]]:
+    """The Statement list of one resource policy; ``resources`` name R (and ``objects`` its S3 objects)."""
+    everything = resources + objects
+    api = service == "execute-api"
+    target = ["execute-api:/*"] if api else everything
+    deny = {"Sid": "DenyOutsideVpce", "Effect": "Deny", "Principal": "*", "Action": ACTION_ALL[service],
+            "Resource": target, "Condition": {"StringNotEquals": {"aws:SourceVpce": vpces}}}
+    allow_principal: Any = "*" if api else {"AWS": f"arn:aws:iam::{account_id(rng)}:role/app-runtime"}
+    allow = {"Sid": "AllowApplication", "Effect": "Allow", "Principal": allow_principal,
+             "Action": ACTION_SOME[service], "Resource": target if api else (objects or resources)}
+    if variant == "deny_all":
+        return [allow, deny] if api else [deny]
+    if variant == "deny_all_with_allow":
+        return [allow, deny]
+    if variant == "deny_source_vpc":
+        return [dict(deny, Condition={"StringNotEquals": {"aws:SourceVpc": vpc_id(rng)}})]
+    if variant == "deny_ifexists_service":
+        return [allow, dict(deny, Condition={"StringNotEqualsIfExists": {"aws:SourceVpce": vpces},
+                                             "BoolIfExists": {"aws:PrincipalIsAWSService": "false"}})]
+    if variant == "secure_transport_separate":
+        tls = {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": ACTION_ALL[service],
+               "Resource": everything, "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+        return [tls, deny]
+    if variant == "partial_actions":
+        return [allow, dict(deny, Action=ACTION_SOME[service])]
+    if variant == "allow_only":
+        return [dict(allow, Principal="*", Condition={"StringEquals": {"aws:SourceVpce": vpces}})]
+    if variant == "notlike_wildcard":
+        return [dict(deny, Condition={"StringNotLike": {"aws:SourceVpce": "vpce-*"}})]
+    if variant == "secure_transport_anded":
+        return [dict(deny, Condition={"StringNotEquals": {"aws:SourceVpce": vpces},
+                                      "Bool": {"aws:SecureTransport": "false"}})]
+    if variant == "foranyvalue":
+        return [dict(deny, Condition={"ForAnyValue:StringNotEquals": {"aws:SourceVpce": vpces}})]
+    if variant == "objects_only":
+        return [dict(deny, Resource=objects)]
+    if variant == "stage_scoped":
+        return [allow, dict(deny, Resource="execute-api:/prod/*")]
+    raise ValueError(variant)
+
+
+def policy(variant: str, service: str, resources: List[Any], objects: List[Any], vpces: Any,
+           rng: random.Random) -> Dict[str, Any]:
+    return {"Version": "2012-10-17", "Statement": statements(variant, service, resources, objects, vpces, rng)}
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Renderers
+# --------------------------------------------------------------------------------------------------------------
+
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+
+
+def hcl(value: Any, indent: int = 0) -> str:
+    """A value inside jsonencode(): objects with `key = value` lines, bare expressions, quoted strings."""
+    pad = "  " * indent
+    if isinstance(value, Expr):
+        return str(value)
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, list):
+        if any(isinstance(v, dict) for v in value):
+            return "[\n" + "".join(f"{pad}  {hcl(v, indent + 1)},\n" for v in value) + f"{pad}]"
+        return "[" + ", ".join(hcl(v, indent) for v in value) + "]"
+    if isinstance(value, dict):
+        lines = []
+        for key, item in value.items():
+            name = key if _IDENT.match(key) else json.dumps(key)
+            lines.append(f"{pad}  {name} = {hcl(item, indent + 1)}")
+        return "{\n" + "\n".join(lines) + f"\n{pad}}}"
+    raise TypeError(type(value))
+
+
+def hcl_policy_document(name: str, document: Dict[str, Any]) -> str:
+    """The same policy as a data "aws_iam_policy_document" block."""
+    out = [f'data "aws_iam_policy_document" "{name}" {{']
+    for statement in document["Statement"]:
+        out.append("  statement {")
+        out.append(f'    sid    = "{statement["Sid"]}"')
+        out.append(f'    effect = "{statement["Effect"]}"')
+        principal = statement["Principal"]
+        kind, ids = ("*", ["*"]) if principal == "*" else next(iter(principal.items()))
+        ids = ids if isinstance(ids, list) else [ids]
+        out.append(f'    principals {{\n      type        = "{kind}"\n      identifiers = {hcl(ids)}\n    }}')
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        out.append(f"    actions   = {hcl(actions)}")
+        res = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        out.append(f"    resources = {hcl(res)}")
+        for test, keys in statement.get("Condition", {}).items():
+            for variable, values in keys.items():
+                values = values if isinstance(values, list) else [values]
+                out.append(f'    condition {{\n      test     = "{test}"\n      variable = "{variable}"\n'
+                           f"      values   = {hcl(values)}\n    }}")
+        out.append("  }")
+    out.append("}")
+    return "\n".join(out)
+
+
+def yaml_scalar(value: Any) -> str:
+    if isinstance(value, Tag):
+        return f"{value.tag} {json.dumps(value.value) if value.tag == '!Sub' else value.value}"
+    if isinstance(value, str):
+        plain = _IDENT.match(value) and value.lower() not in ("true", "false", "yes", "no", "null")
+        return value if plain else json.dumps(value)
+    raise TypeError(type(value))
+
+
+def yaml(value: Any, indent: int = 0) -> List[str]:
+    """Block-style YAML lines with CloudFormation short-form tags (keys such as aws:SourceVpce stay plain)."""
+    pad = "  " * indent
+    lines: List[str] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(item, (dict, list)) and item:
+                lines.append(f"{pad}{key}:")
+                lines.extend(yaml(item, indent + 1))
+            else:
+                lines.append(f"{pad}{key}: {'[]' if isinstance(item, list) else yaml_scalar(item)}")
+    elif isinstance(value, list):
+        for item in value:
+            if isinstance(item, dict):
+                inner = yaml(item, indent + 1)
+                inner[0] = f"{pad}- " + inner[0].lstrip()
+                lines.extend(inner)
+            else:
+                lines.append(f"{pad}- {yaml_scalar(item)}")
+    else:
+        raise TypeError(type(value))
+    return lines
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The synthetic repository
+# --------------------------------------------------------------------------------------------------------------
+
+TEAMS = ("payments", "ledger", "search", "orders", "identity", "reports", "billing", "catalog", "shipping", "audit")
+
+
+class Repo:
+    """Writes files and remembers the verdict each generated resource should get from the pack."""
+
+    def __init__(self, root: Path, seed: int) -> None:
+        self.root = root
+        self.rng = random.Random(seed)
+        self.resources = 0
+        self.files = Counter()
+        self.kinds = Counter()
+        self.expected = Counter()  # (check_id, "PASSED"|"FAILED") -> count
+        self.policies = Counter()  # "sound" | "broken" | "missing"
+        self.shares = Counter()  # resources per input kind
+        self.intended: Dict[Tuple[str, str, str], Tuple[str, str]] = {}  # (file, entity, check) -> (result, why)
+        self.current_file = ""
+
+    def expect(self, check_id: str, passed: bool, entity: str, variant: str) -> None:
+        self.expected[(check_id, "PASSED" if passed else "FAILED")] += 1
+        self.intended[(self.current_file, entity, check_id)] = ("PASSED" if passed else "FAILED", variant)
+
+    def write(self, relative: str, text: str, kind: str) -> None:
+        path = self.root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        self.files[kind] += 1
+
+    # -- Terraform -------------------------------------------------------------------------------------------
+    def terraform_module(self, index: int) -> None:
+        rng = self.rng
+        team = TEAMS[index % len(TEAMS)]
+        bundles = rng.sample(["s3", "s3", "sqs", "sns", "api"], rng.choice((1, 2, 2, 3)))
+        self.current_file = f"terraform/{team}/module-{index}/main.tf"
+        blocks: List[str] = []
+        uses_var = rng.random() < 0.3
+        vpces: Any = Expr("var.allowed_vpce_ids") if uses_var else [vpce_id(rng) for _ in range(rng.choice((1, 2)))]
+        variables = ""
+        if uses_var:
+            ids = ", ".join(json.dumps(vpce_id(rng)) for _ in range(2))
+            variables = ('variable "allowed_vpce_ids" {\n  description = "Endpoints allowed to reach this module\'s '
+                         f'resources"\n  type        = list(string)\n  default     = [{ids}]\n}}\n')
+        for number, bundle in enumerate(bundles):
+            name = f"{team}_{bundle}_{number}"
+            real = f"{team}-{index}-{bundle}-{number}".replace("_", "-")
+            if bundle == "s3":
+                blocks.append(self._tf_s3(name, real, vpces))
+            elif bundle == "sqs":
+                blocks.append(self._tf_sqs(name, real, vpces))
+            elif bundle == "sns":
+                blocks.append(self._tf_sns(name, real, vpces))
+            else:
+                blocks.append(self._tf_api(name, real))
+        header = ('terraform {\n  required_providers {\n    aws = {\n      source  = "hashicorp/aws"\n'
+                  '      version = "~> 5.0"\n    }\n  }\n}\n')
+        self.write(self.current_file, header + "\n" + "\n\n".join(blocks) + "\n", "tf")
+        if variables:
+            self.write(f"terraform/{team}/module-{index}/variables.tf", variables, "tf")
+
+    def _tf_s3(self, name: str, real: str, vpces: Any) -> str:
+        rng = self.rng
+        bucket = f'resource "aws_s3_bucket" "{name}" {{\n  bucket = "northwind-{real}"\n  tags = {{\n' \
+                 f'    team = "{real.split("-")[0]}"\n  }}\n}}'
+        pab = (f'resource "aws_s3_bucket_public_access_block" "{name}" {{\n  bucket                  = '
+               f'aws_s3_bucket.{name}.id\n  block_public_acls       = true\n  block_public_policy     = true\n'
+               f'  ignore_public_acls      = true\n  restrict_public_buckets = true\n}}')
+        self.resources += 2
+        self.kinds["aws_s3_bucket"] += 1
+        self.kinds["aws_s3_bucket_public_access_block"] += 1
+        if rng.random() < 0.08:  # a bucket nobody wrote a policy for
+            self.expect("CKV_VPCE_1", False, f"aws_s3_bucket.{name}", "no policy")
+            self.policies["missing"] += 1
+            return bucket + "\n\n" + pab
+        variant, sound = pick_variant(rng, "s3")
+        self.policies["sound" if sound else "broken"] += 1
+        document = policy(variant, "s3", [Expr(f"aws_s3_bucket.{name}.arn")],
+                          [f"${{aws_s3_bucket.{name}.arn}}/*"], vpces, rng)
+        self.resources += 1
+        self.kinds["aws_s3_bucket_policy"] += 1
+        self.expect("CKV_VPCE_1", sound, f"aws_s3_bucket_policy.{name}", variant)
+        attached = (f'resource "aws_s3_bucket_policy" "{name}" {{\n  bucket = aws_s3_bucket.{name}.id\n'
+                    f'  policy = jsonencode({hcl(document, 1)})\n}}')
+        return "\n\n".join((bucket, pab, attached))
+
+    def _tf_sqs(self, name: str, real: str, vpces: Any) -> str:
+        rng = self.rng
+        queue = (f'resource "aws_sqs_queue" "{name}" {{\n  name                      = "northwind-{real}"\n'
+                 f'  message_retention_seconds = 345600\n  sqs_managed_sse_enabled   = true\n}}')
+        variant, sound = pick_variant(rng, "sqs")
+        self.policies["sound" if sound else "broken"] += 1
+        document = policy(variant, "sqs", [Expr(f"aws_sqs_queue.{name}.arn")], [], vpces, rng)
+        self.resources += 2
+        self.kinds["aws_sqs_queue"] += 1
+        self.kinds["aws_sqs_queue_policy"] += 1
+        self.expect("CKV_VPCE_2", sound, f"aws_sqs_queue_policy.{name}", variant)
+        attached = (f'resource "aws_sqs_queue_policy" "{name}" {{\n  queue_url = aws_sqs_queue.{name}.id\n'
+                    f'  policy    = jsonencode({hcl(document, 1)})\n}}')
+        return queue + "\n\n" + attached
+
+    def _tf_sns(self, name: str, real: str, vpces: Any) -> str:
+        rng = self.rng
+        topic = f'resource "aws_sns_topic" "{name}" {{\n  name = "northwind-{real}"\n}}'
+        variant, sound = pick_variant(rng, "sns")
+        self.policies["sound" if sound else "broken"] += 1
+        document = policy(variant, "sns", [Expr(f"aws_sns_topic.{name}.arn")], [], vpces, rng)
+        self.resources += 2
+        self.kinds["aws_sns_topic"] += 1
+        self.kinds["aws_sns_topic_policy"] += 1
+        self.expect("CKV_VPCE_3", sound, f"aws_sns_topic_policy.{name}", variant)
+        if rng.random() < 0.5:
+            data = hcl_policy_document(name, document)
+            attached = (f'resource "aws_sns_topic_policy" "{name}" {{\n  arn    = aws_sns_topic.{name}.arn\n'
+                        f"  policy = data.aws_iam_policy_document.{name}.json\n}}")
+            return "\n\n".join((topic, data, attached))
+        attached = (f'resource "aws_sns_topic_policy" "{name}" {{\n  arn    = aws_sns_topic.{name}.arn\n'
+                    f'  policy = jsonencode({hcl(document, 1)})\n}}')
+        return topic + "\n\n" + attached
+
+    def _tf_api(self, name: str, real: str) -> str:
+        rng = self.rng
+        endpoint = (f'resource "aws_vpc_endpoint" "{name}" {{\n  vpc_id              = "{vpc_id(rng)}"\n'
+                    f'  service_name        = "com.amazonaws.eu-west-1.execute-api"\n'
+                    f'  vpc_endpoint_type   = "Interface"\n  private_dns_enabled = true\n}}')
+        variant, sound = pick_variant(rng, "execute-api")
+        self.policies["sound" if sound else "broken"] += 1
+        document = policy(variant, "execute-api", [], [], Expr(f"aws_vpc_endpoint.{name}.id"), rng)
+        self.resources += 2
+        self.kinds["aws_vpc_endpoint"] += 1
+        self.kinds["aws_api_gateway_rest_api"] += 1
+        self.expect("CKV_VPCE_4", True, f"aws_api_gateway_rest_api.{name}", "PRIVATE")
+        self.expect("CKV_VPCE_5", sound, f"aws_api_gateway_rest_api.{name}", variant)
+        api = (f'resource "aws_api_gateway_rest_api" "{name}" {{\n  name        = "northwind-{real}"\n'
+               f'  description = "Internal API of {real}"\n\n  endpoint_configuration {{\n'
+               f'    types            = ["PRIVATE"]\n    vpc_endpoint_ids = [aws_vpc_endpoint.{name}.id]\n  }}\n\n'
+               f'  policy = jsonencode({hcl(document, 1)})\n}}')
+        return endpoint + "\n\n" + api
+
+    # -- CloudFormation --------------------------------------------------------------------------------------
+    def cloudformation_template(self, index: int) -> None:
+        rng = self.rng
+        team = TEAMS[index % len(TEAMS)]
+        bundles = rng.sample(["s3", "s3", "sqs", "sns", "api"], rng.choice((2, 2, 3)))
+        self.current_file = f"cloudformation/{team}/stack-{index}.yaml"
+        resources: Dict[str, Any] = {}
+        parameters: Dict[str, Any] = {}
+        vpces: Any = [vpce_id(rng) for _ in range(rng.choice((1, 2)))]
+        if rng.random() < 0.3:
+            parameters["AllowedVpceId"] = {"Type": "String", "Default": vpce_id(rng),
+                                           "Description": "S3 and SQS interface endpoint of the workload VPC"}
+            vpces = [Tag("!Ref", "AllowedVpceId")]
+        for number, bundle in enumerate(bundles):
+            logical = f"{team.title()}{bundle.title()}{number}"
+            real = f"northwind-{team}-{index}-{bundle}-{number}"
+            if bundle == "s3":
+                resources[logical] = {"Type": "AWS::S3::Bucket", "Properties": {
+                    "BucketName": real, "VersioningConfiguration": {"Status": "Enabled"}}}
+                self.resources += 1
+                self.kinds["AWS::S3::Bucket"] += 1
+                if rng.random() < 0.08:
+                    self.expect("CKV_VPCE_1", False, f"AWS::S3::Bucket.{logical}", "no policy")
+                    self.policies["missing"] += 1
+                    continue
+                variant, sound = pick_variant(rng, "s3")
+                document = policy(variant, "s3", [Tag("!GetAtt", f"{logical}.Arn")],
+                                  [Tag("!Sub", f"arn:${{AWS::Partition}}:s3:::${{{logical}}}/*")], vpces, rng)
+                resources[logical + "Policy"] = {"Type": "AWS::S3::BucketPolicy", "Properties": {
+                    "Bucket": Tag("!Ref", logical), "PolicyDocument": document}}
+                self._cfn_counted("AWS::S3::BucketPolicy", logical + "Policy", "CKV_VPCE_1", sound, variant)
+            elif bundle == "sqs":
+                resources[logical] = {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": real}}
+                self.resources += 1
+                self.kinds["AWS::SQS::Queue"] += 1
+                variant, sound = pick_variant(rng, "sqs")
+                document = policy(variant, "sqs", [Tag("!GetAtt", f"{logical}.Arn")], [], vpces, rng)
+                resources[logical + "Policy"] = {"Type": "AWS::SQS::QueuePolicy", "Properties": {
+                    "Queues": [Tag("!Ref", logical)], "PolicyDocument": document}}
+                self._cfn_counted("AWS::SQS::QueuePolicy", logical + "Policy", "CKV_VPCE_2", sound, variant)
+            elif bundle == "sns":
+                resources[logical] = {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": real}}
+                self.resources += 1
+                self.kinds["AWS::SNS::Topic"] += 1
+                variant, sound = pick_variant(rng, "sns")
+                document = policy(variant, "sns", [Tag("!Ref", logical)], [], vpces, rng)
+                resources[logical + "Policy"] = {"Type": "AWS::SNS::TopicPolicy", "Properties": {
+                    "Topics": [Tag("!Ref", logical)], "PolicyDocument": document}}
+                self._cfn_counted("AWS::SNS::TopicPolicy", logical + "Policy", "CKV_VPCE_3", sound, variant)
+            else:
+                variant, sound = pick_variant(rng, "execute-api")
+                endpoint = vpce_id(rng)
+                document = policy(variant, "execute-api", [], [], [endpoint], rng)
+                resources[logical] = {"Type": "AWS::ApiGateway::RestApi", "Properties": {
+                    "Name": real, "EndpointConfiguration": {"Types": ["PRIVATE"], "VpcEndpointIds": [endpoint]},
+                    "Policy": document}}
+                self.expect("CKV_VPCE_4", True, f"AWS::ApiGateway::RestApi.{logical}", "PRIVATE")
+                self._cfn_counted("AWS::ApiGateway::RestApi", logical, "CKV_VPCE_5", sound, variant)
+        template: Dict[str, Any] = {"AWSTemplateFormatVersion": "2010-09-09",
+                                    "Description": f"{team} workload resources behind the VPC endpoint perimeter"}
+        if parameters:
+            template["Parameters"] = parameters
+        template["Resources"] = resources
+        self.write(self.current_file, "\n".join(yaml(template)) + "\n", "yaml")
+
+    def _cfn_counted(self, kind: str, logical: str, check_id: str, sound: bool, variant: str) -> None:
+        self.resources += 1
+        self.kinds[kind] += 1
+        self.policies["sound" if sound else "broken"] += 1
+        self.expect(check_id, sound, f"{kind}.{logical}", variant)
+
+    # -- raw JSON --------------------------------------------------------------------------------------------
+    def raw_policy(self, index: int) -> None:
+        rng = self.rng
+        team = TEAMS[index % len(TEAMS)]
+        service = rng.choice(("s3", "s3", "sqs", "sns", "execute-api"))
+        name = f"northwind-{team}-raw-{index}"
+        vpces = [vpce_id(rng) for _ in range(rng.choice((1, 2)))]
+        account, region = account_id(rng), "eu-west-1"
+        variant, sound = pick_variant(rng, service)
+        if service == "s3":
+            arn = f"arn:aws:s3:::{name}"
+            document = policy(variant, service, [arn], [arn + "/*"], vpces, rng)
+        elif service == "execute-api":
+            arn = f"arn:aws:execute-api:{region}:{account}:{rng.randrange(16 ** 10):010x}"
+            document = policy(variant, service, [], [], vpces, rng)
+            for statement in document["Statement"]:  # raw files write the full ARN, not the shorthand
+                resources = statement["Resource"]
+                statement["Resource"] = ([arn + r[len("execute-api:"):] for r in resources]
+                                         if isinstance(resources, list) else arn + resources[len("execute-api:"):])
+        else:
+            arn = f"arn:aws:{service}:{region}:{account}:{name}"
+            document = policy(variant, service, [arn], [], vpces, rng)
+        check = {"s3": "CKV_VPCE_1", "sqs": "CKV_VPCE_2", "sns": "CKV_VPCE_3", "execute-api": "CKV_VPCE_5"}[service]
+        self.current_file = f"policies/{team}/{service.replace('-', '_')}-{index}.json"
+        self.expect(check, sound, "", variant)
+        self.policies["sound" if sound else "broken"] += 1
+        self.resources += 1
+        self.kinds[f"raw {service} policy"] += 1
+        self.write(self.current_file, json.dumps(document, indent=2) + "\n",
+                   "json")
+
+
+def generate(root: Path, size: int, seed: int = 7) -> Repo:
+    """Half of the resources in Terraform modules, 30% in CloudFormation templates, 20% as raw policy files."""
+    repo = Repo(root, seed)
+    shares = {"terraform": 0.5, "cloudformation": 0.3, "raw": 0.2}
+    made = Counter()
+    index = 0
+    while repo.resources < size:
+        index += 1
+        kind = max(shares, key=lambda k: shares[k] * size - made[k])
+        if size - repo.resources <= 8:
+            kind = "raw"  # fill up exactly
+        before = repo.resources
+        {"terraform": repo.terraform_module, "cloudformation": repo.cloudformation_template,
+         "raw": repo.raw_policy}[kind](index)
+        made[kind] += repo.resources - before
+    repo.shares = made
+    return repo
+
+
+TRIVIAL_CHECK = textwrap.dedent(f'''\
+    """A trivial JSON check: makes Checkov's json framework run, as any external checks dir does."""
+    import os
+
+    from checkov.common.models.enums import CheckCategories, CheckResult
+    from checkov.json_doc.base_json_check import BaseJsonCheck
+    from checkov.json_doc.enums import BlockType
+
+    if os.environ.get("{IMPORT_LOG}"):
+        with open(os.environ["{IMPORT_LOG}"], "a") as log:
+            log.write(f"{{os.getpid()}}\\n")
+
+
+    class Trivial(BaseJsonCheck):
+        def __init__(self):
+            super().__init__(name="trivial", id="{TRIVIAL_CHECK_ID}", categories=[CheckCategories.GENERAL_SECURITY],
+                             supported_entities=["*"], block_type=BlockType.DOCUMENT)
+
+        def scan_entity_conf(self, conf, entity_type):
+            return CheckResult.PASSED
+
+
+    check = Trivial()
+    ''')
+
+
+# The pack loaded through a wrapper that measures it from inside each Checkov runner process: the CPU time of
+# every check call (run_check: adapter, engine, explanation) and of the first import. Used once, for attribution.
+TIMED_PACK = textwrap.dedent('''\
+    import atexit, importlib.util, os, sys, time
+    from multiprocessing import util
+
+    LOG, PACK = os.environ["VPCE_BENCH_TIMING_LOG"], os.environ["VPCE_BENCH_PACK_DIR"]
+    start = time.process_time()
+    import vpce_checks.checkov_glue as glue
+
+    if not getattr(glue, "_bench_totals", None):
+        original = glue.run_check
+        totals = glue._bench_totals = {"calls": 0, "cpu": 0.0, "import": 0.0, "loads": 0}
+
+        def run_check(*args, **kwargs):
+            begin = time.process_time()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                totals["cpu"] += time.process_time() - begin
+                totals["calls"] += 1
+
+        glue.run_check = run_check
+
+        def write(totals=totals, pid=os.getpid()):
+            if os.getpid() == pid and not totals.get("written"):
+                totals["written"] = True
+                line = f"{pid} {totals['calls']} {totals['cpu']:.6f} {totals['import']:.6f} {totals['loads']}"
+                with open(LOG, "a") as log:
+                    log.write(line + "\\n")
+
+        atexit.register(write)
+        util.Finalize(None, write, exitpriority=100)  # forked runner processes leave through os._exit
+    totals = glue._bench_totals
+    sys.path.insert(1, PACK)
+    for name in sorted(os.listdir(PACK)):
+        if name.endswith(".py") and not name.startswith("__"):
+            spec = importlib.util.spec_from_file_location(name[:-3], os.path.join(PACK, name))
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[name[:-3]] = module
+            spec.loader.exec_module(module)
+    totals["import"] += time.process_time() - start
+    totals["loads"] += 1
+    ''')
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Timing Checkov
+# --------------------------------------------------------------------------------------------------------------
+
+
+def checkov_executable() -> List[str]:
+    script = Path(sys.executable).parent / "checkov"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "checkov.main"]
+
+
+def checkov_env(pycache: Path) -> Dict[str, str]:
+    env = dict(os.environ, BC_SKIP_MAPPING="TRUE", PYTHONPYCACHEPREFIX=str(pycache))
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env.pop(IMPORT_LOG, None)
+    for name in list(env):
+        if name.startswith("VPCE_CHECKS_"):
+            env.pop(name)  # default settings
+    return env
+
+
+def run_timed(command: List[str], env: Dict[str, str], out: Path) -> Tuple[float, float, int]:
+    """Wall and CPU seconds (the process and every child it waited for) of one run; its exit code."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    with open(out, "wb") as stdout:
+        code = subprocess.run(command, env=env, stdout=stdout, stderr=subprocess.DEVNULL).returncode
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu, code
+
+
+def results_of(out: Path) -> Dict[Tuple[str, str, str], str]:
+    """(file relative to the scanned dir, entity, check_id) -> PASSED/FAILED/SKIPPED, from Checkov's -o json.
+    Raw JSON documents have no entity name here ("")."""
+    found: Dict[Tuple[str, str, str], str] = {}
+    try:
+        data = json.loads(out.read_text(encoding="utf-8") or "[]")
+    except ValueError:
+        return found
+    reports = data if isinstance(data, list) else [data]
+    for report in reports:
+        if not isinstance(report, dict):
+            continue
+        results = report.get("results", {})
+        raw = report.get("check_type") == "json"
+        for kind, label in (("passed_checks", "PASSED"), ("failed_checks", "FAILED"), ("skipped_checks", "SKIPPED")):
+            for record in results.get(kind, []):
+                entity = "" if raw else str(record.get("resource"))
+                found[(str(record.get("file_path", "")).lstrip("/"), entity, str(record.get("check_id")))] = label
+    return found
+
+
+def tally(found: Dict[Tuple[str, str, str], str]) -> Counter:
+    return Counter((check, label) for (_, _, check), label in found.items())
+
+
+CONFIG_NAMES = ("checkov, 1 built-in check", "+ ext. dir, 1 trivial JSON check", "+ the pack (CKV_VPCE_*)")
+
+
+def scan_configs(directory: Path, trivial: Path) -> List[Tuple[str, List[str]]]:
+    base = checkov_executable() + ["-d", str(directory), "--framework", *FRAMEWORKS, "--skip-download",
+                                   "-o", "json"]
+    return [
+        (CONFIG_NAMES[0], base + ["--check", BUILTIN_CHECK]),
+        (CONFIG_NAMES[1], base + ["--external-checks-dir", str(trivial),
+                                  "--check", f"{BUILTIN_CHECK},{TRIVIAL_CHECK_ID}"]),
+        (CONFIG_NAMES[2], base + ["--external-checks-dir", checks_path(), "--check", f"{BUILTIN_CHECK},CKV_VPCE_*"]),
+    ]
+
+
+def bench_scans(sizes: Sequence[int], repeat: int, long_run: float, work: Path, keep: Optional[Path],
+                profile_size: int) -> None:
+    trivial = work / "trivial_checks"
+    trivial.mkdir()
+    (trivial / "__init__.py").write_text("", encoding="utf-8")
+    (trivial / "bench_trivial_json.py").write_text(TRIVIAL_CHECK, encoding="utf-8")
+    pycache = work / "pycache"
+    env = checkov_env(pycache)
+    out = work / "out.json"
+
+    print("== 1. Checkov with and without the pack over a synthetic repository")
+    print(f"   commands: checkov -d DIR --framework {' '.join(FRAMEWORKS)} --skip-download -o json (stdout to a "
+          "file)")
+    print(f"     (a) --check {BUILTIN_CHECK}   [built-in, Terraform aws_s3_bucket/aws_s3_bucket_policy only: "
+          "CloudFormation templates are parsed but get no check]")
+    print(f"     (b) --external-checks-dir <one trivial JSON check> --check {BUILTIN_CHECK},{TRIVIAL_CHECK_ID}")
+    print(f'     (c) --external-checks-dir "$(vpce-checks path)" --check {BUILTIN_CHECK},CKV_VPCE_*')
+    warm = work / "warmup"
+    generate(warm, 40, seed=1)
+    start = time.perf_counter()
+    for _, command in scan_configs(warm, trivial):
+        command = [part if part != str(warm) else str(warm) for part in command]
+        run_timed(command, env, out)
+    print(f"   bytecode cache warmed in {time.perf_counter() - start:.1f} s (PYTHONPYCACHEPREFIX, a 40-resource "
+          "tree, every configuration once)")
+
+    table = []
+    for size in sizes:
+        tree = (keep / f"repo-{size}") if keep else (work / f"repo-{size}")
+        if tree.exists():
+            shutil.rmtree(tree)
+        start = time.perf_counter()
+        repo = generate(tree, size)
+        made = time.perf_counter() - start
+        print(f"\n-- N = {size:,}: {repo.resources:,} resources in {sum(repo.files.values()):,} files "
+              f"({repo.files['tf']:,} .tf in modules, {repo.files['yaml']:,} CloudFormation YAML, "
+              f"{repo.files['json']:,} raw policy JSON), generated in {made:.1f} s")
+        print("   resources: " + ", ".join(f"{kind} {count:,}" for kind, count in sorted(repo.kinds.items())))
+        print(f"   policies: {repo.policies['sound']:,} sound, {repo.policies['broken']:,} broken, "
+              f"{repo.policies['missing']:,} buckets without a policy")
+        configs = scan_configs(tree, trivial)
+        runs: Dict[str, List[Tuple[float, float]]] = {name: [] for name, _ in configs}
+        results: Dict[str, Dict[Tuple[str, str, str], str]] = {}
+        rounds = repeat
+        round_number = 0
+        while round_number < rounds:
+            round_number += 1
+            for name, command in configs:
+                import_log = work / "imports.log"
+                if import_log.exists():
+                    import_log.unlink()
+                run_env = dict(env, **({IMPORT_LOG: str(import_log)} if "trivial" in name else {}))
+                wall, cpu, code = run_timed(command, run_env, out)
+                runs[name].append((wall, cpu))
+                results[name] = results_of(out)
+                extra = ""
+                if "trivial" in name and import_log.exists():
+                    pids = import_log.read_text().split()
+                    extra = (f"; external check files executed {len(pids)} times in {len(set(pids))} processes "
+                             f"(each registry loads them)")
+                print(f"   run {round_number}/{rounds}  {name:<34} wall {wall:7.1f} s  cpu {cpu:7.1f} s  "
+                      f"exit {code}{extra}")
+                if round_number == 1 and name == configs[0][0] and wall > long_run and rounds > 1:
+                    rounds = 1
+                    print(f"   (one run took over {long_run:.0f} s: this size is measured once)")
+        medians = {name: (statistics.median(w for w, _ in values), statistics.median(c for _, c in values))
+                   for name, values in runs.items()}
+        table.append((size, repo, rounds, medians, results))
+        report_results(repo, results)
+        if size == profile_size:
+            bench_profile(tree, size, trivial, env, work)
+
+    print("\n   Summary (median wall and CPU seconds; ratios to (a); overhead = (c) / (a) - 1)")
+    print(f"   {'N':>6} {'runs':>4} | {'(a) wall':>8} {'cpu':>7} | {'(b) wall':>8} {'cpu':>7} | {'(c) wall':>8} "
+          f"{'cpu':>7} | {'b/a wall':>8} {'cpu':>5} | {'c/a wall':>8} {'cpu':>5} | {'pack overhead':>13} "
+          f"{'json share':>10}")
+    for size, _, rounds, medians, _ in table:
+        (aw, ac), (bw, bc), (cw, cc) = (medians[name] for name, _ in scan_configs(Path("."), Path(".")))
+        share = (bw - aw) / (cw - aw) if cw > aw else float("nan")
+        print(f"   {size:>6,} {rounds:>4} | {aw:>8.1f} {ac:>7.1f} | {bw:>8.1f} {bc:>7.1f} | {cw:>8.1f} {cc:>7.1f} | "
+              f"{bw / aw:>8.3f} {bc / ac:>5.2f} | {cw / aw:>8.3f} {cc / ac:>5.2f} | {cw / aw - 1:>12.1%} "
+              f"{share:>10.0%}")
+    print("   json share: the part of the pack's extra wall time that one trivial JSON check in an external "
+          "checks dir also costs, (b - a) / (c - a)")
+    for size, _, _, medians, _ in table:
+        if size == 2000:
+            (aw, _), _, (cw, _) = (medians[name] for name, _ in scan_configs(Path("."), Path(".")))
+            met = "met" if cw / aw - 1 <= 0.05 else "NOT met"
+            print(f"   target: pack overhead at most 5% of checkov's wall time at N = 2,000: {cw / aw - 1:.1%}, {met}")
+
+
+def report_results(repo: Repo, results: Dict[str, Dict[Tuple[str, str, str], str]]) -> None:
+    builtin = tally(results.get(CONFIG_NAMES[0], {}))
+    trivial = tally(results.get(CONFIG_NAMES[1], {}))
+    found = results.get(CONFIG_NAMES[2], {})
+    got = tally(found)
+    print(f"   results (a): {BUILTIN_CHECK} {builtin[(BUILTIN_CHECK, 'PASSED')]:,} passed, "
+          f"{builtin[(BUILTIN_CHECK, 'FAILED')]:,} failed; (b): {TRIVIAL_CHECK_ID} "
+          f"{trivial[(TRIVIAL_CHECK_ID, 'PASSED')]:,} JSON documents; (c): {BUILTIN_CHECK} "
+          f"{got[(BUILTIN_CHECK, 'PASSED')]:,}/{got[(BUILTIN_CHECK, 'FAILED')]:,}")
+    intended_checks = sorted({c for c, _ in repo.expected})
+    parts = []
+    for check in sorted({c for c, _ in got if c.startswith("CKV_VPCE")} | set(intended_checks)):
+        p, f, s = got[(check, "PASSED")], got[(check, "FAILED")], got[(check, "SKIPPED")]
+        text = f"{check} {p:,}/{f:,}" + (f" +{s} skipped" if s else "")
+        if check in intended_checks:
+            ep, ef = repo.expected[(check, "PASSED")], repo.expected[(check, "FAILED")]
+            text += f" (intended {ep:,}/{ef:,})" if (p, f, s) != (ep, ef, 0) else " (as intended)"
+        else:
+            text += " (no intended verdict)"
+        parts.append(text)
+    print("   results (c), passed/failed: " + "; ".join(parts))
+    mismatches = []
+    for (file, entity, check), (wanted, why) in sorted(repo.intended.items()):
+        actual = found.get((file, entity, check), "no result")
+        if actual != wanted:
+            mismatches.append(f"{file} {entity or '(document)'} {check}: {actual}, intended {wanted} ({why})")
+    intended_keys = {(file, entity, check) for file, entity, check in repo.intended}
+    extra = [key for key in found if key[2] in intended_checks and key not in intended_keys]
+    for file, entity, check in sorted(extra):
+        mismatches.append(f"{file} {entity or '(document)'} {check}: {found[(file, entity, check)]}, not intended")
+    if not mismatches:
+        print(f"   every one of the {len(repo.intended):,} intended pack results came out as intended")
+    else:
+        print(f"   {len(mismatches)} of {len(repo.intended):,} pack results differ from the generator's intent:")
+        for line in mismatches[:10]:
+            print(f"     {line}")
+
+
+PACK_FRAME = re.compile(r"\((?:[^()]*/)?(vpce_checks/[^:()]+\.py):\d+\)$")
+CATEGORIES = (
+    ("the pack's code (vpce_checks)", None),
+    ("module imports", ("_find_and_load",)),
+    ("results sent to the main process (pickle)", ("ForkingPickler.dumps", "_ConnectionBase.recv",
+                                                   "_ConnectionBase.send")),
+    ("json framework (checkov.json_doc)", ("checkov/json_doc/", "checkov/common/runners/object_runner")),
+    ("CloudFormation runner", ("checkov/cloudformation/",)),
+    ("Terraform runner", ("checkov/terraform/",)),
+    ("forking runner processes", ("popen_fork",)),
+    ("report output", ("checkov/common/output/", "checkov/common/bridgecrew/")),
+)
+
+
+def profile_breakdown(raw: Path) -> Tuple[Counter, Counter, int]:
+    """py-spy --format raw (collapsed stacks, one line per distinct stack): samples per category, and per pack
+    module for the pack's samples (the innermost pack frame)."""
+    categories: Counter = Counter()
+    modules: Counter = Counter()
+    total = 0
+    for line in raw.read_text(encoding="utf-8", errors="replace").splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not count.isdigit():
+            continue
+        samples = int(count)
+        frames = [f for f in stack.split(";") if not f.startswith("process ")]
+        total += samples
+        pack = [m.group(1) for m in map(PACK_FRAME.search, frames) if m]
+        if pack:
+            categories[CATEGORIES[0][0]] += samples
+            modules[pack[-1]] += samples
+            continue
+        joined = ";".join(frames)
+        for name, needles in CATEGORIES[1:]:
+            if any(needle in joined for needle in needles or ()):
+                categories[name] += samples
+                break
+        else:
+            categories["other (startup, runner registry, graph, ...)"] += samples
+    return categories, modules, total
+
+
+def bench_profile(tree: Path, size: int, trivial: Path, env: Dict[str, str], work: Path, rate: int = 100) -> None:
+    spy = Path(sys.executable).parent / "py-spy"
+    spy_path = str(spy) if spy.exists() else shutil.which("py-spy")
+    if not spy_path:
+        print("   (py-spy not found: no profile)")
+        return
+    print(f"\n   Where the time goes at N = {size:,}: py-spy record --subprocesses --rate {rate} (CPU samples of every "
+          "process, idle excluded; sampling slows the runs a little)")
+    configs = scan_configs(tree, trivial)
+    broken_down = []
+    for name, command in (configs[0], configs[2]):
+        raw = work / "profile.txt"
+        spy_command = [spy_path, "record", "--subprocesses", "--format", "raw", "--rate", str(rate), "-o", str(raw),
+                       "--", *command]
+        with open(work / "profile-out.json", "wb") as stdout:
+            subprocess.run(spy_command, env=env, stdout=stdout, stderr=subprocess.DEVNULL, check=False)
+        if not raw.exists():
+            print("   (py-spy produced no profile: ptrace not permitted?)")
+            return
+        broken_down.append((name, *profile_breakdown(raw)))
+        raw.unlink()
+    (_, base, _, base_total), (_, pack, modules, pack_total) = broken_down
+    print(f"   {'category':<48} {'(a) cpu s':>9} {'(c) cpu s':>9} {'(c) - (a)':>9}")
+    names = [name for name, _ in CATEGORIES] + ["other (startup, runner registry, graph, ...)"]
+    rows = [(name, base[name], pack[name]) for name in names] + [("total", base_total, pack_total)]
+    for name, before, after in rows:
+        print(f"   {name:<48} {before / rate:>9.2f} {after / rate:>9.2f} {(after - before) / rate:>+9.2f}")
+    print("   the pack's samples by innermost pack module: " + ", ".join(
+        f"{module.replace('vpce_checks/', '')} {count / rate:.2f} s" for module, count in modules.most_common(8)))
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The engine alone
+# --------------------------------------------------------------------------------------------------------------
+
+
+def per_call(function: Callable[[], Any], min_seconds: float = 0.3, max_calls: int = 100_000) -> Tuple[float, int]:
+    """Median seconds per call over 5 batches sized to last about ``min_seconds`` in all."""
+    start = time.perf_counter()
+    function()
+    first = time.perf_counter() - start
+    if first * 3 > min_seconds:
+        samples = [first]
+        for _ in range(2):
+            start = time.perf_counter()
+            function()
+            samples.append(time.perf_counter() - start)
+        return statistics.median(samples), 3
+    batch = max(1, min(max_calls, int(min_seconds / 5 / max(first, 1e-7))))
+    samples = []
+    for _ in range(5):
+        start = time.perf_counter()
+        for _ in range(batch):
+            function()
+        samples.append((time.perf_counter() - start) / batch)
+    return statistics.median(samples), batch * 5 + 1
+
+
+def engine_corpus(count: int, seed: int = 11) -> List[Tuple[Dict[str, Any], Any, bool, int]]:
+    """Literal policies of 1 to 10 statements for the four services: (document, target, intended pass, size)."""
+    from vpce_checks.engine.services import Target
+
+    rng = random.Random(seed)
+    out = []
+    while len(out) < count:
+        service = rng.choice(("s3", "s3", "sqs", "sns", "execute-api"))
+        name = f"northwind-engine-{len(out)}"
+        account = account_id(rng)
+        vpces = [vpce_id(rng) for _ in range(rng.choice((1, 2, 3)))]
+        variant, sound = pick_variant(rng, service)
+        if service == "s3":
+            arn = f"arn:aws:s3:::{name}"
+            document = policy(variant, service, [arn], [arn + "/*"], vpces, rng)
+            target = Target("s3", name)
+        elif service == "execute-api":
+            document = policy(variant, service, [], [], vpces, rng)
+            target = Target("execute-api", f"{rng.randrange(16 ** 10):010x}", account=account, region="eu-west-1")
+        else:
+            arn = f"arn:aws:{service}:eu-west-1:{account}:{name}"
+            document = policy(variant, service, [arn], [], vpces, rng)
+            target = Target(service, name, account=account, region="eu-west-1")
+        wanted = rng.randint(1, 10)
+        extra = document["Statement"]
+        resources = extra[-1]["Resource"]
+        while len(extra) < wanted:  # realistic padding: grants to roles of other accounts, and a TLS Deny
+            if rng.random() < 0.8:
+                extra.insert(0, {"Sid": f"AllowPartner{len(extra)}", "Effect": "Allow",
+                                 "Principal": {"AWS": f"arn:aws:iam::{account_id(rng)}:role/partner-{len(extra)}"},
+                                 "Action": rng.sample(ACTION_SOME[service] * 2, 1), "Resource": resources})
+            else:
+                extra.insert(0, {"Sid": f"DenyInsecure{len(extra)}", "Effect": "Deny", "Principal": "*",
+                                 "Action": ACTION_ALL[service], "Resource": resources,
+                                 "Condition": {"Bool": {"aws:SecureTransport": "false"}}})
+        if len(extra) > 10:
+            continue
+        out.append((document, target, sound, len(extra)))
+    return out
+
+
+def bench_engine() -> None:
+    from vpce_checks.adapters.base import PolicySource
+    from vpce_checks.engine.model import parse_policy
+    from vpce_checks.engine.perimeter import perimeter_of
+    from vpce_checks.judge import judge
+    from vpce_checks.settings import load_settings
+
+    print("\n== 2. Engine verdicts per second (perimeter_of, no Checkov, one process)")
+    corpus = engine_corpus(600)
+    parsed = [(parse_policy(doc), target) for doc, target, _, _ in corpus]
+    verdicts = [perimeter_of(p, t) for p, t in parsed]
+    agree = sum((v.status == "pass") == sound for v, (_, _, sound, _) in zip(verdicts, corpus))
+    statuses = Counter(v.status for v in verdicts)
+    sizes = Counter(n for *_, n in corpus)
+    print(f"   corpus: {len(corpus)} policies, {min(sizes)}-{max(sizes)} statements (mean "
+          f"{statistics.mean(n for *_, n in corpus):.1f}), S3/SQS/SNS/execute-api; verdicts: "
+          f"{statuses['pass']} pass, {statuses['fail']} fail, {statuses['unresolved']} unresolved; "
+          f"{agree}/{len(corpus)} as the generator intended")
+
+    def rate(items: List[Tuple[Any, Any]], function: Callable[[Any, Any], Any]) -> float:
+        best = []
+        for _ in range(5):
+            start = time.perf_counter()
+            for first, second in items:
+                function(first, second)
+            best.append(time.perf_counter() - start)
+        return len(items) / statistics.median(best)
+
+    overall = rate(parsed, perimeter_of)
+    print(f"   perimeter_of on parsed policies:          {overall:>9,.0f} verdicts/s (median of 5 passes over the "
+          "corpus)")
+    for low, high in ((1, 3), (4, 6), (7, 10)):
+        subset = [pt for pt, (*_, n) in zip(parsed, corpus) if low <= n <= high]
+        speed = rate(subset, perimeter_of)
+        print(f"     {low:>2}-{high:<2} statements ({len(subset):>3} policies):       {speed:>9,.0f} verdicts/s")
+    for label, wanted in (("passing", "pass"), ("failing", "fail")):
+        subset = [pt for pt, v in zip(parsed, verdicts) if v.status == wanted]
+        print(f"     {label} only ({len(subset):>3} policies):          {rate(subset, perimeter_of):>9,.0f} "
+              "verdicts/s")
+    documents = [(doc, target) for doc, target, _, _ in corpus]
+    with_parse = rate(documents, lambda doc, target: perimeter_of(parse_policy(doc), target))
+    print(f"   parse_policy + perimeter_of on documents:  {with_parse:>9,.0f} verdicts/s")
+    settings = load_settings({})
+    sources = [(PolicySource(target=target, document=doc, origin="benchmark", syntax="json"), settings)
+               for doc, target, _, _ in corpus]
+    print(f"   judge (parse, verdict, explanation, fix):  {rate(sources, judge):>9,.0f} results/s")
+    print(f"   target: at least 5,000 verdicts/s for policies of up to 10 statements: {overall:,.0f}/s, "
+          f"{'met' if overall >= 5000 else 'NOT met'}")
+
+
+def growth_rows(label: str, sizes: Sequence[int], build: Callable[[int], Tuple[Dict[str, Any], Any]],
+                options: Any = None) -> None:
+    from vpce_checks.engine.model import parse_policy
+    from vpce_checks.engine.perimeter import AnalysisOptions, perimeter_of
+
+    options = options or AnalysisOptions()
+    previous: Optional[Tuple[int, float]] = None
+    print(f"   {label}")
+    for size in sizes:
+        document, target = build(size)
+        parsed = parse_policy(document)
+        verdict = perimeter_of(parsed, target, options)
+        seconds, calls = per_call(lambda parsed=parsed, target=target: perimeter_of(parsed, target, options))
+        exponent = ""
+        if previous:
+            exponent = f"{math.log(seconds / previous[1]) / math.log(size / previous[0]):+.2f}"
+        previous = (size, seconds)
+        print(f"     {size:>5,} -> {seconds * 1000:>10.3f} ms/verdict  growth exponent {exponent:>6}  "
+              f"[{verdict.status}; {calls} calls]")
+
+
+def bench_growth() -> None:
+    from vpce_checks.engine.model import parse_policy
+    from vpce_checks.engine.perimeter import AnalysisOptions, perimeter_of
+    from vpce_checks.engine.services import Target
+
+    print("\n== 3. Cost of one policy as it grows (perimeter_of; growth exponent = log(t2/t1) / log(n2/n1) between "
+          "consecutive sizes: 1 linear, 2 quadratic)")
+    bucket = "northwind-growth"
+    arn = f"arn:aws:s3:::{bucket}"
+    target = Target("s3", bucket)
+    rng = random.Random(5)
+    ids = [vpce_id(rng) for _ in range(1001)]
+    actions = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket", "s3:GetBucketPolicy",
+               "s3:PutBucketPolicy", "s3:GetObjectVersion", "s3:PutObjectAcl", "s3:RestoreObject"]
+
+    def deny(i: int, **change: Any) -> Dict[str, Any]:
+        statement = {"Sid": f"Deny{i}", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+                     "Resource": [arn, arn + "/*"], "Condition": {"StringNotEquals": {"aws:SourceVpce": ids[0]}}}
+        statement.update(change)
+        return statement
+
+    def allow(i: int) -> Dict[str, Any]:
+        return {"Sid": f"Allow{i}", "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{100000000000 + i}:role/reader-{i}"},
+                "Action": [actions[i % len(actions)]], "Resource": arn + f"/team-{i}/*"}
+
+    statement_sizes = (1, 10, 100, 1000)
+    growth_rows("statements: n-1 Allow statements (one role each) + one sound Deny [passes]", statement_sizes,
+                lambda n: ({"Statement": [allow(i) for i in range(n - 1)] + [deny(n)]}, target))
+    growth_rows("statements: n Deny statements, each on its own action, prefix and endpoint [fails: s3:* not "
+                "covered]", statement_sizes,
+                lambda n: ({"Statement": [deny(i, Action=actions[i % len(actions)],
+                                               Resource=[arn, f"{arn}/p{i}/*"],
+                                               Condition={"StringNotEquals": {"aws:SourceVpce": ids[i]}})
+                                          for i in range(n)]}, target))
+    growth_rows("statements: n Deny statements, each its own condition key (aws:RequestTag/k<i>) [passes]",
+                statement_sizes,
+                lambda n: ({"Statement": [deny(0)] + [
+                    deny(i, Condition={"StringNotEquals": {"aws:SourceVpce": ids[0]},
+                                       "StringEquals": {f"aws:RequestTag/k{i}": f"v{i}"}}) for i in range(1, n)]},
+                           target))
+    endpoint_sizes = (1, 10, 50, 200)
+    growth_rows("endpoints: n endpoint IDs in one Deny (StringNotEquals aws:SourceVpce [n IDs]) [passes]",
+                endpoint_sizes, lambda n: ({"Statement": [deny(0, Condition={"StringNotEquals": {
+                    "aws:SourceVpce": ids[:n]}})]}, target))
+    growth_rows("endpoints: one Deny per endpoint ID, n Deny statements [coverage passes; a lockout, "
+                "CKV_VPCE_6's concern]", endpoint_sizes,
+                lambda n: ({"Statement": [deny(i, Condition={"StringNotEquals": {"aws:SourceVpce": ids[i]}})
+                                          for i in range(n)]}, target))
+
+    print("   bounds (AnalysisOptions: max_statements, max_patterns checked before any work; max_steps during the "
+          "search): the check fails closed")
+    options = AnalysisOptions()
+    cases = [
+        (f"{options.max_statements:,} Deny statements (at the bound)",
+         {"Statement": [deny(i) for i in range(options.max_statements)]}),
+        (f"{options.max_statements + 1:,} Deny statements (one past it)",
+         {"Statement": [deny(i) for i in range(options.max_statements + 1)]}),
+        (f"{options.max_patterns + 1:,} action/resource patterns in 3 statements",
+         {"Statement": [deny(i, Action=[f"s3:Get{j}Thing{i}" for j in range(options.max_patterns // 3)])
+                        for i in range(3)]}),
+        ("10,000 Deny statements (SPEC robustness size)", {"Statement": [deny(i) for i in range(10_000)]}),
+    ]
+    for label, document in cases:
+        start = time.perf_counter()
+        parsed = parse_policy(document)
+        parse_seconds = time.perf_counter() - start
+        start = time.perf_counter()
+        verdict = perimeter_of(parsed, target, options)
+        seconds = time.perf_counter() - start
+        print(f"     {label:<52} parse {parse_seconds * 1000:>8.1f} ms, verdict {seconds * 1000:>9.1f} ms: "
+              f"{verdict.status}: {verdict.reason[:110]}")
+    # The step bound. Deciding whether Deny statements cover every request is a DNF tautology problem (coNP), so
+    # a compact policy can force an exponential search: the pigeonhole principle written as Deny statements over
+    # request tags (n+1 pigeons, n holes; tag p<i>h<j> = "in" puts pigeon i in hole j). Every request is denied
+    # (some pigeon has no hole, or two share one), but a depth-first search needs exponentially many steps to see
+    # it. Padding statements (each one more tag) make every step dearer.
+    def pigeonhole(holes: int, padding: int) -> Dict[str, Any]:
+        perimeter = {"StringNotEquals": {"aws:SourceVpce": ids[0]}}
+
+        def tag(i: int, j: int) -> str:
+            return f"aws:RequestTag/p{i}h{j}"
+
+        out = [deny(i, Condition=dict(perimeter, StringNotEqualsIfExists={tag(i, j): "in" for j in range(holes)}))
+               for i in range(holes + 1)]
+        out += [deny(j, Condition=dict(perimeter, StringEquals={tag(a, j): "in", tag(b, j): "in"}))
+                for j in range(holes) for a in range(holes + 1) for b in range(a + 1, holes + 1)]
+        out += [deny(k, Condition=dict(perimeter, StringEquals={f"aws:RequestTag/z{k}": "in"})) for k in range(padding)]
+        return {"Statement": out}
+
+    print(f"   the step bound (max_steps = {options.max_steps:,}) on an adversarial policy: the pigeonhole principle "
+          "as Deny statements over request tags (sound, but only an exhaustive search can tell)")
+    for holes, padding in ((2, 0), (3, 0), (4, 0), (6, 0), (6, 867)):
+        parsed = parse_policy(pigeonhole(holes, padding))
+        start = time.perf_counter()
+        verdict = perimeter_of(parsed, target, options)
+        seconds = time.perf_counter() - start
+        label = f"{holes} holes, {len(parsed.statements):,} statements" + (f" ({padding} padding)" if padding else "")
+        print(f"     {label:<52} verdict {seconds * 1000:>10.1f} ms: {verdict.status}: {verdict.reason[:80]}",
+              flush=True)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Import cost in a Checkov runner process
+# --------------------------------------------------------------------------------------------------------------
+
+IMPORT_PROBE = textwrap.dedent('''\
+    import importlib.util, json, os, sys, time
+    start = time.perf_counter()
+    from checkov.terraform.checks.resource.base_resource_check import BaseResourceCheck  # noqa
+    from checkov.cloudformation.checks.resource.base_resource_check import BaseResourceCheck as C  # noqa
+    from checkov.json_doc.base_json_check import BaseJsonCheck  # noqa
+    base = time.perf_counter() - start
+    directory = sys.argv[1]
+    before = set(sys.modules)
+    sys.path.insert(1, directory)  # as Checkov's registry does
+    files = sorted(f for f in os.listdir(directory) if f.endswith(".py") and not f.startswith("__"))
+
+    def load():
+        for name in files:  # as BaseCheckRegistry._exec_check_from_disk does
+            spec = importlib.util.spec_from_file_location(name[:-3], os.path.join(directory, name))
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[name[:-3]] = module
+            spec.loader.exec_module(module)
+
+    start = time.perf_counter()
+    load()
+    first = time.perf_counter() - start
+    start = time.perf_counter()
+    load()
+    again = time.perf_counter() - start
+    new = set(sys.modules) - before - {f[:-3] for f in files}
+    print(json.dumps({"base": base, "first": first, "again": again, "files": len(files),
+                      "pack": sorted(m for m in new if m.startswith("vpce_checks")),
+                      "other": sorted(m for m in new if not m.startswith("vpce_checks"))}))
+    ''')
+
+
+def bench_imports(work: Path, runs: int = 7) -> None:
+    print("\n== 4. Import cost the pack adds to each Checkov runner process (fresh interpreter per run, after the "
+          "Checkov base classes of the three frameworks are imported; median of "
+          f"{runs} runs)")
+    probe = work / "import_probe.py"
+    probe.write_text(IMPORT_PROBE, encoding="utf-8")
+    in_repo = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "vpce_checks").rglob("__pycache__"))
+    cold_env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+    cold_env.pop("PYTHONPYCACHEPREFIX", None)
+    warm_cache = work / "import_pycache"
+    warm_env = dict(os.environ, PYTHONPYCACHEPREFIX=str(warm_cache))
+    warm_env.pop("PYTHONDONTWRITEBYTECODE", None)
+    modes = [
+        ("PYTHONDONTWRITEBYTECODE=1 (this machine): the pack compiled from source", cold_env),
+        ("warm bytecode cache (pip-installed, or any run after the first)", warm_env),
+    ]
+    subprocess.run([sys.executable, str(probe), checks_path()], env=warm_env, capture_output=True, check=False)
+    detail = None
+    for label, env in modes:
+        samples = []
+        for _ in range(runs):
+            done = subprocess.run([sys.executable, str(probe), checks_path()], env=env, capture_output=True,
+                                  text=True, check=False)
+            try:
+                samples.append(json.loads(done.stdout.strip().splitlines()[-1]))
+            except (ValueError, IndexError):
+                print(f"   probe failed: {done.stderr.strip()[-300:]}")
+                break
+        if not samples:
+            continue
+        detail = samples[-1]
+        base = statistics.median(s["base"] for s in samples)
+        first = statistics.median(s["first"] for s in samples)
+        again = statistics.median(s["again"] for s in samples)
+        print(f"   {label}:")
+        print(f"     Checkov base classes {base * 1000:7.1f} ms | the pack's {detail['files']} check files, first "
+              f"load {first * 1000:7.1f} ms | each further load (another registry) {again * 1000:6.1f} ms")
+    if detail:
+        print(f"   the first load imports {len(detail['pack'])} vpce_checks modules and {len(detail['other'])} other "
+              f"modules: {', '.join(detail['other'][:12]) or 'none'}{' ...' if len(detail['other']) > 12 else ''}")
+    print(f"   __pycache__ folders inside vpce_checks/ when measured: {', '.join(in_repo) or 'none'}")
+
+
+# --------------------------------------------------------------------------------------------------------------
+
+
+def describe_machine() -> None:
+    model = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = "unknown"
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                memory = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+    except OSError:
+        pass
+    try:
+        from importlib.metadata import version
+
+        checkov_version = version("checkov")
+        pack_version = version("vpce-checks")
+    except Exception:  # noqa: BLE001
+        checkov_version = pack_version = "unknown"
+    print(f"machine: {os.cpu_count()} CPUs ({model}), {memory} RAM, {platform.system()} {platform.release()}; "
+          f"Python {platform.python_version()}, checkov {checkov_version}, vpce-checks {pack_version}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="500,2000,8000", help="comma-separated repository sizes (resources)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per configuration and size (median)")
+    parser.add_argument("--long", type=float, default=240.0,
+                        help="a size whose first run takes longer than this many seconds is measured once")
+    parser.add_argument("--keep", help="write the generated repositories here instead of a temporary directory")
+    parser.add_argument("--skip-scans", action="store_true", help="only the engine and import measurements")
+    parser.add_argument("--profile-size", type=int, default=2000,
+                        help="profile (a) and (c) with py-spy at this size when it is among --sizes (0: never)")
+    args = parser.parse_args()
+    sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
+    started = time.perf_counter()
+    describe_machine()
+    with tempfile.TemporaryDirectory(prefix="vpce-bench-") as temp:
+        work = Path(temp)
+        if not args.skip_scans:
+            keep = Path(args.keep).resolve() if args.keep else None
+            bench_scans(sizes, max(1, args.repeat), args.long, work, keep, args.profile_size)
+        bench_engine()
+        bench_growth()
+        bench_imports(work)
+    print(f"\ntotal benchmark time {time.perf_counter() - started:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,192 @@
+"""Is the perimeter what the team meant? (SPEC section 5, CKV_VPCE_6) And the aws:SourceIp trap (CKV_VPCE_7).
+
+Coverage (perimeter.py) proves that outsiders are denied; this module proves that the named origins can still get
+in and that the values naming them can match a real endpoint or VPC.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass, field
+from typing import Any, Iterable, List, Optional, Sequence
+
+from vpce_checks.engine.matching import has_wildcard
+from vpce_checks.engine.model import ARN_OPERATORS, Condition, Policy, references_in
+from vpce_checks.engine.perimeter import AnalysisOptions, beyond_bound, lockouts
+from vpce_checks.engine.services import PERIMETER_KEYS, Target
+
+SINGLE_VALUED_PERIMETER_KEYS = ("aws:sourcevpce", "aws:sourcevpc", "aws:sourcevpcarn", "aws:vpceaccount",
+                                "aws:vpceorgid")
+OTHER_VPC_KEYS = ("aws:vpcsourceip",)
+FORMATS = {
+    "aws:sourcevpce": (re.compile(r"^vpce-[0-9a-f]{8}([0-9a-f]{9})?$"), "vpce- and 8 or 17 lowercase hex digits"),
+    "aws:sourcevpc": (re.compile(r"^vpc-[0-9a-f]{8}([0-9a-f]{9})?$"), "vpc- and 8 or 17 lowercase hex digits"),
+}
+PRIVATE_RANGES = tuple(ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
+                                                         "100.64.0.0/10"))
+DUPLICATE_CONDITIONS_KEY = "__duplicate_conditions__"
+
+
+@dataclass
+class Soundness:
+    """CKV_VPCE_6's answer: problems (each with the statement it is in) and, when sound, what it admits."""
+
+    applies: bool
+    problems: List[str] = field(default_factory=list)
+    examples: List[str] = field(default_factory=list)  # requests that show a problem (a locked-out origin)
+    admits: List[str] = field(default_factory=list)
+    notes: List[str] = field(default_factory=list)
+
+    @property
+    def sound(self) -> bool:
+        return not self.problems
+
+
+def _looks_like_perimeter_key(key: str) -> bool:
+    return key.startswith("aws:") and "vpc" in key
+
+
+def _placeholder(value: str) -> bool:
+    """IDs of one repeated character, or with x where the hex digits belong (vpce-xxxxxxxx, vpc-00000000)."""
+    body = value.split("-", 1)[1] if "-" in value else value
+    return bool(body) and (len(set(body)) == 1 or "x" in body.lower())
+
+
+def _value_problems(condition: Condition, label: str) -> Iterable[str]:
+    for value in condition.values:
+        if references_in(value) or value.startswith("${"):
+            continue  # one specific endpoint or VPC, resolved at deploy time
+        if condition.key in ("aws:sourcevpce", "aws:sourcevpc") and _placeholder(value):
+            yield f"{label}: {value} under {condition.written_key} is a placeholder, not a real ID"
+            continue
+        if condition.key in FORMATS and not has_wildcard(value):
+            pattern, shape = FORMATS[condition.key]
+            if pattern.match(value):
+                continue
+            other = "aws:sourcevpc" if condition.key == "aws:sourcevpce" else "aws:sourcevpce"
+            if FORMATS[other][0].match(value):
+                yield (f"{label}: {value} under {condition.written_key} is an ID for {other}, so it never matches "
+                       f"a request")
+            else:
+                yield (f"{label}: {value} under {condition.written_key} is not well formed ({shape}); no real "
+                       f"endpoint or VPC has it, so it never matches")
+
+
+def soundness_of(policy: Policy, target: Target, options: Optional[AnalysisOptions] = None,
+                 allowed_vpce_ids: Sequence[str] = (), allowed_vpc_ids: Sequence[str] = (),
+                 raw_document: Any = None) -> Soundness:
+    """The SPEC section 5 failures of one policy, or what its perimeter admits when there are none."""
+    options = options or AnalysisOptions()
+    # Only Deny statements form a perimeter; a policy whose endpoint conditions sit in Allow statements only has
+    # none, and the coverage check already fails it.
+    conditions = [(s, c) for s in policy.denies for c in s.conditions]
+    relevant = [(s, c) for s, c in conditions if c.key in PERIMETER_KEYS or _looks_like_perimeter_key(c.key)]
+    if not relevant:
+        return Soundness(applies=False)
+    result = Soundness(applies=True)
+    known = set(PERIMETER_KEYS) | set(OTHER_VPC_KEYS)
+    for statement, condition in relevant:
+        label = statement.label
+        if condition.key not in known:
+            result.problems.append(f"{label}: {condition.written_key} is not an AWS condition key; AWS never sets "
+                                   "it, so the condition never sees an endpoint (misspelt?)")
+            continue
+        if condition.key not in PERIMETER_KEYS:
+            continue
+        wildcard = condition.operator in ("stringlike", "stringnotlike") or condition.operator in ARN_OPERATORS
+        if wildcard and any(has_wildcard(v) for v in condition.values):
+            result.problems.append(
+                f"{label}: {condition.written_operator} {condition.written_key} "
+                f"[{', '.join(condition.values)}] matches by wildcard, so it admits endpoints the policy does not "
+                "list (an attacker's own among them)")
+        if condition.qualifier and condition.key in SINGLE_VALUED_PERIMETER_KEYS:
+            plain = condition.written_operator.split(":", 1)[1]
+            result.problems.append(
+                f"{label}: {condition.written_operator} uses a set operator on the single-valued key "
+                f"{condition.written_key}; AWS's policy validation reports it: use {plain}")
+        result.problems.extend(_value_problems(condition, label))
+        allowlist = {"aws:sourcevpce": allowed_vpce_ids, "aws:sourcevpc": allowed_vpc_ids}.get(condition.key)
+        if allowlist and condition.negated:
+            for value in condition.values:
+                if not references_in(value) and not has_wildcard(value) and value not in allowlist:
+                    setting = "VPCE" if condition.key == "aws:sourcevpce" else "VPC"
+                    result.problems.append(f"{label}: {value} is not in the allowed IDs "
+                                           f"(VPCE_CHECKS_ALLOWED_{setting}_IDS): a stale or foreign ID")
+    result.problems.extend(_duplicate_condition_blocks(raw_document))
+    _lockout_problems(policy, target, options, result)
+    if result.sound:
+        _describe_admits(policy, result)
+    return result
+
+
+def _lockout_problems(policy: Policy, target: Target, options: AnalysisOptions, result: Soundness) -> None:
+    too_large = beyond_bound(policy, options)
+    if too_large:
+        result.problems.append(f"cannot prove that every named origin can get in: {too_large}")
+        return
+    for lockout in lockouts(policy, target, options):
+        blockers = ", ".join(lockout.blocked_by) or "the Deny statements"
+        result.problems.append(f"lockout: {lockout.origin} can never get in: every request through it is denied "
+                               f"by {blockers}")
+        result.examples.append(lockout.example)
+
+
+def _duplicate_condition_blocks(document: Any) -> List[str]:
+    """Terraform: two condition blocks with the same test and variable (provider versions merge, overwrite or
+    reject them); the adapter records them under DUPLICATE_CONDITIONS_KEY."""
+    statements = document.get("Statement") if isinstance(document, dict) else None
+    out = []
+    for index, statement in enumerate(statements if isinstance(statements, list) else [statements]):
+        if isinstance(statement, dict) and statement.get(DUPLICATE_CONDITIONS_KEY):
+            where = f'statement "{statement["Sid"]}"' if statement.get("Sid") else f"statement #{index + 1}"
+            for duplicate in statement[DUPLICATE_CONDITIONS_KEY]:
+                out.append(f"{where}: two condition blocks test {duplicate}; Terraform provider versions merge, "
+                           "overwrite or reject them, so the policy deployed is uncertain: put all values in one "
+                           "block")
+    return out
+
+
+def _describe_admits(policy: Policy, result: Soundness) -> None:
+    for statement in policy.denies:
+        keys = {c.key for c in statement.conditions}
+        for condition in statement.conditions:
+            if condition.key == "aws:sourcevpc" and condition.negated:
+                for value in condition.values:
+                    result.admits.append(f"every endpoint in VPC {value} ({statement.label})")
+                if "aws:requestedregion" not in keys:
+                    result.notes.append(f"{statement.label}: VPC IDs are unique only within a Region; AWS's data "
+                                        "perimeter examples pair aws:SourceVpc with aws:RequestedRegion")
+            elif condition.key == "aws:sourcevpce" and condition.negated:
+                result.admits.extend(f"VPC endpoint {v}" for v in condition.values)
+
+
+@dataclass
+class SourceIpUse:
+    """CKV_VPCE_7: where aws:SourceIp names private or shared ranges (it is absent on endpoint traffic)."""
+
+    problems: List[str]
+    ranges: List[str]
+
+
+def source_ip_use(policy: Policy) -> Optional[SourceIpUse]:
+    """None when no statement tests aws:SourceIp."""
+    uses = [(s, c) for s in policy.statements for c in s.conditions if c.key == "aws:sourceip"]
+    if not uses:
+        return None
+    problems, ranges = [], []
+    for statement, condition in uses:
+        for value in condition.values:
+            ranges.append(value)
+            try:
+                network = ipaddress.ip_network(value.strip(), strict=False)
+            except ValueError:
+                continue
+            if any(network.version == p.version and network.subnet_of(p) or p.subnet_of(network)
+                   for p in PRIVATE_RANGES if p.version == network.version):
+                effect = ("denies every request through a VPC endpoint (the key is absent there, and a negated "
+                          "operator is true on a missing key)" if statement.is_deny and condition.negated
+                          else "never matches a request through a VPC endpoint (the key is absent there)")
+                problems.append(f"{statement.label}: {condition.written_operator} {condition.written_key} {value} is "
+                                f"a private or shared range; it {effect}")
+    return SourceIpUse(problems=problems, ranges=ranges)
