@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import subprocess
 import sys
@@ -141,3 +142,70 @@ def test_a_bad_setting_fails_every_pack_check_with_the_error(module_dir):
     for row in rows:
         assert row["check_result"]["result"] == "FAILED"
         assert "settings error" in row["details"][0] and "VPCE_CHECKS_PERIMETER_KEYS" in row["details"][0]
+
+
+DATA_PERIMETER = {
+    "Version": "2012-10-17",
+    "Statement": [{
+        "Sid": "EnforceNetworkPerimeter",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": ["arn:aws:s3:::vpce-checks-perimeter", "arn:aws:s3:::vpce-checks-perimeter/*"],
+        "Condition": {
+            "StringNotEqualsIfExists": {"aws:SourceVpc": "vpc-0c3d4e5f607182930",
+                                        "aws:PrincipalTag/dp:exclude:network": "true"},
+            "NotIpAddressIfExists": {"aws:SourceIp": "81.2.69.0/24"},
+            "BoolIfExists": {"aws:PrincipalIsAWSService": "false", "aws:ViaAWSService": "false"},
+            "ArnNotLikeIfExists": {"aws:PrincipalArn": "arn:aws:iam::*:role/aws:ec2-infrastructure"},
+            "StringEquals": {"aws:PrincipalTag/dp:include:network": "true"},
+        },
+    }],
+}
+PERIMETER_SETTINGS = {
+    "VPCE_CHECKS_ALLOWED_SOURCE_CIDRS": "81.2.69.0/24",
+    "VPCE_CHECKS_ACCEPTED_EXEMPTIONS": "aws:PrincipalTag/dp:exclude:network,aws:PrincipalTag/dp:include:network",
+}
+
+
+@pytest.fixture(scope="module")
+def perimeter_dir(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("data_perimeter")
+    (path / "perimeter.json").write_text(json.dumps(DATA_PERIMETER, indent=2))
+    two = {"Statement": [{"Effect": "Deny", "Principal": "*", "Action": "sqs:*",
+                          "Resource": "arn:aws:sqs:eu-west-1:210987654321:orders",
+                          "Condition": {"StringNotEquals": {"aws:SourceVpce": ["vpce-0c3d4e5f60718293a",
+                                                                              "vpce-0d4e5f60718293a4b"]}}}]}
+    (path / "two_endpoints.json").write_text(json.dumps(two))
+    vpc_only = {"Statement": [{"Effect": "Deny", "Principal": "*", "Action": "sns:*",
+                               "Resource": "arn:aws:sns:eu-west-1:210987654321:alerts",
+                               "Condition": {"StringNotEquals": {"aws:SourceVpc": "vpc-0c3d4e5f607182930"}}}]}
+    (path / "vpc_only.json").write_text(json.dumps(vpc_only))
+    return path
+
+
+def by_file(completed, check_id: str) -> dict:
+    return {r["file_path"].split("/")[-1]: r["check_result"]["result"] for r in results_of(completed)
+            if r["check_id"] == check_id}
+
+
+def test_data_perimeter_example_passes_with_its_settings_and_fails_without(perimeter_dir):
+    assert by_file(run_checkov(perimeter_dir), "CKV_VPCE_1")["perimeter.json"] == "FAILED"
+    assert by_file(run_checkov(perimeter_dir, env=PERIMETER_SETTINGS), "CKV_VPCE_1")["perimeter.json"] == "PASSED"
+
+
+def test_settings_from_a_config_file(perimeter_dir, tmp_path):
+    config = tmp_path / "vpce-checks.yaml"
+    config.write_text("VPCE_CHECKS_ALLOWED_SOURCE_CIDRS: 81.2.69.0/24\nVPCE_CHECKS_ACCEPTED_EXEMPTIONS:\n"
+                      "  - aws:PrincipalTag/dp:exclude:network\n  - aws:PrincipalTag/dp:include:network\n")
+    completed = run_checkov(perimeter_dir, env={"VPCE_CHECKS_CONFIG": str(config)})
+    assert by_file(completed, "CKV_VPCE_1")["perimeter.json"] == "PASSED"
+
+
+def test_allowed_endpoint_ids_and_perimeter_keys_change_verdicts(perimeter_dir):
+    assert by_file(run_checkov(perimeter_dir), "CKV_VPCE_6")["two_endpoints.json"] == "PASSED"
+    allowlisted = run_checkov(perimeter_dir, env={"VPCE_CHECKS_ALLOWED_VPCE_IDS": "vpce-0c3d4e5f60718293a"})
+    assert by_file(allowlisted, "CKV_VPCE_6")["two_endpoints.json"] == "FAILED"  # the other ID is stale
+    assert by_file(run_checkov(perimeter_dir), "CKV_VPCE_3")["vpc_only.json"] == "PASSED"
+    endpoint_only = run_checkov(perimeter_dir, env={"VPCE_CHECKS_PERIMETER_KEYS": "endpoint"})
+    assert by_file(endpoint_only, "CKV_VPCE_3")["vpc_only.json"] == "FAILED"  # a VPC no longer counts
