@@ -1,26 +1,29 @@
-"""Benchmark (not a test): what the pack costs, how fast the engine is, and how its cost grows.
+"""Benchmark (not a test): what the pack costs on top of Checkov, how fast the engine is, how its cost grows.
 
-    python benchmarks/bench.py [--sizes 500,2000,8000] [--repeat N] [--long SECONDS] [--keep DIR]
+    python benchmarks/bench.py [--sizes 500,2000,8000] [--repeat 3] [--long 240] [--keep DIR] [--no-full]
 
 In one run it prints:
   1. for each size N, a synthetic repository of N resources generated into a temporary directory (Terraform
      modules, CloudFormation YAML templates and raw policy JSON files; S3, SQS, SNS and private API Gateway; about
-     two sound policies for every broken one), scanned offline by
-       a. `checkov -d DIR --framework terraform cloudformation json --check CKV_AWS_70` (one built-in check),
-       b. the same with an external checks dir holding one trivial JSON check (Checkov's json framework runs
-          only when an external checks dir is given: this isolates what parsing every JSON file costs),
-       c. the same with the pack: `--external-checks-dir "$(vpce-checks path)" --check CKV_AWS_70,CKV_VPCE_*`,
-     as wall and CPU time (median of --repeat runs, interleaved) and ratios to (a), with the results each run
-     reported compared with the verdicts the generator intended;
-  2. engine verdicts per second (no Checkov) on policies of 1 to 10 statements, sound and broken;
+     two sound policies for every broken one, and a few buckets without a policy), scanned offline by
+       (a) `checkov -d DIR --framework terraform cloudformation json --check CKV_AWS_70` (one built-in check),
+       (b) (a) with an external checks dir holding one trivial JSON check (Checkov's json framework runs only
+           when an external checks dir is given: this isolates what that framework costs),
+       (c) (a) with the pack: `--external-checks-dir "$(vpce-checks path)" --check CKV_AWS_70,CKV_VPCE_*`,
+       (d) all of Checkov's built-in checks and (e) the same with the pack (skip both with --no-full),
+     as wall and CPU time (median of --repeat runs, interleaved; a size whose first run of (a) takes longer than
+     --long seconds is measured once) and ratios; each size's pack results are compared with the verdicts the
+     generator intended. At N = --profile-size the pack's extra time is attributed: the json framework, the
+     pack's own code measured from inside every Checkov runner process, and py-spy by pack module;
+  2. engine verdicts per second (perimeter_of, no Checkov) on policies of 1 to 10 statements, sound and broken;
   3. the cost of one policy as statements grow (1 to 1,000) and as endpoints grow (1 to 200, in one Deny and
-     split across Deny statements), with the growth exponent between sizes, and what happens past the bounds;
+     split across Deny statements), the growth exponent between sizes, and what happens at and past the bounds;
   4. the import cost the pack adds to each Checkov runner process (fresh interpreters, median of several runs),
-     with bytecode compiled from source (PYTHONDONTWRITEBYTECODE=1, as on the machine this was written on) and
-     from a warm bytecode cache (what a pip install gives users).
+     with the pack compiled from source (PYTHONDONTWRITEBYTECODE=1, as this machine is set up) and from a warm
+     bytecode cache (what pip install gives users).
 
 Every Checkov run is offline (BC_SKIP_MAPPING=TRUE, --skip-download) and uses a private bytecode cache
-(PYTHONPYCACHEPREFIX, warmed before timing) so that the repository is not written to. Exit code 0.
+(PYTHONPYCACHEPREFIX, warmed before timing), so nothing is written into the repository. Exit code 0.
 """
 
 from __future__ import annotations
@@ -254,6 +257,7 @@ class Repo:
         self.shares = Counter()  # resources per input kind
         self.intended: Dict[Tuple[str, str, str], Tuple[str, str]] = {}  # (file, entity, check) -> (result, why)
         self.current_file = ""
+        self.modules = 0
 
     def expect(self, check_id: str, passed: bool, entity: str, variant: str) -> None:
         self.expected[(check_id, "PASSED" if passed else "FAILED")] += 1
@@ -271,6 +275,7 @@ class Repo:
         team = TEAMS[index % len(TEAMS)]
         bundles = rng.sample(["s3", "s3", "sqs", "sns", "api"], rng.choice((1, 2, 2, 3)))
         self.current_file = f"terraform/{team}/module-{index}/main.tf"
+        self.modules += 1
         blocks: List[str] = []
         uses_var = rng.random() < 0.3
         vpces: Any = Expr("var.allowed_vpce_ids") if uses_var else [vpce_id(rng) for _ in range(rng.choice((1, 2)))]
@@ -625,45 +630,56 @@ def tally(found: Dict[Tuple[str, str, str], str]) -> Counter:
     return Counter((check, label) for (_, _, check), label in found.items())
 
 
-CONFIG_NAMES = ("checkov, 1 built-in check", "+ ext. dir, 1 trivial JSON check", "+ the pack (CKV_VPCE_*)")
+CONFIGS = (
+    ("a", "checkov, 1 built-in check"),
+    ("b", "(a) + ext. dir with 1 trivial JSON check"),
+    ("c", "(a) + the pack"),
+    ("d", "checkov, all built-in checks"),
+    ("e", "(d) + the pack"),
+)
 
 
-def scan_configs(directory: Path, trivial: Path) -> List[Tuple[str, List[str]]]:
+def scan_commands(directory: Path, trivial: Path, full: bool) -> List[Tuple[str, str, List[str]]]:
     base = checkov_executable() + ["-d", str(directory), "--framework", *FRAMEWORKS, "--skip-download",
                                    "-o", "json"]
-    return [
-        (CONFIG_NAMES[0], base + ["--check", BUILTIN_CHECK]),
-        (CONFIG_NAMES[1], base + ["--external-checks-dir", str(trivial),
-                                  "--check", f"{BUILTIN_CHECK},{TRIVIAL_CHECK_ID}"]),
-        (CONFIG_NAMES[2], base + ["--external-checks-dir", checks_path(), "--check", f"{BUILTIN_CHECK},CKV_VPCE_*"]),
-    ]
+    pack = ["--external-checks-dir", checks_path()]
+    commands = {
+        "a": base + ["--check", BUILTIN_CHECK],
+        "b": base + ["--external-checks-dir", str(trivial), "--check", f"{BUILTIN_CHECK},{TRIVIAL_CHECK_ID}"],
+        "c": base + pack + ["--check", f"{BUILTIN_CHECK},CKV_VPCE_*"],
+        "d": base,
+        "e": base + pack,
+    }
+    return [(key, label, commands[key]) for key, label in CONFIGS if full or key in "abc"]
 
 
 def bench_scans(sizes: Sequence[int], repeat: int, long_run: float, work: Path, keep: Optional[Path],
-                profile_size: int) -> None:
+                profile_size: int, full: bool) -> None:
     trivial = work / "trivial_checks"
     trivial.mkdir()
     (trivial / "__init__.py").write_text("", encoding="utf-8")
     (trivial / "bench_trivial_json.py").write_text(TRIVIAL_CHECK, encoding="utf-8")
-    pycache = work / "pycache"
-    env = checkov_env(pycache)
+    env = checkov_env(work / "pycache")
     out = work / "out.json"
 
     print("== 1. Checkov with and without the pack over a synthetic repository")
-    print(f"   commands: checkov -d DIR --framework {' '.join(FRAMEWORKS)} --skip-download -o json (stdout to a "
-          "file)")
-    print(f"     (a) --check {BUILTIN_CHECK}   [built-in, Terraform aws_s3_bucket/aws_s3_bucket_policy only: "
-          "CloudFormation templates are parsed but get no check]")
-    print(f"     (b) --external-checks-dir <one trivial JSON check> --check {BUILTIN_CHECK},{TRIVIAL_CHECK_ID}")
+    print(f"   every run: checkov -d DIR --framework {' '.join(FRAMEWORKS)} --skip-download -o json (stdout to a "
+          "file), BC_SKIP_MAPPING=TRUE, default settings")
+    print(f"     (a) --check {BUILTIN_CHECK}   [built-in \"S3 bucket does not allow an action with any Principal\"; "
+          "Terraform aws_s3_bucket/aws_s3_bucket_policy only: CloudFormation templates are parsed but get no check]")
+    print(f"     (b) --external-checks-dir <one trivial JSON check> --check {BUILTIN_CHECK},{TRIVIAL_CHECK_ID}   "
+          "[Checkov's json framework runs only when an external checks dir is given]")
     print(f'     (c) --external-checks-dir "$(vpce-checks path)" --check {BUILTIN_CHECK},CKV_VPCE_*')
+    if full:
+        print("     (d) no --check: all of Checkov's built-in checks     (e) (d) with "
+              '--external-checks-dir "$(vpce-checks path)" (the README\'s command)')
     warm = work / "warmup"
     generate(warm, 40, seed=1)
     start = time.perf_counter()
-    for _, command in scan_configs(warm, trivial):
-        command = [part if part != str(warm) else str(warm) for part in command]
+    for _, _, command in scan_commands(warm, trivial, full):
         run_timed(command, env, out)
     print(f"   bytecode cache warmed in {time.perf_counter() - start:.1f} s (PYTHONPYCACHEPREFIX, a 40-resource "
-          "tree, every configuration once)")
+          "tree, every configuration once); runs interleaved a, b, c, ... per round")
 
     table = []
     for size in sizes:
@@ -674,71 +690,90 @@ def bench_scans(sizes: Sequence[int], repeat: int, long_run: float, work: Path, 
         repo = generate(tree, size)
         made = time.perf_counter() - start
         print(f"\n-- N = {size:,}: {repo.resources:,} resources in {sum(repo.files.values()):,} files "
-              f"({repo.files['tf']:,} .tf in modules, {repo.files['yaml']:,} CloudFormation YAML, "
+              f"({repo.files['tf']:,} .tf in {repo.modules:,} modules, {repo.files['yaml']:,} CloudFormation YAML, "
               f"{repo.files['json']:,} raw policy JSON), generated in {made:.1f} s")
+        print(f"   by input kind: Terraform {repo.shares['terraform']:,}, CloudFormation "
+              f"{repo.shares['cloudformation']:,}, raw JSON {repo.shares['raw']:,} resources")
         print("   resources: " + ", ".join(f"{kind} {count:,}" for kind, count in sorted(repo.kinds.items())))
         print(f"   policies: {repo.policies['sound']:,} sound, {repo.policies['broken']:,} broken, "
               f"{repo.policies['missing']:,} buckets without a policy")
-        configs = scan_configs(tree, trivial)
-        runs: Dict[str, List[Tuple[float, float]]] = {name: [] for name, _ in configs}
+        commands = scan_commands(tree, trivial, full)
+        runs: Dict[str, List[Tuple[float, float]]] = {key: [] for key, _, _ in commands}
         results: Dict[str, Dict[Tuple[str, str, str], str]] = {}
-        rounds = repeat
-        round_number = 0
+        rounds, round_number = repeat, 0
         while round_number < rounds:
             round_number += 1
-            for name, command in configs:
+            for key, label, command in commands:
                 import_log = work / "imports.log"
                 if import_log.exists():
                     import_log.unlink()
-                run_env = dict(env, **({IMPORT_LOG: str(import_log)} if "trivial" in name else {}))
+                run_env = dict(env, **({IMPORT_LOG: str(import_log)} if key == "b" else {}))
                 wall, cpu, code = run_timed(command, run_env, out)
-                runs[name].append((wall, cpu))
-                results[name] = results_of(out)
+                runs[key].append((wall, cpu))
+                if round_number == 1:
+                    results[key] = results_of(out)
                 extra = ""
-                if "trivial" in name and import_log.exists():
+                if key == "b" and import_log.exists():
                     pids = import_log.read_text().split()
-                    extra = (f"; external check files executed {len(pids)} times in {len(set(pids))} processes "
-                             f"(each registry loads them)")
-                print(f"   run {round_number}/{rounds}  {name:<34} wall {wall:7.1f} s  cpu {cpu:7.1f} s  "
-                      f"exit {code}{extra}")
-                if round_number == 1 and name == configs[0][0] and wall > long_run and rounds > 1:
+                    extra = f"; external check files executed {len(pids)} times in {len(set(pids))} processes"
+                print(f"   run {round_number}/{rounds}  ({key}) {label:<42} wall {wall:7.1f} s  cpu {cpu:7.1f} s  "
+                      f"exit {code}{extra}", flush=True)
+                if round_number == 1 and key == "a" and wall > long_run and rounds > 1:
                     rounds = 1
-                    print(f"   (one run took over {long_run:.0f} s: this size is measured once)")
-        medians = {name: (statistics.median(w for w, _ in values), statistics.median(c for _, c in values))
-                   for name, values in runs.items()}
-        table.append((size, repo, rounds, medians, results))
+                    print(f"   (run (a) took over {long_run:.0f} s: this size is measured once)")
+        medians = {key: (statistics.median(w for w, _ in values), statistics.median(c for _, c in values))
+                   for key, values in runs.items()}
+        print(f"   load average after this size: {load_average()}")
+        table.append((size, rounds, medians))
         report_results(repo, results)
         if size == profile_size:
-            bench_profile(tree, size, trivial, env, work)
+            bench_attribution(tree, size, trivial, env, work, medians)
 
-    print("\n   Summary (median wall and CPU seconds; ratios to (a); overhead = (c) / (a) - 1)")
-    print(f"   {'N':>6} {'runs':>4} | {'(a) wall':>8} {'cpu':>7} | {'(b) wall':>8} {'cpu':>7} | {'(c) wall':>8} "
-          f"{'cpu':>7} | {'b/a wall':>8} {'cpu':>5} | {'c/a wall':>8} {'cpu':>5} | {'pack overhead':>13} "
-          f"{'json share':>10}")
-    for size, _, rounds, medians, _ in table:
-        (aw, ac), (bw, bc), (cw, cc) = (medians[name] for name, _ in scan_configs(Path("."), Path(".")))
+    print("\n   Summary: median wall and CPU seconds (CPU: the checkov process and every child it waited for)")
+    header = f"   {'N':>6} {'runs':>4}"
+    for key, _, _ in scan_commands(Path("."), Path("."), full):
+        header += f" | ({key}) {'wall':>5} {'cpu':>6}"
+    print(header)
+    for size, rounds, medians in table:
+        line = f"   {size:>6,} {rounds:>4}"
+        for wall, cpu in medians.values():
+            line += f" | {wall:>9.1f} {cpu:>6.1f}"
+        print(line)
+    print(f"\n   {'N':>6} | {'c/a wall':>8} {'cpu':>5} | {'b/a wall':>8} {'cpu':>5} | {'json share':>10}"
+          + (f" | {'e/d wall':>8} {'cpu':>5}" if full else ""))
+    for size, _, medians in table:
+        (aw, ac), (bw, bc), (cw, cc) = medians["a"], medians["b"], medians["c"]
         share = (bw - aw) / (cw - aw) if cw > aw else float("nan")
-        print(f"   {size:>6,} {rounds:>4} | {aw:>8.1f} {ac:>7.1f} | {bw:>8.1f} {bc:>7.1f} | {cw:>8.1f} {cc:>7.1f} | "
-              f"{bw / aw:>8.3f} {bc / ac:>5.2f} | {cw / aw:>8.3f} {cc / ac:>5.2f} | {cw / aw - 1:>12.1%} "
-              f"{share:>10.0%}")
-    print("   json share: the part of the pack's extra wall time that one trivial JSON check in an external "
-          "checks dir also costs, (b - a) / (c - a)")
-    for size, _, _, medians, _ in table:
+        line = f"   {size:>6,} | {cw / aw:>8.3f} {cc / ac:>5.2f} | {bw / aw:>8.3f} {bc / ac:>5.2f} | {share:>10.0%}"
+        if full:
+            (dw, dc), (ew, ec) = medians["d"], medians["e"]
+            line += f" | {ew / dw:>8.3f} {ec / dc:>5.2f}"
+        print(line)
+    print("   pack overhead = c/a - 1; json share = (b - a) / (c - a): the part of the pack's extra wall time that an "
+          "external checks dir holding one trivial JSON check costs too (the json framework parsing every *.json)")
+    for size, _, medians in table:
         if size == 2000:
-            (aw, _), _, (cw, _) = (medians[name] for name, _ in scan_configs(Path("."), Path(".")))
-            met = "met" if cw / aw - 1 <= 0.05 else "NOT met"
-            print(f"   target: pack overhead at most 5% of checkov's wall time at N = 2,000: {cw / aw - 1:.1%}, {met}")
+            overhead = medians["c"][0] / medians["a"][0] - 1
+            verdict = "met" if overhead <= 0.05 else "NOT met"
+            print(f"   target: pack overhead at most 5% of checkov's wall time at N = 2,000: {overhead:.1%}, {verdict}")
+            if full:
+                print(f"   (against all of Checkov's built-in checks, (e)/(d) - 1: "
+                      f"{medians['e'][0] / medians['d'][0] - 1:.1%})")
 
 
 def report_results(repo: Repo, results: Dict[str, Dict[Tuple[str, str, str], str]]) -> None:
-    builtin = tally(results.get(CONFIG_NAMES[0], {}))
-    trivial = tally(results.get(CONFIG_NAMES[1], {}))
-    found = results.get(CONFIG_NAMES[2], {})
+    builtin, trivial = tally(results.get("a", {})), tally(results.get("b", {}))
+    found = results.get("c", {})
     got = tally(found)
-    print(f"   results (a): {BUILTIN_CHECK} {builtin[(BUILTIN_CHECK, 'PASSED')]:,} passed, "
-          f"{builtin[(BUILTIN_CHECK, 'FAILED')]:,} failed; (b): {TRIVIAL_CHECK_ID} "
-          f"{trivial[(TRIVIAL_CHECK_ID, 'PASSED')]:,} JSON documents; (c): {BUILTIN_CHECK} "
+    print(f"   results of round 1: (a) {BUILTIN_CHECK} {builtin[(BUILTIN_CHECK, 'PASSED')]:,} passed, "
+          f"{builtin[(BUILTIN_CHECK, 'FAILED')]:,} failed; (b) {TRIVIAL_CHECK_ID} "
+          f"{trivial[(TRIVIAL_CHECK_ID, 'PASSED')]:,} JSON documents; (c) {BUILTIN_CHECK} "
           f"{got[(BUILTIN_CHECK, 'PASSED')]:,}/{got[(BUILTIN_CHECK, 'FAILED')]:,}")
+    for key in ("d", "e"):
+        if key in results:
+            counts = tally(results[key])
+            ours = sum(n for (check, _), n in counts.items() if check.startswith("CKV_VPCE"))
+            print(f"   ({key}) {sum(counts.values()):,} results ({ours:,} of them CKV_VPCE_*)")
     intended_checks = sorted({c for c, _ in repo.expected})
     parts = []
     for check in sorted({c for c, _ in got if c.startswith("CKV_VPCE")} | set(intended_checks)):
@@ -750,100 +785,94 @@ def report_results(repo: Repo, results: Dict[str, Dict[Tuple[str, str, str], str
         else:
             text += " (no intended verdict)"
         parts.append(text)
-    print("   results (c), passed/failed: " + "; ".join(parts))
+    print("   (c) pack results, passed/failed: " + "; ".join(parts))
     mismatches = []
     for (file, entity, check), (wanted, why) in sorted(repo.intended.items()):
         actual = found.get((file, entity, check), "no result")
         if actual != wanted:
             mismatches.append(f"{file} {entity or '(document)'} {check}: {actual}, intended {wanted} ({why})")
-    intended_keys = {(file, entity, check) for file, entity, check in repo.intended}
-    extra = [key for key in found if key[2] in intended_checks and key not in intended_keys]
-    for file, entity, check in sorted(extra):
-        mismatches.append(f"{file} {entity or '(document)'} {check}: {found[(file, entity, check)]}, not intended")
+    intended_keys = set(repo.intended)
+    for key in sorted(k for k in found if k[2] in intended_checks and k not in intended_keys):
+        mismatches.append(f"{key[0]} {key[1] or '(document)'} {key[2]}: {found[key]}, not intended")
     if not mismatches:
         print(f"   every one of the {len(repo.intended):,} intended pack results came out as intended")
-    else:
-        print(f"   {len(mismatches)} of {len(repo.intended):,} pack results differ from the generator's intent:")
-        for line in mismatches[:10]:
-            print(f"     {line}")
+        return
+    kinds = Counter(re.sub(r"\S+ \S+ (CKV_VPCE_\d+): ", r"\1 ", m).split(" (")[0] for m in mismatches)
+    print(f"   {len(mismatches)} of {len(repo.intended):,} pack results differ from the generator's intent: "
+          + "; ".join(f"{what} x{n}" for what, n in kinds.most_common()))
+    for line in mismatches[:6]:
+        print(f"     e.g. {line}")
 
 
 PACK_FRAME = re.compile(r"\((?:[^()]*/)?(vpce_checks/[^:()]+\.py):\d+\)$")
-CATEGORIES = (
-    ("the pack's code (vpce_checks)", None),
-    ("module imports", ("_find_and_load",)),
-    ("results sent to the main process (pickle)", ("ForkingPickler.dumps", "_ConnectionBase.recv",
-                                                   "_ConnectionBase.send")),
-    ("json framework (checkov.json_doc)", ("checkov/json_doc/", "checkov/common/runners/object_runner")),
-    ("CloudFormation runner", ("checkov/cloudformation/",)),
-    ("Terraform runner", ("checkov/terraform/",)),
-    ("forking runner processes", ("popen_fork",)),
-    ("report output", ("checkov/common/output/", "checkov/common/bridgecrew/")),
-)
 
 
-def profile_breakdown(raw: Path) -> Tuple[Counter, Counter, int]:
-    """py-spy --format raw (collapsed stacks, one line per distinct stack): samples per category, and per pack
-    module for the pack's samples (the innermost pack frame)."""
-    categories: Counter = Counter()
+def pack_modules(raw: Path) -> Tuple[Counter, int, int]:
+    """py-spy --format raw (one line per distinct stack and its sample count): the pack's samples by innermost pack
+    module, the pack's samples, all samples."""
     modules: Counter = Counter()
-    total = 0
+    total = pack = 0
     for line in raw.read_text(encoding="utf-8", errors="replace").splitlines():
         stack, _, count = line.rpartition(" ")
         if not count.isdigit():
             continue
-        samples = int(count)
         frames = [f for f in stack.split(";") if not f.startswith("process ")]
-        total += samples
-        pack = [m.group(1) for m in map(PACK_FRAME.search, frames) if m]
-        if pack:
-            categories[CATEGORIES[0][0]] += samples
-            modules[pack[-1]] += samples
-            continue
-        joined = ";".join(frames)
-        for name, needles in CATEGORIES[1:]:
-            if any(needle in joined for needle in needles or ()):
-                categories[name] += samples
-                break
-        else:
-            categories["other (startup, runner registry, graph, ...)"] += samples
-    return categories, modules, total
+        total += int(count)
+        found = [m.group(1) for m in map(PACK_FRAME.search, frames) if m]
+        if found:
+            pack += int(count)
+            modules[found[-1].replace("vpce_checks/", "")] += int(count)
+    return modules, pack, total
 
 
-def bench_profile(tree: Path, size: int, trivial: Path, env: Dict[str, str], work: Path, rate: int = 100) -> None:
+def bench_attribution(tree: Path, size: int, trivial: Path, env: Dict[str, str], work: Path,
+                      medians: Dict[str, Tuple[float, float]]) -> None:
+    """Where (c)'s extra time goes: the json framework (b - a), the pack's own code measured from inside every runner
+    process, and the rest (Checkov handling the pack's check calls and results); py-spy for the pack's modules."""
+    print(f"\n   Where the extra time goes at N = {size:,}")
+    log = work / "timing.log"
+    wrapper = work / "timed_pack"
+    wrapper.mkdir(exist_ok=True)
+    (wrapper / "__init__.py").write_text("", encoding="utf-8")
+    (wrapper / "bench_timed_pack.py").write_text(TIMED_PACK, encoding="utf-8")
+    command = [part if part != checks_path() else str(wrapper) for part in scan_commands(tree, trivial, False)[2][2]]
+    if log.exists():
+        log.unlink()
+    out = work / "timed-out.json"
+    wall, cpu, _ = run_timed(command, dict(env, VPCE_BENCH_TIMING_LOG=str(log), VPCE_BENCH_PACK_DIR=checks_path()),
+                             out)
+    same = tally(results_of(out))
+    rows = [line.split() for line in log.read_text().splitlines()] if log.exists() else []
+    calls = sum(int(r[1]) for r in rows)
+    check_cpu = sum(float(r[2]) for r in rows)
+    import_cpu = sum(float(r[3]) for r in rows)
+    (aw, ac), (bw, bc), (cw, cc) = medians["a"], medians["b"], medians["c"]
+    print(f"   the pack measured from inside Checkov (a wrapper around vpce_checks.checkov_glue.run_check, one run: "
+          f"wall {wall:.1f} s, cpu {cpu:.1f} s): {calls:,} check calls in {len(rows)} processes, "
+          f"{check_cpu:.2f} s CPU ({check_cpu / max(calls, 1) * 1000:.2f} ms a call), first import "
+          f"{import_cpu:.2f} s CPU; {sum(n for (c, _), n in same.items() if c.startswith('CKV_VPCE')):,} pack results")
+    rest = (cc - ac) - (bc - ac) - check_cpu - import_cpu
+    print(f"   extra CPU of (c) over (a), medians: {cc - ac:+.2f} s = json framework (b - a) {bc - ac:+.2f} s "
+          f"+ the pack's check calls {check_cpu:.2f} s + its import {import_cpu:.2f} s + the rest {rest:+.2f} s "
+          "(Checkov calling the checks and building, pickling and writing their results; runs vary)")
+    print(f"   extra wall time of (c) over (a): {cw - aw:+.2f} s ({cw / aw - 1:.0%}); json framework alone "
+          f"{bw - aw:+.2f} s ({bw / aw - 1:.0%})")
     spy = Path(sys.executable).parent / "py-spy"
     spy_path = str(spy) if spy.exists() else shutil.which("py-spy")
     if not spy_path:
-        print("   (py-spy not found: no profile)")
+        print("   (py-spy not found: no breakdown by module)")
         return
-    print(f"\n   Where the time goes at N = {size:,}: py-spy record --subprocesses --rate {rate} (CPU samples of every "
-          "process, idle excluded; sampling slows the runs a little)")
-    configs = scan_configs(tree, trivial)
-    broken_down = []
-    for name, command in (configs[0], configs[2]):
-        raw = work / "profile.txt"
-        spy_command = [spy_path, "record", "--subprocesses", "--format", "raw", "--rate", str(rate), "-o", str(raw),
-                       "--", *command]
-        with open(work / "profile-out.json", "wb") as stdout:
-            subprocess.run(spy_command, env=env, stdout=stdout, stderr=subprocess.DEVNULL, check=False)
-        if not raw.exists():
-            print("   (py-spy produced no profile: ptrace not permitted?)")
-            return
-        broken_down.append((name, *profile_breakdown(raw)))
-        raw.unlink()
-    (_, base, _, base_total), (_, pack, modules, pack_total) = broken_down
-    print(f"   {'category':<48} {'(a) cpu s':>9} {'(c) cpu s':>9} {'(c) - (a)':>9}")
-    names = [name for name, _ in CATEGORIES] + ["other (startup, runner registry, graph, ...)"]
-    rows = [(name, base[name], pack[name]) for name in names] + [("total", base_total, pack_total)]
-    for name, before, after in rows:
-        print(f"   {name:<48} {before / rate:>9.2f} {after / rate:>9.2f} {(after - before) / rate:>+9.2f}")
-    print("   the pack's samples by innermost pack module: " + ", ".join(
-        f"{module.replace('vpce_checks/', '')} {count / rate:.2f} s" for module, count in modules.most_common(8)))
-
-
-# --------------------------------------------------------------------------------------------------------------
-# The engine alone
-# --------------------------------------------------------------------------------------------------------------
+    raw = work / "profile.txt"
+    spy_command = [spy_path, "record", "--subprocesses", "--format", "raw", "--rate", "100", "-o", str(raw), "--",
+                   *scan_commands(tree, trivial, False)[2][2]]
+    subprocess.run(spy_command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    if not raw.exists():
+        print("   (py-spy produced no profile)")
+        return
+    modules, pack, total = pack_modules(raw)
+    print(f"   py-spy (record --subprocesses, 100 Hz) on (c): {pack:,} of {total:,} samples in the pack's code; "
+          "by innermost pack module: "
+          + ", ".join(f"{module} {count / max(pack, 1):.0%}" for module, count in modules.most_common(8)))
 
 
 def per_call(function: Callable[[], Any], min_seconds: float = 0.3, max_calls: int = 100_000) -> Tuple[float, int]:
@@ -957,6 +986,58 @@ def bench_engine() -> None:
     print(f"   judge (parse, verdict, explanation, fix):  {rate(sources, judge):>9,.0f} results/s")
     print(f"   target: at least 5,000 verdicts/s for policies of up to 10 statements: {overall:,.0f}/s, "
           f"{'met' if overall >= 5000 else 'NOT met'}")
+    where_verdict_time_goes(parsed)
+
+
+def where_verdict_time_goes(parsed: List[Tuple[Any, Any]]) -> None:
+    """cProfile over one (warm) pass of the corpus: which stage of perimeter_of takes the time (shares, not speeds)."""
+    import cProfile
+    import pstats
+
+    from vpce_checks.engine import perimeter
+
+    for policy_, target in parsed:  # warm the matcher's caches, as the timed passes above are
+        perimeter.perimeter_of(policy_, target)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for policy_, target in parsed:
+        perimeter.perimeter_of(policy_, target)
+    profiler.disable()
+    stats = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
+
+    def cumulative(function: Any) -> Tuple[float, int]:
+        code = getattr(function, "__code__", None)
+        if code is None:
+            return 0.0, 0
+        for (file, line, name), (_, calls, _, cum, _) in stats.items():
+            if file == code.co_filename and line == code.co_firstlineno and name == code.co_name:
+                return cum, calls
+        return 0.0, 0
+
+    total, verdicts = cumulative(perimeter.perimeter_of)
+    if not total:
+        return
+    search = getattr(perimeter, "_Search", None)
+    stages = [
+        ("building the request space (RequestSpace.__init__)", [getattr(perimeter.RequestSpace, "__init__", None)]),
+        ("per caller and network: value domains, truth tables (_Search.__init__)",
+         [getattr(search, "__init__", None)]),
+        ("the depth-first search itself (_Search.run)", [getattr(search, "run", None)]),
+        ("re-evaluating the counterexample (evaluate)", [getattr(perimeter, "evaluate", None)]),
+        ("explaining it (element_failure, describe_request)",
+         [getattr(perimeter, "element_failure", None), getattr(perimeter, "describe_request", None)]),
+    ]
+    print(f"   where a verdict's time goes (cProfile, one pass, {verdicts} verdicts; profiling inflates small calls):")
+    shown = 0.0
+    for name, functions in stages:
+        seconds = sum(cumulative(f)[0] for f in functions)
+        shown += seconds
+        print(f"     {name:<72} {seconds / total:>5.0%}")
+    print(f"     {'the rest (bounds, references, allowed origins, Verdict)':<72} {(total - shown) / total:>5.0%}")
+    searches = cumulative(getattr(search, "__init__", None))[1]
+    if searches and verdicts:
+        print(f"     {searches / verdicts:.1f} searches per verdict (one per caller class and network), each "
+              "recomputing the value domains of every condition key")
 
 
 def growth_rows(label: str, sizes: Sequence[int], build: Callable[[int], Tuple[Dict[str, Any], Any]],
@@ -1189,6 +1270,24 @@ def describe_machine() -> None:
         checkov_version = pack_version = "unknown"
     print(f"machine: {os.cpu_count()} CPUs ({model}), {memory} RAM, {platform.system()} {platform.release()}; "
           f"Python {platform.python_version()}, checkov {checkov_version}, vpce-checks {pack_version}")
+    try:
+        head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
+                              text=True, check=False).stdout.strip()
+        changed = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--", "vpce_checks"],
+                                 capture_output=True, text=True, check=False).stdout.splitlines()
+    except OSError:
+        head, changed = "unknown", []
+    checks = sorted(p.name for p in Path(checks_path()).glob("*.py") if not p.name.startswith("__"))
+    print(f"pack: commit {head}, {len(changed)} uncommitted change(s) under vpce_checks/, {len(checks)} check files "
+          f"in {checks_path()}")
+    print(f"load average before: {load_average()}")
+
+
+def load_average() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "unknown"
 
 
 def main() -> int:
@@ -1200,7 +1299,9 @@ def main() -> int:
     parser.add_argument("--keep", help="write the generated repositories here instead of a temporary directory")
     parser.add_argument("--skip-scans", action="store_true", help="only the engine and import measurements")
     parser.add_argument("--profile-size", type=int, default=2000,
-                        help="profile (a) and (c) with py-spy at this size when it is among --sizes (0: never)")
+                        help="attribute the pack's extra time at this size when it is among --sizes (0: never)")
+    parser.add_argument("--no-full", action="store_true",
+                        help="skip (d) and (e), the runs with all of Checkov's built-in checks")
     args = parser.parse_args()
     sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
     started = time.perf_counter()
@@ -1209,11 +1310,11 @@ def main() -> int:
         work = Path(temp)
         if not args.skip_scans:
             keep = Path(args.keep).resolve() if args.keep else None
-            bench_scans(sizes, max(1, args.repeat), args.long, work, keep, args.profile_size)
+            bench_scans(sizes, max(1, args.repeat), args.long, work, keep, args.profile_size, not args.no_full)
         bench_engine()
         bench_growth()
         bench_imports(work)
-    print(f"\ntotal benchmark time {time.perf_counter() - started:.0f} s")
+    print(f"\nload average after: {load_average()}; total benchmark time {time.perf_counter() - started:.0f} s")
     return 0
 
 

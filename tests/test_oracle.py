@@ -13,7 +13,15 @@ from hypothesis import strategies as st
 
 from vpce_checks.engine.evaluate import evaluate
 from vpce_checks.engine.model import parse_policy
-from vpce_checks.engine.perimeter import AnalysisOptions, RequestSpace, iter_requests, perimeter_of, prepared
+from vpce_checks.engine.perimeter import (
+    AnalysisOptions,
+    RequestSpace,
+    iter_requests,
+    lockouts,
+    origin_spaces,
+    perimeter_of,
+    prepared,
+)
 from vpce_checks.engine.services import Target
 
 ORACLE_EXAMPLES = int(os.environ.get("VPCE_ORACLE_EXAMPLES", "2000"))
@@ -141,3 +149,32 @@ def test_report_oracle_counts():
     if AGREED["policies"] == 0:
         pytest.skip("the property test did not run in this session")
     assert AGREED["policies"] >= ORACLE_EXAMPLES
+
+
+LOCKOUT_EXAMPLES = max(200, ORACLE_EXAMPLES // 4)
+LOCKOUT_COUNTS = {"origins": 0, "locked": 0}
+
+
+@settings(max_examples=LOCKOUT_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+@given(policies())
+def test_lockout_search_agrees_with_brute_force(case):
+    """CKV_VPCE_6's lockout: an origin is locked out iff no request through it escapes every Deny (brute force)."""
+    service, name, document, exemptions = case
+    policy, target = prepared(parse_policy(document), Target(service, name))
+    options = AnalysisOptions(accepted_exemptions=exemptions)
+    reported = {lockout.origin for lockout in lockouts(policy, target, options)}
+    oracle_policy = _without_exempt_conditions(policy, exemptions) if exemptions else policy
+    for key, value, space in origin_spaces(policy, target, options):
+        escapes = any(not evaluate(oracle_policy, request).explicitly_denied for request, _ in iter_requests(space))
+        origin = space.allowed_origin_descriptions_for(key, value)
+        assert (origin not in reported) is escapes, (document, origin)
+        LOCKOUT_COUNTS["origins"] += 1
+        LOCKOUT_COUNTS["locked"] += not escapes
+
+
+def test_report_lockout_counts():
+    """Prints the lockout agreement count (runs after the lockout property test in file order)."""
+    if LOCKOUT_COUNTS["origins"] == 0:
+        pytest.skip("the lockout property test did not run in this session")
+    print(f"lockout agreement: {LOCKOUT_COUNTS['origins']}/{LOCKOUT_COUNTS['origins']} allowed origins "
+          f"({LOCKOUT_COUNTS['locked']} locked out)")

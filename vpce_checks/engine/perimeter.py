@@ -687,34 +687,43 @@ class Lockout:
     example: str = ""  # one request through the origin, in words, that a Deny stops
 
 
-def lockouts(policy: Policy, target: Target, options: AnalysisOptions = AnalysisOptions()) -> List[Lockout]:
-    """SPEC section 4, no lockout: for each allowed origin, some request through it escapes every Deny."""
-    policy, target = prepared(policy, target)
+def origin_spaces(policy: Policy, target: Target,
+                  options: AnalysisOptions = AnalysisOptions()) -> List[Tuple[str, str, RequestSpace]]:
+    """For each allowed origin (key, value), the requests an ordinary principal of R's account makes through it.
+    ``policy`` must be prepared. The lockout search and the test oracle both enumerate these."""
     base = RequestSpace(policy, target, options)
-    found = []
+    spaces = []
     for key in PERIMETER_KEYS:
         for value in sorted(base.allowed_literals[key]):
             origin = {key: value}
             if key == "aws:sourcevpc":
                 origin["aws:sourcevpce"] = FRESH["aws:sourcevpce"]
-            space = _OriginSpace(base, origin)
-            budget = [options.max_steps]
-            escaped = False
-            try:
-                for principal in space.principals:
-                    search = _Search(space, principal, "endpoint", None, budget)
-                    if all(search.dims.values()) and search.run() is not None:
-                        escaped = True
-                        break
-            except AnalysisLimit:
-                escaped = True  # undecided: the coverage verdict already reports the bound
-            if escaped or not space.principals:
-                continue
-            sample = space.request(space.principals[0], "endpoint",
-                                   _complete(space, space.principals[0], "endpoint", {}))
-            blocked = [s.label for s in evaluate(policy, sample).denied_by]
-            origin_text = base.allowed_origin_descriptions_for(key, value)
-            example = (f"{sample.action} on {sample.resource} by {sample.principal.label} through {origin_text} is "
-                       f"denied by {', '.join(blocked) or 'a Deny'}")
-            found.append(Lockout(origin=origin_text, blocked_by=blocked, example=example))
+            spaces.append((key, value, _OriginSpace(base, origin)))
+    return spaces
+
+
+def lockouts(policy: Policy, target: Target, options: AnalysisOptions = AnalysisOptions()) -> List[Lockout]:
+    """SPEC section 4, no lockout: for each allowed origin, some request through it escapes every Deny."""
+    policy, target = prepared(policy, target)
+    found = []
+    for key, value, space in origin_spaces(policy, target, options):
+        budget = [options.max_steps]
+        escaped = False
+        try:
+            for principal in space.principals:
+                search = _Search(space, principal, "endpoint", None, budget)
+                if all(search.dims.values()) and search.run() is not None:
+                    escaped = True
+                    break
+        except AnalysisLimit:
+            escaped = True  # undecided: the coverage verdict already reports the bound
+        if escaped or not space.principals:
+            continue
+        sample = space.request(space.principals[0], "endpoint",
+                               _complete(space, space.principals[0], "endpoint", {}))
+        blocked = [s.label for s in evaluate(policy, sample).denied_by]
+        origin_text = space.allowed_origin_descriptions_for(key, value)
+        example = (f"{sample.action} on {sample.resource} by {sample.principal.label} through {origin_text} is "
+                   f"denied by {', '.join(blocked) or 'a Deny'}")
+        found.append(Lockout(origin=origin_text, blocked_by=blocked, example=example))
     return found
