@@ -100,6 +100,11 @@ def tree(tmp_path_factory) -> Path:
     (root / "tf" / "main.tf").write_text(TERRAFORM)
     (root / "cfn").mkdir()
     (root / "cfn" / "template.yaml").write_text(CLOUDFORMATION)
+    # Files Checkov itself cannot (fully) parse, beside the good ones: the rest of the tree must still report.
+    (root / "broken_tf").mkdir()
+    (root / "broken_tf" / "main.tf").write_text('resource "aws_s3_bucket_policy" "x" {\n  bucket = "a"\n  policy = {\n')
+    (root / "cfn" / "broken.yaml").write_text("AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  B: [unclosed\n")
+    (root / "json" / "broken.json").write_text('{"Statement": [{"Effect": "Deny",')
     return root
 
 
