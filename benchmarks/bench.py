@@ -1,6 +1,7 @@
 """Benchmark (not a test): what the pack costs on top of Checkov, how fast the engine is, how its cost grows.
 
     python benchmarks/bench.py [--sizes 500,2000,8000] [--repeat 3] [--long 240] [--keep DIR] [--no-full]
+                               [--profile-size 2000] [--unique-names] [--skip-scans] [--skip-engine]
 
 In one run it prints:
   1. for each size N, a synthetic repository of N resources generated into a temporary directory (Terraform
@@ -13,8 +14,9 @@ In one run it prints:
        (d) all of Checkov's built-in checks and (e) the same with the pack (skip both with --no-full),
      as wall and CPU time (median of --repeat runs, interleaved; a size whose first run of (a) takes longer than
      --long seconds is measured once) and ratios; each size's pack results are compared with the verdicts the
-     generator intended. At N = --profile-size the pack's extra time is attributed: the json framework, the
-     pack's own code measured from inside every Checkov runner process, and py-spy by pack module;
+     generator intended (by default a team's Terraform modules reuse resource names, as real repositories do;
+     --unique-names avoids that). At N = --profile-size the pack's extra time is attributed: the json framework,
+     the pack's own code measured from inside every Checkov runner process, and py-spy by pack module;
   2. engine verdicts per second (perimeter_of, no Checkov) on policies of 1 to 10 statements, sound and broken;
   3. the cost of one policy as statements grow (1 to 1,000) and as endpoints grow (1 to 200, in one Deny and
      split across Deny statements), the growth exponent between sizes, and what happens at and past the bounds;
@@ -246,8 +248,9 @@ TEAMS = ("payments", "ledger", "search", "orders", "identity", "reports", "billi
 class Repo:
     """Writes files and remembers the verdict each generated resource should get from the pack."""
 
-    def __init__(self, root: Path, seed: int) -> None:
+    def __init__(self, root: Path, seed: int, unique_names: bool = False) -> None:
         self.root = root
+        self.unique_names = unique_names
         self.rng = random.Random(seed)
         self.resources = 0
         self.files = Counter()
@@ -285,7 +288,8 @@ class Repo:
             variables = ('variable "allowed_vpce_ids" {\n  description = "Endpoints allowed to reach this module\'s '
                          f'resources"\n  type        = list(string)\n  default     = [{ids}]\n}}\n')
         for number, bundle in enumerate(bundles):
-            name = f"{team}_{bundle}_{number}"
+            # Modules of one team reuse resource names, as real repositories reuse "this" or "main".
+            name = f"{team}{index if self.unique_names else ''}_{bundle}_{number}"
             real = f"{team}-{index}-{bundle}-{number}".replace("_", "-")
             if bundle == "s3":
                 blocks.append(self._tf_s3(name, real, vpces))
@@ -482,9 +486,9 @@ class Repo:
                    "json")
 
 
-def generate(root: Path, size: int, seed: int = 7) -> Repo:
+def generate(root: Path, size: int, seed: int = 7, unique_names: bool = False) -> Repo:
     """Half of the resources in Terraform modules, 30% in CloudFormation templates, 20% as raw policy files."""
-    repo = Repo(root, seed)
+    repo = Repo(root, seed, unique_names)
     shares = {"terraform": 0.5, "cloudformation": 0.3, "raw": 0.2}
     made = Counter()
     index = 0
@@ -654,7 +658,8 @@ def scan_commands(directory: Path, trivial: Path, full: bool) -> List[Tuple[str,
 
 
 def bench_scans(sizes: Sequence[int], repeat: int, long_run: float, work: Path, keep: Optional[Path],
-                profile_size: int, full: bool) -> None:
+                profile_size: int, full: bool, unique_names: bool) -> Optional[Tuple[int, int]]:
+    """Returns how often a run loaded the external check files, and in how many processes."""
     trivial = work / "trivial_checks"
     trivial.mkdir()
     (trivial / "__init__.py").write_text("", encoding="utf-8")
@@ -682,18 +687,20 @@ def bench_scans(sizes: Sequence[int], repeat: int, long_run: float, work: Path, 
           "tree, every configuration once); runs interleaved a, b, c, ... per round")
 
     table = []
+    loads: Optional[Tuple[int, int]] = None
     for size in sizes:
         tree = (keep / f"repo-{size}") if keep else (work / f"repo-{size}")
         if tree.exists():
             shutil.rmtree(tree)
         start = time.perf_counter()
-        repo = generate(tree, size)
+        repo = generate(tree, size, unique_names=unique_names)
         made = time.perf_counter() - start
         print(f"\n-- N = {size:,}: {repo.resources:,} resources in {sum(repo.files.values()):,} files "
               f"({repo.files['tf']:,} .tf in {repo.modules:,} modules, {repo.files['yaml']:,} CloudFormation YAML, "
               f"{repo.files['json']:,} raw policy JSON), generated in {made:.1f} s")
         print(f"   by input kind: Terraform {repo.shares['terraform']:,}, CloudFormation "
-              f"{repo.shares['cloudformation']:,}, raw JSON {repo.shares['raw']:,} resources")
+              f"{repo.shares['cloudformation']:,}, raw JSON {repo.shares['raw']:,} resources; Terraform resource names "
+              + ("unique across modules" if unique_names else "reused across a team's modules (as in real repos)"))
         print("   resources: " + ", ".join(f"{kind} {count:,}" for kind, count in sorted(repo.kinds.items())))
         print(f"   policies: {repo.policies['sound']:,} sound, {repo.policies['broken']:,} broken, "
               f"{repo.policies['missing']:,} buckets without a policy")
@@ -715,6 +722,7 @@ def bench_scans(sizes: Sequence[int], repeat: int, long_run: float, work: Path, 
                 extra = ""
                 if key == "b" and import_log.exists():
                     pids = import_log.read_text().split()
+                    loads = (len(pids), len(set(pids)))
                     extra = f"; external check files executed {len(pids)} times in {len(set(pids))} processes"
                 print(f"   run {round_number}/{rounds}  ({key}) {label:<42} wall {wall:7.1f} s  cpu {cpu:7.1f} s  "
                       f"exit {code}{extra}", flush=True)
@@ -759,6 +767,7 @@ def bench_scans(sizes: Sequence[int], repeat: int, long_run: float, work: Path, 
             if full:
                 print(f"   (against all of Checkov's built-in checks, (e)/(d) - 1: "
                       f"{medians['e'][0] / medians['d'][0] - 1:.1%})")
+    return loads
 
 
 def report_results(repo: Repo, results: Dict[str, Dict[Tuple[str, str, str], str]]) -> None:
@@ -857,6 +866,14 @@ def bench_attribution(tree: Path, size: int, trivial: Path, env: Dict[str, str],
           "(Checkov calling the checks and building, pickling and writing their results; runs vary)")
     print(f"   extra wall time of (c) over (a): {cw - aw:+.2f} s ({cw / aw - 1:.0%}); json framework alone "
           f"{bw - aw:+.2f} s ({bw / aw - 1:.0%})")
+    command = list(scan_commands(tree, trivial, False)[1][2])
+    at = command.index("--framework") + 1
+    command[at:at + len(FRAMEWORKS)] = [f for f in FRAMEWORKS if f != "json"]
+    samples = [run_timed(command, env, out)[:2] for _ in range(3)]
+    nw, nc = statistics.median(w for w, _ in samples), statistics.median(c for _, c in samples)
+    print(f"   check: (b) without the json framework (--framework terraform cloudformation, median of 3): wall "
+          f"{nw:.1f} s, cpu {nc:.1f} s, against (a) {aw:.1f} s, {ac:.1f} s: the json framework accounts for "
+          f"{(bw - nw) / (bw - aw):.0%} of (b) - (a) in wall time, {(bc - nc) / (bc - ac):.0%} in CPU")
     spy = Path(sys.executable).parent / "py-spy"
     spy_path = str(spy) if spy.exists() else shutil.which("py-spy")
     if not spy_path:
@@ -1199,7 +1216,7 @@ IMPORT_PROBE = textwrap.dedent('''\
     ''')
 
 
-def bench_imports(work: Path, runs: int = 7) -> None:
+def bench_imports(work: Path, loads: Optional[Tuple[int, int]], runs: int = 7) -> None:
     print("\n== 4. Import cost the pack adds to each Checkov runner process (fresh interpreter per run, after the "
           "Checkov base classes of the three frameworks are imported; median of "
           f"{runs} runs)")
@@ -1217,6 +1234,7 @@ def bench_imports(work: Path, runs: int = 7) -> None:
     ]
     subprocess.run([sys.executable, str(probe), checks_path()], env=warm_env, capture_output=True, check=False)
     detail = None
+    costs = []
     for label, env in modes:
         samples = []
         for _ in range(runs):
@@ -1233,6 +1251,7 @@ def bench_imports(work: Path, runs: int = 7) -> None:
         base = statistics.median(s["base"] for s in samples)
         first = statistics.median(s["first"] for s in samples)
         again = statistics.median(s["again"] for s in samples)
+        costs.append((label.split(" (")[0].split(":")[0], first, again))
         print(f"   {label}:")
         print(f"     Checkov base classes {base * 1000:7.1f} ms | the pack's {detail['files']} check files, first "
               f"load {first * 1000:7.1f} ms | each further load (another registry) {again * 1000:6.1f} ms")
@@ -1240,6 +1259,12 @@ def bench_imports(work: Path, runs: int = 7) -> None:
         print(f"   the first load imports {len(detail['pack'])} vpce_checks modules and {len(detail['other'])} other "
               f"modules: {', '.join(detail['other'][:12]) or 'none'}{' ...' if len(detail['other']) > 12 else ''}")
     print(f"   __pycache__ folders inside vpce_checks/ when measured: {', '.join(in_repo) or 'none'}")
+    if loads and costs:
+        execs, processes = loads
+        print(f"   per Checkov run with --framework {' '.join(FRAMEWORKS)}: the check files are loaded {execs} times "
+              f"in {processes} processes (measured in (b)), so the pack's imports cost about "
+              + "; ".join(f"{(processes * first + (execs - processes) * again) * 1000:.0f} ms CPU with {name}"
+                          for name, first, again in costs))
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -1298,22 +1323,29 @@ def main() -> int:
                         help="a size whose first run takes longer than this many seconds is measured once")
     parser.add_argument("--keep", help="write the generated repositories here instead of a temporary directory")
     parser.add_argument("--skip-scans", action="store_true", help="only the engine and import measurements")
+    parser.add_argument("--skip-engine", action="store_true", help="only the Checkov scans (section 1)")
     parser.add_argument("--profile-size", type=int, default=2000,
                         help="attribute the pack's extra time at this size when it is among --sizes (0: never)")
+    parser.add_argument("--unique-names", action="store_true",
+                        help="give every Terraform module its own resource names (by default modules of one team "
+                             "reuse them, as real repositories do)")
     parser.add_argument("--no-full", action="store_true",
                         help="skip (d) and (e), the runs with all of Checkov's built-in checks")
     args = parser.parse_args()
     sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
     started = time.perf_counter()
     describe_machine()
+    loads = None
     with tempfile.TemporaryDirectory(prefix="vpce-bench-") as temp:
         work = Path(temp)
         if not args.skip_scans:
             keep = Path(args.keep).resolve() if args.keep else None
-            bench_scans(sizes, max(1, args.repeat), args.long, work, keep, args.profile_size, not args.no_full)
-        bench_engine()
-        bench_growth()
-        bench_imports(work)
+            loads = bench_scans(sizes, max(1, args.repeat), args.long, work, keep, args.profile_size,
+                                not args.no_full, args.unique_names)
+        if not args.skip_engine:
+            bench_engine()
+            bench_growth()
+            bench_imports(work, loads)
     print(f"\nload average after: {load_average()}; total benchmark time {time.perf_counter() - started:.0f} s")
     return 0
 
