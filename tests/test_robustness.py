@@ -139,3 +139,21 @@ def test_every_failure_carries_a_reason(scan):
     for row in results_of(scan):
         if row["check_result"]["result"] == "FAILED" and row["check_type"] == "terraform":
             assert row["details"] and row["details"][0].startswith("Reason: "), row["resource"]
+
+
+def test_root_modules_with_the_same_names_fail_closed_instead_of_guessing(tmp_path):
+    """Two root modules scanned together declare aws_s3_bucket.this; only one has a policy. Checkov's graph cannot
+    tell them apart, so the pack must not credit one module's policy to the other's bucket."""
+    sound = ('resource "aws_s3_bucket" "this" {\n  bucket = "NAME"\n}\n'
+             'resource "aws_s3_bucket_policy" "this" {\n  bucket = aws_s3_bucket.this.id\n'
+             '  policy = jsonencode({ Statement = [{ Effect = "Deny", Principal = "*", Action = "s3:*",\n'
+             '    Resource = [aws_s3_bucket.this.arn, "${aws_s3_bucket.this.arn}/*"],\n'
+             '    Condition = { StringNotEquals = { "aws:SourceVpce" = "vpce-0c3d4e5f60718293a" } } }] })\n}\n')
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "main.tf").write_text(sound.replace("NAME", "team-a-data"))
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "main.tf").write_text('resource "aws_s3_bucket" "this" {\n  bucket = "team-b-data"\n}\n')
+    rows = [r for r in results_of(run_checkov(tmp_path)) if r["check_id"] == "CKV_VPCE_1"]
+    bucket_b = [r for r in rows if r["file_path"].endswith("b/main.tf")]
+    assert [r["check_result"]["result"] for r in bucket_b] == ["FAILED"]  # no policy, or ambiguous: never silent
+    assert all(r["check_result"]["result"] != "PASSED" or r["file_path"].endswith("a/main.tf") for r in rows)

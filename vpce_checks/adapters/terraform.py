@@ -153,6 +153,11 @@ class _GraphIndex:
         self.policy_nodes: List[Tuple[str, str, Dict[str, Any]]] = []  # (type, scope, attrs)
         self.owner_names: Dict[Tuple[str, str, str], List[str]] = {}  # (scope, owner type, literal name) -> ids
         self.pointers: Dict[str, _Pointers] = {}  # per service, built on first use
+        # Node ids that several root modules (directories) of one scan declare: references to them are ambiguous.
+        self.dirs_by_id: Dict[str, Set[str]] = {}
+
+    def ambiguous_ids(self) -> Set[str]:
+        return {ident for ident, dirs in self.dirs_by_id.items() if len(dirs) > 1}
 
 
 class _Pointers:
@@ -237,6 +242,10 @@ def _graph_index(graph: object | None) -> Optional[_GraphIndex]:
         address = attrs.get("__address__") if isinstance(attrs.get("__address__"), str) else ident
         scope = _scope_of(address, ident)
         key_id = _normalise_index(ident)
+        path = attrs.get("file_path_")
+        if isinstance(path, str) and path and not scope:  # root modules: module calls carry their own scope
+            written = ("data." if block == "data" else "") + _strip_index(key_id)
+            index.dirs_by_id.setdefault(written, set()).add(os.path.dirname(path))
         index.nodes[(block, scope, key_id)] = attrs
         base = _strip_index(key_id)
         index.base_ids.setdefault((block, scope, base), []).append(key_id)
@@ -499,6 +508,23 @@ def _target_from_literal(service: str, text: str) -> Target:
     return Target(service=service, name=text)
 
 
+def _ambiguous_reference(index: Optional[_GraphIndex], conf: Mapping[str, Any], address: str) -> Optional[str]:
+    """A resource or data source id that this resource is, or refers to, and that several directories declare:
+    the graph index cannot tell them apart, so the verdict would rest on a guess (fail closed instead)."""
+    if index is None:
+        return None
+    ambiguous = index.ambiguous_ids()
+    if not ambiguous:
+        return None
+    if address in ambiguous:
+        return address
+    text = repr({k: v for k, v in conf.items() if not str(k).startswith("__")})
+    for ident in sorted(ambiguous):
+        if re.search(rf"(?<![\w.]){re.escape(ident)}(?![\w])", text):
+            return ident
+    return None
+
+
 def _module_dir(attrs: Optional[Mapping[str, Any]], file_path: str) -> str:
     path = attrs.get("file_path_") if attrs else None
     if not isinstance(path, str) or not path:
@@ -595,6 +621,14 @@ def _source(
     conf: Mapping[str, Any], entity_type: str, service: str, graph: object | None, file_path: str, address: str
 ) -> Optional[PolicySource]:
     index = _graph_index(graph)
+    clash = _ambiguous_reference(index, conf, address)
+    if clash:
+        target = Target(service=service, name="${" + address + "}")
+        return PolicySource(target=target, origin=f"policy of {address}", evaluated_keys=["policy"], syntax="hcl",
+                            problem=(f"{clash} is declared in several directories scanned together ("
+                                     f"{', '.join(sorted(index.dirs_by_id[clash]))}), so which one {address} "
+                                     "means is ambiguous in Checkov's graph: scan each root module on its own "
+                                     "(checkov -d DIR per module) or give the blocks distinct names"))
     node = index.by_address.get(address) if index is not None else None
     scope = _scope_for(address, entity_type, node)
     module_dir = _module_dir(node, file_path)
