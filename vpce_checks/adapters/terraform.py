@@ -139,7 +139,7 @@ class _GraphIndex:
     """
 
     __slots__ = ("nodes", "base_ids", "by_address", "any_scope_ids", "variables", "unset_variables", "locals",
-                 "modules", "policy_nodes", "owner_names", "pointers")
+                 "modules", "policy_nodes", "owner_names", "pointers", "dirs_by_id")
 
     def __init__(self) -> None:
         self.nodes: Dict[Tuple[str, str, str], Dict[str, Any]] = {}  # (block, scope, id) -> attrs
@@ -516,10 +516,12 @@ def _ambiguous_reference(index: Optional[_GraphIndex], conf: Mapping[str, Any], 
     ambiguous = index.ambiguous_ids()
     if not ambiguous:
         return None
-    if address in ambiguous:
-        return address
+    owner_type = address.split(".", 1)[0]
+    if address in ambiguous and owner_type in TERRAFORM_OWNER_RESOURCES and "policy" not in conf:
+        return address  # whether a policy resource points at this owner cannot be told
     text = repr({k: v for k, v in conf.items() if not str(k).startswith("__")})
-    for ident in sorted(ambiguous):
+    # Only policy documents matter here: other references (an endpoint ID, a bucket name) are opaque values.
+    for ident in sorted(i for i in ambiguous if i.startswith("data.aws_iam_policy_document.")):
         if re.search(rf"(?<![\w.]){re.escape(ident)}(?![\w])", text):
             return ident
     return None
