@@ -8,7 +8,7 @@ origins and the exemptions it relied on.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, List, Optional, Union
+from typing import Any, List, Optional, Tuple, Union
 
 from vpce_checks.adapters.base import PolicySource
 from vpce_checks.engine.evaluate import Principal, Request
@@ -44,11 +44,14 @@ def _fix_lines(header: str, text: str) -> List[str]:
     return [header] + ["    " + line for line in text.splitlines()]
 
 
+def _fix_form(source: PolicySource) -> Tuple[str, bool]:
+    """The fix's syntax ("cfn-json" for a CloudFormation JSON template) and whether it is a data-source block."""
+    syntax = "cfn-json" if source.syntax == "json" and source.origin.startswith("PolicyDocument") else source.syntax
+    return syntax, "aws_iam_policy_document" in source.origin
+
+
 def _fix(source: PolicySource, profile: ServiceProfile, policy) -> List[str]:
-    syntax = source.syntax
-    data_source = "aws_iam_policy_document" in source.origin
-    if syntax == "json" and source.origin.startswith("PolicyDocument"):
-        syntax = "cfn-json"
+    syntax, data_source = _fix_form(source)
     text = fix_for(policy, profile, source.target, syntax, data_source=data_source)
     where = "the data source" if data_source else "the policy's Statement list"
     return _fix_lines(f"Fix: add to {where}:", text)
@@ -202,7 +205,7 @@ def _readable_policy(source: Optional[PolicySource]):
 
 def judge_soundness(source: Optional[PolicySource], settings: Union[Settings, SettingsError]) -> Judgement:
     """CKV_VPCE_6: the named origins can get in, and the values naming them can match a real endpoint or VPC."""
-    from vpce_checks.engine.soundness import FORMATS, soundness_of
+    from vpce_checks.engine.soundness import soundness_of, well_formed_endpoint
 
     policy = _readable_policy(source)
     if policy is None:
@@ -220,13 +223,11 @@ def judge_soundness(source: Optional[PolicySource], settings: Union[Settings, Se
         lines += [f"Note: {note}" for note in result.notes]
         return Judgement(PASSED, "the perimeter admits the origins it names and nothing else", lines)
     profile = PROFILES[source.target.service]
-    good = [e for e in named_endpoints(policy)
-            if e.startswith("${") or FORMATS["aws:sourcevpce"][0].match(e) and len(set(e[5:])) > 1]
+    good = [e for e in named_endpoints(policy) if well_formed_endpoint(e)]
     lines = [f"Reason: {result.problems[0]}"] + [f"Problem: {p}" for p in result.problems[1:]]
     lines += [f"Counterexample: {example}" for example in result.examples[:1]]
     lines.append(f"Policy: {source.origin}")
-    data_source = "aws_iam_policy_document" in source.origin
-    syntax = "cfn-json" if source.syntax == "json" and source.origin.startswith("PolicyDocument") else source.syntax
+    syntax, data_source = _fix_form(source)
     lines += _fix_lines("Fix: one Deny that lists every allowed endpoint exactly, in place of the statements above:",
                         fix_for(policy, profile, source.target, syntax, data_source=data_source, endpoints=good))
     lines.append(docs)

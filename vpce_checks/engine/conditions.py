@@ -53,7 +53,8 @@ def _date(text: str) -> Optional[float]:
     return parsed.timestamp()
 
 
-def _in_cidr(address: str, cidr: str) -> bool:
+def in_cidr(address: str, cidr: str) -> bool:
+    """Whether an address lies in a CIDR; malformed input is simply not inside."""
     try:
         return ipaddress.ip_address(address.strip()) in ipaddress.ip_network(cidr.strip(), strict=False)
     except ValueError:
@@ -92,7 +93,7 @@ def value_matches(operator: str, request_value: str, policy_value: str) -> bool:
     if operator == "binaryequals":
         return request_value == policy_value
     if operator == "ipaddress":
-        return _in_cidr(request_value, policy_value)
+        return in_cidr(request_value, policy_value)
     raise ValueError(f"no positive form for operator {operator!r}")
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from itertools import product
 from typing import Dict, FrozenSet, Iterator, List, Optional, Sequence, Tuple
 
-from vpce_checks.engine.conditions import MULTIVALUED_KEYS, RequestValue, condition_holds
+from vpce_checks.engine.conditions import MULTIVALUED_KEYS, RequestValue, condition_holds, in_cidr
 from vpce_checks.engine.evaluate import (
     Principal,
     Reading,
@@ -44,6 +44,7 @@ from vpce_checks.engine.services import (
     PERIMETER_KEYS,
     ServiceProfile,
     Target,
+    is_misspelt_vpc_key,
     profile_for,
     settle_target,
 )
@@ -64,9 +65,6 @@ GENERIC_FRESH = "value-not-in-policy"
 PRINCIPAL_KEY_PREFIXES = ("aws:principal", "aws:userid", "aws:username", "aws:federatedprovider",
                           "aws:multifactorauth", "aws:tokenissuetime", "aws:sourceidentity", "aws:sourceaccount")
 NETWORK_KEYS = ("aws:sourceip",) + ENDPOINT_KEYS + OPTIONAL_ENDPOINT_KEYS
-# Every global key with "vpc" in its name (IAM User Guide, "AWS global condition context keys"); any other
-# aws:...vpc... key is a misspelling that no request carries.
-KNOWN_VPC_KEYS = NETWORK_KEYS + ("aws:ec2instancesourcevpc",)
 ABSENT: RequestValue = None
 OTHER_ACCOUNT = "000000000000"
 ORIGIN_NAMES = {
@@ -372,7 +370,7 @@ class RequestSpace:
             if key != "aws:sourceip":
                 return [], True
             public = [c for c in candidates if isinstance(c, str) and _is_public(c)]
-            public = [c for c in public if not any(_in(c, cidr) for cidr in self.options.allowed_source_cidrs)]
+            public = [c for c in public if not any(in_cidr(c, cidr) for cidr in self.options.allowed_source_cidrs)]
             return public or [], False
         if key == "aws:sourceip":
             return [], True
@@ -387,8 +385,8 @@ class RequestSpace:
         return values, may_be_absent
 
     def _fixed(self, key: str, principal: Principal, network: str) -> object:
-        if key.startswith("aws:") and "vpc" in key and key not in KNOWN_VPC_KEYS:
-            return ABSENT  # a misspelt VPC key: AWS never sets it
+        if is_misspelt_vpc_key(key):
+            return ABSENT  # AWS never sets it
         if key == "aws:viaawsservice":
             return "false"
         if key in ("aws:calledvia", "aws:calledviafirst", "aws:calledvialast", "aws:principalservicename"):
@@ -438,12 +436,6 @@ class RequestSpace:
 
 _FREE = object()
 
-
-def _in(address: str, cidr: str) -> bool:
-    try:
-        return ipaddress.ip_address(address) in ipaddress.ip_network(cidr, strict=False)
-    except ValueError:
-        return False
 
 
 class _Search:

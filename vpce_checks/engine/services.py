@@ -13,6 +13,13 @@ ENDPOINT_KEYS = ("aws:sourcevpce", "aws:sourcevpc", "aws:vpcsourceip")
 OPTIONAL_ENDPOINT_KEYS = ("aws:sourcevpcarn", "aws:vpceaccount", "aws:vpceorgid", "aws:vpceorgpaths")
 PERIMETER_KEYS = ("aws:sourcevpce", "aws:sourcevpc", "aws:sourcevpcarn", "aws:vpceaccount", "aws:vpceorgid",
                   "aws:vpceorgpaths")
+# Every global key with "vpc" in its name (IAM User Guide, "AWS global condition context keys").
+KNOWN_VPC_KEYS = ("aws:sourceip",) + ENDPOINT_KEYS + OPTIONAL_ENDPOINT_KEYS + ("aws:ec2instancesourcevpc",)
+
+
+def is_misspelt_vpc_key(key: str) -> bool:
+    """An aws: key that looks like a VPC key but is none: no request ever carries it."""
+    return key.startswith("aws:") and "vpc" in key and key not in KNOWN_VPC_KEYS
 
 
 @dataclass(frozen=True)

@@ -14,11 +14,10 @@ from typing import Any, Iterable, List, Optional, Sequence
 from vpce_checks.engine.matching import has_wildcard
 from vpce_checks.engine.model import ARN_OPERATORS, Condition, Policy, references_in
 from vpce_checks.engine.perimeter import AnalysisOptions, beyond_bound, lockouts
-from vpce_checks.engine.services import PERIMETER_KEYS, Target
+from vpce_checks.engine.services import PERIMETER_KEYS, Target, is_misspelt_vpc_key
 
 SINGLE_VALUED_PERIMETER_KEYS = ("aws:sourcevpce", "aws:sourcevpc", "aws:sourcevpcarn", "aws:vpceaccount",
                                 "aws:vpceorgid")
-OTHER_VPC_KEYS = ("aws:vpcsourceip",)
 FORMATS = {
     "aws:sourcevpce": (re.compile(r"^vpce-[0-9a-f]{8}([0-9a-f]{9})?$"), "vpce- and 8 or 17 lowercase hex digits"),
     "aws:sourcevpc": (re.compile(r"^vpc-[0-9a-f]{8}([0-9a-f]{9})?$"), "vpc- and 8 or 17 lowercase hex digits"),
@@ -43,8 +42,10 @@ class Soundness:
         return not self.problems
 
 
-def _looks_like_perimeter_key(key: str) -> bool:
-    return key.startswith("aws:") and "vpc" in key
+
+def well_formed_endpoint(value: str) -> bool:
+    """An endpoint ID a fix may reuse: a reference, or a well-formed ID that is no placeholder."""
+    return value.startswith("${") or bool(FORMATS["aws:sourcevpce"][0].match(value)) and not _placeholder(value)
 
 
 def _placeholder(value: str) -> bool:
@@ -81,14 +82,13 @@ def soundness_of(policy: Policy, target: Target, options: Optional[AnalysisOptio
     # Only Deny statements form a perimeter; a policy whose endpoint conditions sit in Allow statements only has
     # none, and the coverage check already fails it.
     conditions = [(s, c) for s in policy.denies for c in s.conditions]
-    relevant = [(s, c) for s, c in conditions if c.key in PERIMETER_KEYS or _looks_like_perimeter_key(c.key)]
+    relevant = [(s, c) for s, c in conditions if c.key in PERIMETER_KEYS or is_misspelt_vpc_key(c.key)]
     if not relevant:
         return Soundness(applies=False)
     result = Soundness(applies=True)
-    known = set(PERIMETER_KEYS) | set(OTHER_VPC_KEYS)
     for statement, condition in relevant:
         label = statement.label
-        if condition.key not in known:
+        if is_misspelt_vpc_key(condition.key):
             result.problems.append(f"{label}: {condition.written_key} is not an AWS condition key; AWS never sets "
                                    "it, so the condition never sees an endpoint (misspelt?)")
             continue
