@@ -77,3 +77,33 @@ def test_source_ip_private_ranges_are_flagged_public_ones_pass():
     public = parse_policy({"Statement": [deny({"NotIpAddress": {"aws:SourceIp": ["203.0.113.0/24"]}})]})
     assert source_ip_use(public).problems == []
     assert source_ip_use(parse_policy({"Statement": [deny({"StringNotEquals": {"aws:SourceVpce": A}})]})) is None
+
+
+def test_endpoint_service_names_are_read_conservatively():
+    from vpce_checks.engine.services import endpoint_serves
+
+    assert endpoint_serves("com.amazonaws.eu-west-1.s3", "s3") is True
+    assert endpoint_serves("com.amazonaws.eu-west-1.sqs", "s3") is False
+    assert endpoint_serves("com.amazonaws.${var.region}.ecr.dkr", "ecr") is True
+    assert endpoint_serves("com.amazonaws.data.aws_region.current.name.s3", "s3") is True
+    assert endpoint_serves("com.amazonaws.eu-west-1.kms-fips", "kms") is True
+    # an endpoint service of another account, or a name the engine cannot read: no verdict
+    assert endpoint_serves("com.amazonaws.vpce.eu-west-1.vpce-svc-0e123abc123abc123", "s3") is None
+    assert endpoint_serves("${var.service_name}", "s3") is None
+
+
+def test_documentation_example_ids_are_placeholders_but_wildcards_are_not():
+    from vpce_checks.engine.model import parse_policy
+    from vpce_checks.engine.services import Target
+    from vpce_checks.engine.soundness import soundness_of
+
+    def problems(value: str, operator: str = "StringNotEquals"):
+        policy = parse_policy({"Statement": [{"Effect": "Deny", "Principal": "*", "Action": "s3:*",
+                                              "Resource": ["arn:aws:s3:::b", "arn:aws:s3:::b/*"],
+                                              "Condition": {operator: {"aws:SourceVpce": value}}}]})
+        return soundness_of(policy, Target(service="s3", name="b")).problems
+
+    assert any("placeholder" in p and "Amazon S3 User Guide" in p for p in problems("vpce-1a2b3c4d"))
+    assert any("placeholder" in p for p in problems("vpce-1234abcdf5678c90a"))
+    assert not any("placeholder" in p for p in problems("vpce-*", "StringNotLike"))
+    assert not problems("vpce-0c83a8ad9bb98ef71")

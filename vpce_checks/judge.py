@@ -215,7 +215,8 @@ def judge_soundness(source: Optional[PolicySource], settings: Union[Settings, Se
         reason = f"vpce-checks settings error: {settings}"
         return Judgement(FAILED, reason, [f"Reason: {reason}", docs])
     result = soundness_of(policy, source.target, settings.analysis_options(), settings.allowed_vpce_ids,
-                          settings.allowed_vpc_ids, raw_document=source.document)
+                          settings.allowed_vpc_ids, raw_document=source.document,
+                          endpoint_services=source.endpoint_services)
     if not result.applies:
         return Judgement(NO_RESULT)
     if result.sound:
@@ -223,7 +224,10 @@ def judge_soundness(source: Optional[PolicySource], settings: Union[Settings, Se
         lines += [f"Note: {note}" for note in result.notes]
         return Judgement(PASSED, "the perimeter admits the origins it names and nothing else", lines)
     profile = PROFILES[source.target.service]
-    good = [e for e in named_endpoints(policy) if well_formed_endpoint(e)]
+    from vpce_checks.engine.services import endpoint_serves
+
+    good = [e for e in named_endpoints(policy) if well_formed_endpoint(e) and endpoint_serves(
+        source.endpoint_services.get(e, ""), source.target.service) is not False]
     lines = [f"Reason: {result.problems[0]}"] + [f"Problem: {p}" for p in result.problems[1:]]
     lines += [f"Counterexample: {example}" for example in result.examples[:1]]
     lines.append(f"Policy: {source.origin}")

@@ -29,6 +29,10 @@ class PolicySource:
     syntax: str = "json"  # the file's own syntax for fixes: "hcl", "yaml", "json"
     # API Gateway: each declared method ("GET /orders") and its authorization type ("NONE", "AWS_IAM", ...).
     authorization: Dict[str, str] = field(default_factory=dict)
+    # Terraform: the service_name of each aws_vpc_endpoint a perimeter value references
+    # ("${aws_vpc_endpoint.s3.id}" -> "com.amazonaws.eu-west-1.s3"), so CKV_VPCE_6 can tell an endpoint for another
+    # service (it never carries this resource's requests).
+    endpoint_services: Dict[str, str] = field(default_factory=dict)
 
     @property
     def missing(self) -> bool:

@@ -730,7 +730,33 @@ def _judge(value: Any, context: _Context, origin: str) -> PolicySource:
         document["Version"] = _VERSION_ARITHMETIC[document["Version"]]
     # IAM validity (a missing Action, Null...IfExists) is the engine's call (parse_policy), not a reading problem.
     return PolicySource(target=context.target, document=document, origin=resolved.origin,
-                        evaluated_keys=list(_EVALUATED_KEYS), syntax="hcl")
+                        evaluated_keys=list(_EVALUATED_KEYS), syntax="hcl",
+                        endpoint_services=_endpoint_services(document, context))
+
+
+def _endpoint_services(document: Any, context: _Context) -> Dict[str, str]:
+    """The service_name of every aws_vpc_endpoint the document references by ``.id`` (found through the graph)."""
+    found: Dict[str, str] = {}
+    for text in _strings_in(document, 0):
+        for match in _rx(rf"\$\{{(aws_vpc_endpoint\.{_IDENT}(?:{_INDEX})?)\.id\}}").finditer(text):
+            node = _lookup_up(context.index, "resource", context.scope, match.group(1))[1]
+            service_name = _unwrap(node.get("service_name")) if node else None
+            if isinstance(service_name, str) and service_name:
+                found[match.group(0)] = service_name
+    return found
+
+
+def _strings_in(value: Any, depth: int) -> Iterable[str]:
+    if depth > _MAX_DEPTH * 4:
+        return
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            yield from _strings_in(item, depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings_in(item, depth + 1)
 
 
 class _Resolved:

@@ -3,7 +3,7 @@
 from checkov.cloudformation.checks.resource.base_resource_check import BaseResourceCheck
 from checkov.common.models.enums import CheckCategories, CheckResult
 
-from vpce_checks.adapters.cloudformation import CFN_OWNER_RESOURCES, CFN_POLICY_RESOURCES, source_for_cloudformation
+from vpce_checks.adapters.policies import cloudformation_policy_holders, policy_for_cloudformation
 from vpce_checks.checkov_glue import HIGH, entity_name, run_check, scanned_file
 from vpce_checks.judge import judge_soundness
 
@@ -14,12 +14,12 @@ class MultiVpcePerimeterSoundCloudFormation(BaseResourceCheck):
             name="Multi-VPCE / aws:SourceVpc perimeter is sound: every named endpoint can get in, and only those",
             id="CKV_VPCE_6",
             categories=[CheckCategories.IAM],
-            supported_resources=sorted({**CFN_POLICY_RESOURCES, **CFN_OWNER_RESOURCES}),
+            supported_resources=cloudformation_policy_holders(),
         )
         self.severity = HIGH
 
     def scan_resource_conf(self, conf: dict) -> CheckResult:
-        return run_check(self, conf, lambda: source_for_cloudformation(
+        return run_check(self, conf, lambda: policy_for_cloudformation(
             conf, self.entity_type, scanned_file(self), entity_name(self)), decide=judge_soundness)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from typing import Dict, Iterable, Optional, Tuple
 
@@ -166,3 +167,25 @@ def service_of_arn(arn: str) -> Optional[str]:
     if len(parts) < 6 or parts[0] != "arn":
         return None
     return parts[2].lower() or None
+
+
+# Endpoint service names ("com.amazonaws.REGION.NAME") whose requests reach each action namespace, when they differ
+# from the namespace itself.
+_ENDPOINT_SERVICE_NAMES: Dict[str, Tuple[str, ...]] = {
+    "ecr": ("ecr.api", "ecr.dkr"),
+}
+
+
+def endpoint_serves(service_name: str, service: str) -> Optional[bool]:
+    """Does a VPC endpoint with this service_name carry requests to ``service``? None when the name is not an AWS
+    service endpoint name the engine can read (an endpoint service of another account, an unresolved region)."""
+    name = re.sub(r"\$\{[^}]*\}", "REGION", service_name.strip().lower())
+    # Checkov leaves an unresolved region data source or variable bare inside the string.
+    name = re.sub(r"data\.aws_region\.[a-z0-9_-]+\.(?:name|region|id)|var\.[a-z0-9_-]+|local\.[a-z0-9_-]+", "REGION",
+                  name)
+    match = re.match(r"^(?:[a-z0-9.-]+\.)?com\.amazonaws\.(?:[a-z0-9-]+|REGION)\.([a-z0-9.-]+)$", name, re.I)
+    if not match or ".vpce." in f".{name}" or "vpce-svc" in name:
+        return None
+    served = match.group(1)
+    served = served[: -len("-fips")] if served.endswith("-fips") else served
+    return served in _ENDPOINT_SERVICE_NAMES.get(service, (service,))

@@ -9,12 +9,12 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass, field
-from typing import Any, Iterable, List, Optional, Sequence
+from typing import Any, Dict, Iterable, List, Optional, Sequence
 
 from vpce_checks.engine.matching import has_wildcard
 from vpce_checks.engine.model import ARN_OPERATORS, Condition, Policy, references_in
 from vpce_checks.engine.perimeter import AnalysisOptions, beyond_bound, lockouts
-from vpce_checks.engine.services import PERIMETER_KEYS, Target, is_misspelt_vpc_key
+from vpce_checks.engine.services import PERIMETER_KEYS, Target, endpoint_serves, is_misspelt_vpc_key
 
 SINGLE_VALUED_PERIMETER_KEYS = ("aws:sourcevpce", "aws:sourcevpc", "aws:sourcevpcarn", "aws:vpceaccount",
                                 "aws:vpceorgid")
@@ -25,6 +25,21 @@ FORMATS = {
 PRIVATE_RANGES = tuple(ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
                                                          "100.64.0.0/10"))
 DUPLICATE_CONDITIONS_KEY = "__duplicate_conditions__"
+# IDs that AWS's documentation uses in its example policies: a policy still naming one was pasted and never
+# finished. Collected from the pages named (AWS documentation, as published).
+DOCUMENTATION_EXAMPLE_IDS = {
+    "vpce-1a2b3c4d": 'Amazon S3 User Guide "Controlling access from VPC endpoints with bucket policies" and API '
+                     'Gateway Developer Guide "API Gateway resource policy examples"',
+    "vpc-111bbb22": 'Amazon S3 User Guide "Controlling access from VPC endpoints with bucket policies"',
+    "vpc-1a2b3c4d": 'API Gateway Developer Guide "API Gateway resource policy examples"',
+    "vpce-1234abcdf5678c90a": 'AWS KMS Developer Guide "Use VPC endpoints to control access to AWS KMS resources"',
+    "vpc-12345678": 'AWS KMS Developer Guide "Use VPC endpoints to control access to AWS KMS resources" and AWS '
+                    'Secrets Manager User Guide "Resource-based policies" examples',
+    "vpc-2b2b2b2b": 'AWS KMS Developer Guide "Use VPC endpoints to control access to AWS KMS resources" and AWS '
+                    'Secrets Manager User Guide "Resource-based policies" examples',
+    "vpce-1234a5678b9012c": 'AWS Secrets Manager User Guide, VPC endpoint examples',
+    "vpce-12345678": 'AWS Secrets Manager User Guide, VPC endpoint examples',
+}
 
 
 @dataclass
@@ -49,7 +64,10 @@ def well_formed_endpoint(value: str) -> bool:
 
 
 def _placeholder(value: str) -> bool:
-    """IDs of one repeated character, or with x where the hex digits belong (vpce-xxxxxxxx, vpc-00000000)."""
+    """IDs of AWS's documentation examples, of one repeated character, or with x where the hex digits belong
+    (vpce-xxxxxxxx, vpc-00000000)."""
+    if value.strip().lower() in DOCUMENTATION_EXAMPLE_IDS:
+        return True
     body = value.split("-", 1)[1] if "-" in value else value
     return bool(body) and (len(set(body)) == 1 or "x" in body.lower())
 
@@ -58,8 +76,10 @@ def _value_problems(condition: Condition, label: str) -> Iterable[str]:
     for value in condition.values:
         if references_in(value) or value.startswith("${"):
             continue  # one specific endpoint or VPC, resolved at deploy time
-        if condition.key in ("aws:sourcevpce", "aws:sourcevpc") and _placeholder(value):
-            yield f"{label}: {value} under {condition.written_key} is a placeholder, not a real ID"
+        if condition.key in ("aws:sourcevpce", "aws:sourcevpc") and not has_wildcard(value) and _placeholder(value):
+            example = DOCUMENTATION_EXAMPLE_IDS.get(value.strip().lower())
+            where = f" (the example ID of {example})" if example else ""
+            yield f"{label}: {value} under {condition.written_key} is a placeholder, not a real ID{where}"
             continue
         if condition.key in FORMATS and not has_wildcard(value):
             pattern, shape = FORMATS[condition.key]
@@ -76,7 +96,7 @@ def _value_problems(condition: Condition, label: str) -> Iterable[str]:
 
 def soundness_of(policy: Policy, target: Target, options: Optional[AnalysisOptions] = None,
                  allowed_vpce_ids: Sequence[str] = (), allowed_vpc_ids: Sequence[str] = (),
-                 raw_document: Any = None) -> Soundness:
+                 raw_document: Any = None, endpoint_services: Optional[Dict[str, str]] = None) -> Soundness:
     """The SPEC section 5 failures of one policy, or what its perimeter admits when there are none."""
     options = options or AnalysisOptions()
     # Only Deny statements form a perimeter; a policy whose endpoint conditions sit in Allow statements only has
@@ -106,6 +126,7 @@ def soundness_of(policy: Policy, target: Target, options: Optional[AnalysisOptio
                 f"{label}: {condition.written_operator} uses a set operator on the single-valued key "
                 f"{condition.written_key}; AWS's policy validation reports it: use {plain}")
         result.problems.extend(_value_problems(condition, label))
+        result.problems.extend(_foreign_endpoints(condition, label, target, endpoint_services or {}))
         allowlist = {"aws:sourcevpce": allowed_vpce_ids, "aws:sourcevpc": allowed_vpc_ids}.get(condition.key)
         if allowlist and condition.negated:
             for value in condition.values:
@@ -118,6 +139,19 @@ def soundness_of(policy: Policy, target: Target, options: Optional[AnalysisOptio
     if result.sound:
         _describe_admits(policy, result)
     return result
+
+
+def _foreign_endpoints(condition: Condition, label: str, target: Target,
+                       endpoint_services: Dict[str, str]) -> Iterable[str]:
+    """Terraform: a referenced aws_vpc_endpoint whose service_name is for another service never carries a request
+    to this resource, so naming it admits nobody (the endpoint meant is usually the one missing)."""
+    if condition.key != "aws:sourcevpce":
+        return
+    for value in condition.values:
+        service_name = endpoint_services.get(value)
+        if service_name and endpoint_serves(service_name, target.service) is False:
+            yield (f"{label}: {value} is a VPC endpoint for {service_name}, which never carries requests to "
+                   f"{target.service}; naming it admits no caller of this resource (wrong endpoint referenced?)")
 
 
 def _lockout_problems(policy: Policy, target: Target, options: AnalysisOptions, result: Soundness) -> None:
