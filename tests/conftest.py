@@ -48,7 +48,12 @@ def results_of(completed: subprocess.CompletedProcess) -> List[Dict[str, Any]]:
     return rows
 
 
+# Raw JSON files are VPC endpoint policies only when VPCE_CHECKS_ENDPOINT_POLICY_GLOB says so (CKV_VPCE_8); in the
+# fixtures that is exactly fixtures/CKV_VPCE_8/json/, and no file of another folder matches.
+ENDPOINT_POLICY_GLOB = "*/fixtures/CKV_VPCE_8/json/*.json"
+
+
 @pytest.fixture(scope="session")
 def fixture_run() -> subprocess.CompletedProcess:
     """One checkov run over all fixtures, shared by the tests that read it."""
-    return run_checkov(FIXTURES)
+    return run_checkov(FIXTURES, env={"VPCE_CHECKS_ENDPOINT_POLICY_GLOB": ENDPOINT_POLICY_GLOB})

@@ -141,6 +141,7 @@ def test_document_spanning_services_gives_one_source_per_service(capture, tmp_pa
     assert [s.target for s in sources] == [
         Target("sqs", "jobs", account="123456789012", region="eu-west-1"),
         Target("sns", "alerts", account="210987654321", region="us-east-1"),
+        Target("kms", "x", account="123456789012", region="eu-west-1"),  # CKV_VPCE_9's services are profiled too
         Target("s3", "data"),
     ]
     assert all(s.document == document for s in sources)  # each judged on the whole document
@@ -171,8 +172,11 @@ def test_service_from_actions_when_no_arn_reveals_it():
     assert source.origin == "file logs-bucket.json"
     mixed = {"Statement": [{"Effect": "Deny", "Principal": "*", "Action": ["s3:*", "sqs:*"], "Resource": "*"}]}
     assert sources_for_json(mixed, "mixed.json") == []
-    unprofiled = {"Statement": [{"Effect": "Deny", "Principal": "*", "Action": "kms:*", "Resource": "*"}]}
-    assert sources_for_json(unprofiled, "key.json") == []
+    unprofiled = {"Statement": [{"Effect": "Deny", "Principal": "*", "Action": "lambda:*", "Resource": "*"}]}
+    assert sources_for_json(unprofiled, "function.json") == []
+    key = {"Statement": [{"Effect": "Deny", "Principal": "*", "Action": "kms:*", "Resource": "*"}]}
+    (source,) = sources_for_json(key, "key.json")  # a key policy: Resource "*", one namespace (CKV_VPCE_9)
+    assert source.target == Target("kms", "key")
 
 
 def test_single_statement_object_and_not_principal():

@@ -324,3 +324,18 @@ def test_policies_beyond_the_bound_fail_closed_quickly():
     huge = [{**SOUND, "Sid": f"S{i}", "Action": f"s3:Get{i}*"} for i in range(1_500)]
     result = verdict(*huge)
     assert result.status == "unresolved" and "bounded at" in result.reason
+
+
+def test_the_search_has_a_time_bound_and_fails_closed_past_it():
+    """Steps alone are no time bound: past max_seconds the verdict is 'unresolved' (the check fails closed)."""
+    from vpce_checks.engine.model import parse_policy
+    from vpce_checks.engine.perimeter import AnalysisOptions, perimeter_of
+    from vpce_checks.engine.services import Target
+
+    statements = [{"Effect": "Deny", "Principal": "*", "Action": f"s3:Get{i}*", "Resource": "arn:aws:s3:::b/*",
+                   "Condition": {"StringNotEquals": {"aws:SourceVpce": f"vpce-{i:08x}"},
+                                 "StringNotLike": {f"aws:PrincipalTag/t{i}": "x*"}}} for i in range(40)]
+    policy = parse_policy({"Statement": statements})
+    quick = perimeter_of(policy, Target("s3", "b"), AnalysisOptions(max_seconds=0.0))
+    assert quick.status == "unresolved" and "seconds" in quick.reason
+    assert perimeter_of(policy, Target("s3", "b")).status == "fail"

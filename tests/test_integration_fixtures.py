@@ -82,7 +82,7 @@ def test_terraform_failures_carry_details_with_request_and_fix(fixture_run):
         if row["check_id"] != "CKV_VPCE_4":  # an endpoint type is not a policy: no Deny to miss
             assert "is not explicitly denied" in text, (row["resource"], text)
         assert "Fix: " in text, (row["resource"], text)
-        assert row["severity"] == ("MEDIUM" if row["check_id"] == "CKV_VPCE_7" else "HIGH")
+        assert row["severity"] == ("MEDIUM" if row["check_id"] in ("CKV_VPCE_7", "CKV_VPCE_8") else "HIGH")
 
 
 @pytest.fixture(scope="module")
@@ -101,7 +101,8 @@ def test_scan_explains_every_result_in_every_input_kind(scan_json):
             assert details and details[0].startswith("Reason: "), (row["file_path"], row["resource"], details)
         elif row["check_result"]["result"] == "PASSED":
             expected_start = {"CKV_VPCE_4": "Endpoint type: ", "CKV_VPCE_6": "Admits: ",
-                              "CKV_VPCE_7": "aws:SourceIp ranges"}.get(row["check_id"], "Allowed origins: ")
+                              "CKV_VPCE_7": "aws:SourceIp ranges", "CKV_VPCE_8": "Endpoint policy limits: ",
+                              }.get(row["check_id"], "Allowed origins: ")
             assert details and details[0].startswith(expected_start), (row["file_path"], row["resource"])
     kinds_with_fix = {r["check_type"] for r in rows if any(line.startswith("Fix: ") for line in r.get("details", []))}
     assert kinds_with_fix >= {"terraform", "cloudformation", "json"}

@@ -20,9 +20,18 @@ from vpce_checks.settings import Settings, SettingsError
 
 PASSED, FAILED, SKIPPED, NO_RESULT = "PASSED", "FAILED", "SKIPPED", "NO_RESULT"
 POLICY_RESOURCE = {"s3": "aws_s3_bucket_policy", "sqs": "aws_sqs_queue_policy", "sns": "aws_sns_topic_policy",
-                   "execute-api": "aws_api_gateway_rest_api_policy"}
+                   "execute-api": "aws_api_gateway_rest_api_policy", "kms": "aws_kms_key_policy",
+                   "secretsmanager": "aws_secretsmanager_secret_policy", "ecr": "aws_ecr_repository_policy",
+                   "dynamodb": "aws_dynamodb_resource_policy", "elasticfilesystem": "aws_efs_file_system_policy"}
 CFN_POLICY_RESOURCE = {"s3": "AWS::S3::BucketPolicy", "sqs": "AWS::SQS::QueuePolicy", "sns": "AWS::SNS::TopicPolicy",
-                       "execute-api": "Policy property on the AWS::ApiGateway::RestApi"}
+                       "execute-api": "Policy property on the AWS::ApiGateway::RestApi",
+                       "kms": "KeyPolicy property on the AWS::KMS::Key",
+                       "secretsmanager": "AWS::SecretsManager::ResourcePolicy",
+                       "ecr": "RepositoryPolicyText property on the AWS::ECR::Repository",
+                       "dynamodb": "ResourcePolicy property on the AWS::DynamoDB::Table",
+                       "elasticfilesystem": "FileSystemPolicy property on the AWS::EFS::FileSystem"}
+# How a CloudFormation adapter's origin starts: the policy property it read (a JSON template's fix is cfn-json).
+_CFN_POLICY_ORIGINS = ("PolicyDocument", "KeyPolicy", "ResourcePolicy", "RepositoryPolicyText", "FileSystemPolicy")
 ENDPOINT_TYPE_CHECK = "CKV_VPCE_4"
 SOUNDNESS_CHECK = "CKV_VPCE_6"
 SOURCE_IP_CHECK = "CKV_VPCE_7"
@@ -46,7 +55,7 @@ def _fix_lines(header: str, text: str) -> List[str]:
 
 def _fix_form(source: PolicySource) -> Tuple[str, bool]:
     """The fix's syntax ("cfn-json" for a CloudFormation JSON template) and whether it is a data-source block."""
-    syntax = "cfn-json" if source.syntax == "json" and source.origin.startswith("PolicyDocument") else source.syntax
+    syntax = "cfn-json" if source.syntax == "json" and source.origin.startswith(_CFN_POLICY_ORIGINS) else source.syntax
     return syntax, "aws_iam_policy_document" in source.origin
 
 
@@ -92,6 +101,8 @@ def judge(source: Optional[PolicySource], settings: Union[Settings, SettingsErro
     if source is None:
         return Judgement(NO_RESULT)
     profile = PROFILES[source.target.service]
+    if source.missing and not profile.requires_policy:
+        return Judgement(NO_RESULT)  # the service works without a resource policy (docs/CKV_VPCE_9.md)
     docs = f"Docs: {docs_page(profile.check_id)}"
     if isinstance(settings, SettingsError):
         reason = f"vpce-checks settings error: {settings}"
@@ -264,3 +275,111 @@ def judge_source_ip(source: Optional[PolicySource], settings: Union[Settings, Se
     lines.append(f"Policy: {source.origin}")
     lines.append(docs)
     return Judgement(FAILED, use.problems[0], lines)
+
+
+ENDPOINT_POLICY_CHECK = "CKV_VPCE_8"
+ORG_PLACEHOLDERS = {"hcl": "${var.org_id}", "yaml": "o-REPLACE-WITH-YOUR-ORG-ID", "json": "o-REPLACE-WITH-YOUR-ORG-ID"}
+
+
+def _endpoint_policy_fix(source: Any, policy, verdict) -> List[str]:
+    """The scoped statement in the file's own syntax: HCL (jsonencode object or data-source block), YAML/JSON."""
+    import json
+
+    from vpce_checks.engine.endpoint_policy import org_ids_named, scoped_statement
+    from vpce_checks.engine.remediation import _hcl_data_statement, _hcl_value, _yaml_value
+
+    profile = PROFILES["s3"]  # the HCL renderer needs one; a statement of "*" resources never uses it
+    orgs = org_ids_named(policy)
+    org = orgs[0] if orgs else ORG_PLACEHOLDERS.get(source.syntax, ORG_PLACEHOLDERS["json"])
+    actions = list(verdict.statement.action or ["*"]) if verdict is not None and verdict.statement else ["*"]
+    statement = scoped_statement(actions, org)
+    label = verdict.statement.label if verdict is not None and verdict.statement else None
+    if source.syntax == "hcl":
+        hint = " (variable \"org_id\" holds your organization ID)" if org == ORG_PLACEHOLDERS["hcl"] else ""
+        if source.data_source:
+            header = f"in the data source, replace {label} with" if label else "use this statement"
+            return _fix_lines(f"Fix: {header}{hint}:", _hcl_data_statement(statement, profile))
+        body = _hcl_value(statement, profile, 0)
+        if label:
+            return _fix_lines(f"Fix: replace {label} of the policy with{hint}:", body)
+        document = ("policy = jsonencode({\n  Version = \"2012-10-17\"\n  Statement = [\n"
+                    + "\n".join("    " + line for line in body.splitlines()) + "\n  ]\n})")
+        return _fix_lines(f"Fix: set the policy argument of {source.endpoint} (or add an aws_vpc_endpoint_policy for "
+                          f"it) to a policy that admits only your organization's principals and resources{hint}:",
+                          document)
+    if source.syntax == "yaml":
+        item = "- " + "\n".join(_yaml_value(statement, 1)).lstrip()
+        if label:
+            return _fix_lines(f"Fix: replace {label} of the PolicyDocument with:", item)
+        document = ("PolicyDocument:\n  Version: \"2012-10-17\"\n  Statement:\n"
+                    + "\n".join("    " + line for line in item.splitlines()))
+        return _fix_lines("Fix: add to the endpoint's Properties a PolicyDocument that admits only your "
+                          "organization's principals and resources:", document)
+    text = json.dumps(statement, indent=2)
+    if label:
+        return _fix_lines(f"Fix: replace {label} of the policy with:", text)
+    document = {"Version": "2012-10-17", "Statement": [statement]}
+    if source.kind == "cloudformation":
+        return _fix_lines("Fix: add to the endpoint's Properties a PolicyDocument that admits only your "
+                          "organization's principals and resources:",
+                          '"PolicyDocument": ' + json.dumps(document, indent=2))
+    return _fix_lines("Fix: make the policy admit only your organization's principals and resources:",
+                      json.dumps(document, indent=2))
+
+
+def judge_endpoint_policy(source: Any, settings: Union[Settings, SettingsError]) -> Judgement:
+    """CKV_VPCE_8: the VPC endpoint policy is not full access (no policy means AWS's default full-access one)."""
+    from vpce_checks.engine.endpoint_policy import describe, endpoint_policy_verdict
+
+    if source is None:
+        return Judgement(NO_RESULT)
+    docs = f"Docs: {docs_page(ENDPOINT_POLICY_CHECK)}"
+    if isinstance(settings, SettingsError):
+        reason = f"vpce-checks settings error: {settings}"
+        return Judgement(FAILED, reason, [f"Reason: {reason}", docs])
+    notes = [f"Note: {note}" for note in source.notes]
+    if source.problem:
+        if settings.unresolved == "skip":
+            return Judgement(SKIPPED, source.problem)
+        reason = f"the endpoint policy cannot be resolved: {source.problem}"
+        return Judgement(FAILED, reason, [f"Reason: {reason}", "The check fails closed: it cannot tell whether the "
+                                          "policy is full access. Set VPCE_CHECKS_UNRESOLVED=skip to skip such "
+                                          "policies."] + notes + [docs])
+    policy = None
+    if not source.missing:
+        try:
+            policy = parse_policy(source.document)
+        except PolicyError as error:
+            reason = f"the endpoint policy is not valid IAM: {error}"
+            return Judgement(FAILED, reason, [f"Reason: {reason}", f"Policy: {source.origin}"] + notes + [docs])
+    verdict = endpoint_policy_verdict(policy, source.namespace)
+    if verdict.status == "invalid":
+        return Judgement(FAILED, verdict.reason, [f"Reason: {verdict.reason}", f"Policy: {source.origin}"]
+                         + notes + [docs])
+    if verdict.status == "unresolved":
+        if settings.unresolved == "skip":
+            return Judgement(SKIPPED, verdict.reason)
+        reason = f"cannot tell whether the endpoint policy is full access: {verdict.reason}"
+        return Judgement(FAILED, reason, [f"Reason: {reason}", "Give the value literally or as a variable default, "
+                                          "or set VPCE_CHECKS_UNRESOLVED=skip.", f"Policy: {source.origin}"]
+                         + notes + [docs])
+    if verdict.status == "limited":
+        lines = ["Endpoint policy limits: " + "; ".join(verdict.limits), f"Policy: {source.origin}"] + notes
+        return Judgement(PASSED, verdict.reason, lines)
+    if policy is None:
+        reason = (f"{source.endpoint} has no endpoint policy, so AWS attaches the default policy, which allows every "
+                  "principal every action on every resource through the endpoint")
+        description = describe(verdict.request, "the default endpoint policy")
+        policy_line = "Policy: none (the default endpoint policy: Allow Principal * Action * Resource *)"
+        fix = _endpoint_policy_fix(source, None, None)
+    else:
+        reason = verdict.reason
+        description = verdict.description
+        policy_line = f"Policy: {source.origin}"
+        fix = _endpoint_policy_fix(source, policy, verdict)
+    lines = [f"Reason: {reason}", f"Counterexample: {description}", policy_line] + notes + fix
+    lines.append("Note: services that act from your VPC may need AWS-owned resources through this endpoint (e.g. "
+                 "ECR image layers in S3): add statements for them, as in the VPC endpoint policy examples of "
+                 "aws-samples/data-perimeter-policy-examples.")
+    lines.append(docs)
+    return Judgement(FAILED, reason, lines, None)

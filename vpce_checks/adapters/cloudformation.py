@@ -48,13 +48,31 @@ CFN_POLICY_RESOURCES: Dict[str, str] = {
     "AWS::SQS::QueueInlinePolicy": "sqs",
     "AWS::SNS::TopicPolicy": "sns",
     "AWS::SNS::TopicInlinePolicy": "sns",
+    "AWS::SecretsManager::ResourcePolicy": "secretsmanager",  # CKV_VPCE_9
 }
 # Owner resources: judged here only when no policy resource in the same template names them (missing policy).
 CFN_OWNER_RESOURCES: Dict[str, str] = {
     "AWS::S3::Bucket": "s3",
     "AWS::SQS::Queue": "sqs",
     "AWS::SNS::Topic": "sns",
+    # CKV_VPCE_9: these services work without a resource policy, so an owner without one gives no result; all but
+    # the secret carry their policy inline (_INLINE_POLICY).
+    "AWS::KMS::Key": "kms",
+    "AWS::SecretsManager::Secret": "secretsmanager",
+    "AWS::ECR::Repository": "ecr",
+    "AWS::DynamoDB::Table": "dynamodb",
+    "AWS::EFS::FileSystem": "elasticfilesystem",
 }
+# Owners that carry their resource policy in a property: the property path to the policy document.
+# AWS::DynamoDB::GlobalTable (a policy per replica, each in its own Region) is not read (docs/CKV_VPCE_9.md).
+_INLINE_POLICY: Dict[str, Tuple[str, ...]] = {
+    "AWS::KMS::Key": ("KeyPolicy",),
+    "AWS::ECR::Repository": ("RepositoryPolicyText",),
+    "AWS::DynamoDB::Table": ("ResourcePolicy", "PolicyDocument"),
+    "AWS::EFS::FileSystem": ("FileSystemPolicy",),
+}
+# The policy property of a policy resource, when it is not PolicyDocument.
+_POLICY_PROPERTY: Dict[str, str] = {"AWS::SecretsManager::ResourcePolicy": "ResourcePolicy"}
 
 _OWNER_TYPE = {service: type_ for type_, service in CFN_OWNER_RESOURCES.items()}
 # Where a policy resource names what it protects. TopicInlinePolicy's documented property is TopicArn; "Topic" is
@@ -65,8 +83,11 @@ _TARGET_PROPERTIES: Dict[str, Tuple[str, ...]] = {
     "AWS::SQS::QueueInlinePolicy": ("Queue",),
     "AWS::SNS::TopicPolicy": ("Topics",),
     "AWS::SNS::TopicInlinePolicy": ("TopicArn", "Topic"),
+    "AWS::SecretsManager::ResourcePolicy": ("SecretId",),
 }
-_NAME_PROPERTY = {"AWS::S3::Bucket": "BucketName", "AWS::SQS::Queue": "QueueName", "AWS::SNS::Topic": "TopicName"}
+_NAME_PROPERTY = {"AWS::S3::Bucket": "BucketName", "AWS::SQS::Queue": "QueueName", "AWS::SNS::Topic": "TopicName",
+                  "AWS::SecretsManager::Secret": "Name", "AWS::ECR::Repository": "RepositoryName",
+                  "AWS::DynamoDB::Table": "TableName"}
 _PSEUDO = {"AWS::AccountId": THIS_ACCOUNT, "AWS::Region": THIS_REGION, "AWS::URLSuffix": "amazonaws.com"}
 _SUB_VARIABLE = re.compile(r"\$\{([^}]*)\}")
 _DYNAMIC_REFERENCE = re.compile(r"\{\{resolve:([^}]*)\}\}")
@@ -340,7 +361,8 @@ def _literal_target(service: str, text: str) -> Target:
             partition = parts[1] if parts[1] and "$" not in parts[1] else "aws"
             if service == "s3":
                 return Target("s3", parts[5].split("/", 1)[0], partition=partition)
-            return Target(service, parts[5].split(":", 1)[0], account=parts[4] or THIS_ACCOUNT,
+            name = PROFILES[service].name_from_arn_resource(parts[5]) or parts[5].split(":", 1)[0]
+            return Target(service, name, account=parts[4] or THIS_ACCOUNT,
                           region=parts[3] or THIS_REGION, partition=partition)
     if service == "sqs":
         match = re.match(r"^https?://([^/]+)/([^/]+)/([^/?#]+)/?$", text)
@@ -464,6 +486,11 @@ class _Renderer:
             "s3": {None: target.name, "Arn": arn},
             "sqs": {None: url, "Arn": arn, "QueueName": target.name, "QueueUrl": url},
             "sns": {None: arn, "TopicArn": arn, "TopicName": target.name},
+            "kms": {None: target.name, "Arn": arn, "KeyId": target.name},
+            "secretsmanager": {None: arn, "Id": arn},
+            "ecr": {None: target.name, "Arn": arn},
+            "dynamodb": {None: target.name, "Arn": arn},
+            "elasticfilesystem": {None: target.name, "Arn": arn, "FileSystemId": target.name},
         }[service]
         return values.get(attribute)
 
@@ -718,6 +745,10 @@ def source_for_cloudformation(
             label = f"{entity_type} {logical_id or '(unknown logical ID)'}"
         if entity_type in CFN_POLICY_RESOURCES:
             return _policy_source(conf, entity_type, service, logical_id, template, label, syntax)
+        if entity_type in _INLINE_POLICY:
+            inline = _inline_source(conf, entity_type, service, logical_id, template, label, syntax)
+            if inline is not None:
+                return inline
         return _owner_source(entity_type, service, logical_id, template, path or file_path, label, syntax)
     except Exception as error:  # noqa: BLE001 - a check must never raise (Checkov turns it into a silent UNKNOWN)
         return PolicySource(
@@ -743,17 +774,38 @@ def _guess_logical_id(template: _Template, conf: Any, entity_type: str) -> Optio
     return candidates[0] if len(candidates) == 1 else None
 
 
-def _policy_source(conf: Any, entity_type: str, service: str, logical_id: Optional[str],
-                   template: Optional[_Template], label: str, syntax: str) -> PolicySource:
-    origin = f"PolicyDocument of {label}"
-    evaluated = ["Properties/PolicyDocument"]
-    # Prefer the template's original resource (intrinsics intact, parameter types known); conf is the fallback.
+def _resource_properties(conf: Any, entity_type: str, logical_id: Optional[str],
+                         template: Optional[_Template]) -> Mapping[str, Any]:
+    """The resource's Properties: the template's original (intrinsics intact, parameter types known), else conf."""
     if template is not None and logical_id and template.resource_type(logical_id) == entity_type:
         props: Any = template.properties(logical_id)
     else:
         props = conf.get("Properties") if isinstance(conf, Mapping) else None
-    if not isinstance(props, Mapping):
-        props = {}
+    return props if isinstance(props, Mapping) else {}
+
+
+def _inline_source(conf: Any, entity_type: str, service: str, logical_id: Optional[str],
+                   template: Optional[_Template], label: str, syntax: str) -> Optional[PolicySource]:
+    """The policy an owner carries in a property (KeyPolicy, RepositoryPolicyText, ...); None when it has none."""
+    path = _INLINE_POLICY[entity_type]
+    raw: Any = _resource_properties(conf, entity_type, logical_id, template)
+    for key in path:
+        raw = raw.get(key) if isinstance(raw, Mapping) else None
+    if raw is None:
+        return None
+    origin = f"{'.'.join(path)} of {label}"
+    evaluated = ["Properties/" + "/".join(path)]
+    target = _owner_target(template, logical_id, service) if logical_id else Target(service, "${unknown}")
+    renderer = _Renderer(template, service, logical_id, target)
+    return _rendered_source(raw, renderer, target, origin, evaluated, syntax, path[-1])
+
+
+def _policy_source(conf: Any, entity_type: str, service: str, logical_id: Optional[str],
+                   template: Optional[_Template], label: str, syntax: str) -> PolicySource:
+    policy_property = _POLICY_PROPERTY.get(entity_type, "PolicyDocument")
+    origin = f"{policy_property} of {label}"
+    evaluated = [f"Properties/{policy_property}"]
+    props = _resource_properties(conf, entity_type, logical_id, template)
     expressions = _target_expressions(entity_type, props)
     prop_names = " or ".join(_TARGET_PROPERTIES[entity_type])
     placeholder = Target(service, "${" + (logical_id or "unknown") + "}")
@@ -770,25 +822,36 @@ def _policy_source(conf: Any, entity_type: str, service: str, logical_id: Option
         return problem(f"{prop_names}: {error}")
     if len(expressions) > 1:
         origin += f" (one policy for {len(expressions)} resources; judged for the first, {target.name})"
-    raw = props.get("PolicyDocument")
+    raw = props.get(policy_property)
     if raw is None:
-        return problem("has no PolicyDocument", target)
+        return problem(f"has no {policy_property}", target)
     renderer = _Renderer(template, service, protected, target)
+    return _rendered_source(raw, renderer, target, origin, evaluated, syntax, policy_property)
+
+
+def _rendered_source(raw: Any, renderer: _Renderer, target: Target, origin: str, evaluated: List[str], syntax: str,
+                     what: str) -> PolicySource:
+    """Render a policy document's intrinsics and hand it over, or the problem that prevents it."""
+
+    def problem(message: str) -> PolicySource:
+        return PolicySource(target=target, origin=origin, problem=f"{origin}: {message}", evaluated_keys=evaluated,
+                            syntax=syntax)
+
     renderer.lenient = True
     try:
         document = renderer.render(raw)
     except _Unresolvable as error:
-        return problem(str(error), target)
+        return problem(str(error))
     for path, message, first, second in renderer.conflicts:
         if not _in_allow_statement(document, path, first, second):
-            return problem(message, target)
+            return problem(message)
     if isinstance(document, str):
         try:
             document = json.loads(document)
         except ValueError as error:
-            return problem(f"PolicyDocument is a string that is not JSON ({error}): {document[:80]!r}", target)
+            return problem(f"{what} is a string that is not JSON ({error}): {document[:80]!r}")
     if not isinstance(document, dict):
-        return problem(f"PolicyDocument must be a JSON object, got {_short(document)}", target)
+        return problem(f"{what} must be a JSON object, got {_short(document)}")
     return PolicySource(target=target, document=document, origin=origin, evaluated_keys=evaluated, syntax=syntax)
 
 
@@ -842,6 +905,8 @@ def _policy_target(expr: Any, service: str, template: Optional[_Template]) -> Tu
 
 def _owner_source(entity_type: str, service: str, logical_id: Optional[str], template: Optional[_Template],
                   path: str, label: str, syntax: str) -> Optional[PolicySource]:
+    if not PROFILES[service].requires_policy:
+        return None  # works without a resource policy (KMS, Secrets Manager, ...): no result either way
     if not logical_id:
         return PolicySource(
             target=Target(service, "${unknown}"), origin=label, syntax=syntax,

@@ -94,7 +94,7 @@ def _target_from_arns(service: str, arns: List[str], stem: str = "policy") -> Ta
                 continue
             name = resource.split("/", 1)[0]
         else:
-            name = resource.split(":", 1)[0].split("/", 1)[0]
+            name = PROFILES[service].name_from_arn_resource(resource) or resource.split(":", 1)[0].split("/", 1)[0]
         candidates.append((name, partition, region, account))
     if not candidates:
         first = arns[0].split(":", 5)
@@ -118,6 +118,10 @@ def sources_for_json(document: object, file_path: str) -> List[PolicySource]:
     Never raises.
     """
     try:
+        from vpce_checks.adapters.endpoint import is_endpoint_policy_file  # lazy: it imports this module
+
+        if is_endpoint_policy_file(file_path):
+            return []  # a VPC endpoint policy (VPCE_CHECKS_ENDPOINT_POLICY_GLOB): judged by CKV_VPCE_8 only
         return _sources(document, file_path)
     except Exception:  # noqa: BLE001 - a check must never raise; an unreadable document is no resource policy
         return []

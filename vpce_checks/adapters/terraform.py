@@ -32,11 +32,23 @@ TERRAFORM_POLICY_RESOURCES: Dict[str, str] = {
     "aws_s3_bucket_policy": "s3",
     "aws_sqs_queue_policy": "sqs",
     "aws_sns_topic_policy": "sns",
+    # CKV_VPCE_9: other resource policies.
+    "aws_kms_key_policy": "kms",
+    "aws_secretsmanager_secret_policy": "secretsmanager",
+    "aws_ecr_repository_policy": "ecr",
+    "aws_dynamodb_resource_policy": "dynamodb",
+    "aws_efs_file_system_policy": "elasticfilesystem",
 }
 TERRAFORM_OWNER_RESOURCES: Dict[str, str] = {
     "aws_s3_bucket": "s3",
     "aws_sqs_queue": "sqs",
     "aws_sns_topic": "sns",
+    # aws_kms_key and aws_secretsmanager_secret also take an inline `policy`; the others only point-to policies.
+    "aws_kms_key": "kms",
+    "aws_secretsmanager_secret": "secretsmanager",
+    "aws_ecr_repository": "ecr",
+    "aws_dynamodb_table": "dynamodb",
+    "aws_efs_file_system": "elasticfilesystem",
 }
 # A statement-level key recording condition blocks that repeat a (test, variable) pair in an
 # aws_iam_policy_document statement: provider versions merge, overwrite or reject them (SPEC 5). Values are kept
@@ -45,15 +57,25 @@ DUPLICATE_CONDITIONS_KEY = "__duplicate_conditions__"
 
 _POINTER_ATTRIBUTE = {
     "aws_s3_bucket_policy": "bucket", "aws_sqs_queue_policy": "queue_url", "aws_sns_topic_policy": "arn",
+    "aws_kms_key_policy": "key_id", "aws_secretsmanager_secret_policy": "secret_arn",
+    "aws_ecr_repository_policy": "repository", "aws_dynamodb_resource_policy": "resource_arn",
+    "aws_efs_file_system_policy": "file_system_id",
 }
 _OWNER_OF_SERVICE = {service: owner for owner, service in TERRAFORM_OWNER_RESOURCES.items()}
 _POLICY_OF_SERVICE = {service: policy for policy, service in TERRAFORM_POLICY_RESOURCES.items()}
-_NAME_ATTRIBUTE = {"aws_s3_bucket": "bucket", "aws_sqs_queue": "name", "aws_sns_topic": "name"}
+_NAME_ATTRIBUTE = {"aws_s3_bucket": "bucket", "aws_sqs_queue": "name", "aws_sns_topic": "name",
+                   "aws_kms_key": "key_id", "aws_secretsmanager_secret": "name", "aws_ecr_repository": "name",
+                   "aws_dynamodb_table": "name", "aws_efs_file_system": "id"}
 # Which attribute of the protected resource stands for its ARN and which for its name.
 _OWN_ATTRIBUTES = {
     "s3": {"arn": "arn", "id": "name", "bucket": "name"},
     "sqs": {"arn": "arn", "name": "name"},
     "sns": {"arn": "arn", "id": "arn", "name": "name"},
+    "kms": {"arn": "arn", "key_id": "name", "id": "name"},
+    "secretsmanager": {"arn": "arn", "id": "arn", "name": "name"},
+    "ecr": {"arn": "arn", "name": "name", "id": "name"},
+    "dynamodb": {"arn": "arn", "name": "name", "id": "name"},
+    "elasticfilesystem": {"arn": "arn", "id": "name"},
 }
 _EVALUATED_KEYS = ["policy"]
 _MAX_DEPTH = 8
@@ -499,6 +521,7 @@ def _target_from_literal(service: str, text: str) -> Target:
             name = parts[5]
             if service == "s3":
                 return Target(service=service, name=name.split("/", 1)[0], partition=parts[1] or "aws")
+            name = PROFILES[service].name_from_arn_resource(name) or name  # "key/1234..." -> "1234..."
             kwargs: Dict[str, str] = {"partition": parts[1] or "aws"}
             if parts[3]:
                 kwargs["region"] = parts[3]
@@ -517,7 +540,8 @@ def _ambiguous_reference(index: Optional[_GraphIndex], conf: Mapping[str, Any], 
     if not ambiguous:
         return None
     owner_type = address.split(".", 1)[0]
-    if address in ambiguous and owner_type in TERRAFORM_OWNER_RESOURCES and "policy" not in conf:
+    if (address in ambiguous and owner_type in TERRAFORM_OWNER_RESOURCES and "policy" not in conf
+            and PROFILES[TERRAFORM_OWNER_RESOURCES[owner_type]].requires_policy):
         return address  # whether a policy resource points at this owner cannot be told
     text = repr({k: v for k, v in conf.items() if not str(k).startswith("__")})
     # Only policy documents matter here: other references (an endpoint ID, a bucket name) are opaque values.
@@ -637,6 +661,8 @@ def _source(
     root_dir = _root_dir(node, module_dir)
 
     if entity_type in TERRAFORM_POLICY_RESOURCES:
+        if entity_type == "aws_dynamodb_resource_policy" and _names_a_stream(conf):
+            return None  # a stream's policy: CKV_VPCE_9 judges table policies only (docs/CKV_VPCE_9.md)
         context = _pointer_context(conf, entity_type, service, index, scope, address, module_dir, root_dir)
         context.node = node
         return _judge(conf.get("policy"), context, f"policy of {address}")
@@ -654,6 +680,18 @@ def _source(
         return None
     return PolicySource(target=context.target, document=None, origin="", evaluated_keys=list(_EVALUATED_KEYS),
                         syntax="hcl")
+
+
+def _names_a_stream(conf: Mapping[str, Any]) -> bool:
+    """Does an aws_dynamodb_resource_policy attach to a table's stream (``stream_arn``, ``.../stream/LABEL``)?"""
+    pointer = _unwrap(conf.get("resource_arn"))
+    if not isinstance(pointer, str):
+        return False
+    text = _whole_interpolation(pointer.strip()) or pointer.strip()
+    ref = _parse_reference(text)
+    if ref is not None:
+        return ref.attribute in ("stream_arn", "latest_stream_arn")
+    return "/stream/" in text or text.endswith(".stream_arn")
 
 
 def _is_empty(value: Any) -> bool:
@@ -710,6 +748,8 @@ def _literal_pointer_name(service: str, pointer: str) -> str:
         return pointer[len("arn:aws:s3:::"):] if pointer.startswith("arn:aws:s3:::") else pointer
     if service == "sqs":
         return pointer.rstrip("/").rsplit("/", 1)[-1]
+    if pointer.startswith("arn:") and pointer.count(":") >= 5:
+        return _target_from_literal(service, pointer).name
     return pointer.rsplit(":", 1)[-1]
 
 

@@ -1,11 +1,12 @@
-"""CKV_VPCE_6 for raw IAM policy JSON (S3, SQS, SNS): the named endpoints and VPCs are real and none is locked out."""
+"""CKV_VPCE_6 for raw IAM policy JSON (every policy CKV_VPCE_1/2/3/9 read):
+the named endpoints and VPCs are real and none is locked out."""
 
 from checkov.common.models.enums import CheckCategories, CheckResult
 from checkov.json_doc.base_json_check import BaseJsonCheck
 from checkov.json_doc.enums import BlockType
 
 from vpce_checks.adapters.rawjson import sources_for_json
-from vpce_checks.checkov_glue import HIGH, first_of_services, run_check, scanned_file
+from vpce_checks.checkov_glue import HIGH, POLICY_SERVICES, first_of_services, run_check, scanned_file
 from vpce_checks.judge import judge_soundness
 
 
@@ -23,7 +24,7 @@ class MultiVpcePerimeterSoundJson(BaseJsonCheck):
     def scan_entity_conf(self, conf: dict, entity_type: str) -> CheckResult:
         self.entity_type = entity_type
         return run_check(self, conf, lambda: first_of_services(
-            sources_for_json(conf, scanned_file(self)), ("s3", "sqs", "sns")), decide=judge_soundness)
+            sources_for_json(conf, scanned_file(self)), POLICY_SERVICES), decide=judge_soundness)
 
 
 check = MultiVpcePerimeterSoundJson()

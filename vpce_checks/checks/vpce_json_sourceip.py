@@ -1,11 +1,12 @@
-"""CKV_VPCE_7 for raw IAM policy JSON (S3, SQS, SNS): aws:SourceIp is not used to confine traffic to a VPC."""
+"""CKV_VPCE_7 for raw IAM policy JSON (every policy CKV_VPCE_1/2/3/9 read):
+aws:SourceIp is not used to confine traffic to a VPC."""
 
 from checkov.common.models.enums import CheckCategories, CheckResult
 from checkov.json_doc.base_json_check import BaseJsonCheck
 from checkov.json_doc.enums import BlockType
 
 from vpce_checks.adapters.rawjson import sources_for_json
-from vpce_checks.checkov_glue import MEDIUM, first_of_services, run_check, scanned_file
+from vpce_checks.checkov_glue import MEDIUM, POLICY_SERVICES, first_of_services, run_check, scanned_file
 from vpce_checks.judge import judge_source_ip
 
 
@@ -23,7 +24,7 @@ class SourceIpNotVpcPerimeterJson(BaseJsonCheck):
     def scan_entity_conf(self, conf: dict, entity_type: str) -> CheckResult:
         self.entity_type = entity_type
         return run_check(self, conf, lambda: first_of_services(
-            sources_for_json(conf, scanned_file(self)), ("s3", "sqs", "sns")), decide=judge_source_ip)
+            sources_for_json(conf, scanned_file(self)), POLICY_SERVICES), decide=judge_source_ip)
 
 
 check = SourceIpNotVpcPerimeterJson()

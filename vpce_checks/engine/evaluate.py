@@ -11,9 +11,12 @@ from vpce_checks.engine.conditions import RequestValue, condition_holds
 from vpce_checks.engine.matching import action_matches, resource_matches
 from vpce_checks.engine.model import THIS_ACCOUNT, Policy, PrincipalSet, Statement, references_in
 
-_ACCOUNT_ROOT = re.compile(r"^arn:[^:]*:iam::([^:]+):root$")
+# The account field: an ID, or THIS_ACCOUNT ("${AWS::AccountId}", which holds colons) for the resource's own account
+# (CloudFormation !Sub ${AWS::AccountId}, Terraform data.aws_caller_identity).
+_ACCOUNT_FIELD = r"(\$\{AWS::AccountId\}|[^:]+)"
+_ACCOUNT_ROOT = re.compile(rf"^arn:[^:]*:iam::{_ACCOUNT_FIELD}:root$")
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
-_ROLE = re.compile(r"^arn:[^:]*:iam::[^:]+:role/")
+_ROLE = re.compile(rf"^arn:[^:]*:iam::{_ACCOUNT_FIELD}:role/")
 
 
 @dataclass(frozen=True)

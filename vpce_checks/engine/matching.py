@@ -69,6 +69,8 @@ def arn_matches(pattern: str, arn: str) -> bool:
 
 def witness(pattern: str, fill: str = "0") -> str:
     """One string the glob matches: wildcards replaced by ``fill``, escapes by their literal character."""
+    if "$" not in pattern:  # no escape to read: a plain replacement (the common case, and much cheaper)
+        return pattern.replace("*", fill).replace("?", fill)
     out = []
     i = 0
     while i < len(pattern):

@@ -12,6 +12,7 @@ where no Deny is left is a counterexample, a branch where a Deny has passed ever
 from __future__ import annotations
 
 import ipaddress
+import time
 from dataclasses import dataclass, field, replace
 from itertools import product
 from typing import Dict, FrozenSet, Iterator, List, Optional, Sequence, Tuple
@@ -82,6 +83,9 @@ class AnalysisOptions:
     accepted_exemptions: FrozenSet[str] = frozenset()
     allowed_source_cidrs: Tuple[str, ...] = ()
     max_steps: int = 500_000
+    # Wall-clock bound of one search (coverage, or one origin's lockout search): past it the check fails closed
+    # instead of holding up the scan. Steps alone are no time bound (a crafted policy took minutes per step bound).
+    max_seconds: float = 5.0
     # Beyond these sizes the analysis fails closed at once instead of running for minutes: real resource
     # policies are far smaller (AWS caps their size in kilobytes).
     max_statements: int = 1_000
@@ -201,6 +205,10 @@ class RequestSpace:
             keys.add("aws:sourceip")  # public addresses in the allowed ranges are allowed origins
         self.keys = sorted(keys)
         self._candidates = {key: _value_candidates(key, _conditions_on(self.denies, key)) for key in self.keys}
+        # Shared by every search over this space (one per caller class and network, and per allowed origin):
+        # value domains that do not depend on the caller, and truth tables of Deny elements over them.
+        self._domains: Dict[Tuple[str, str], List[RequestValue]] = {}
+        self._tables: Dict[Tuple[object, ...], List[bool]] = {}
 
     # -- origins -----------------------------------------------------------------------------------------
     def _allowed_literals(self) -> Dict[str, FrozenSet[str]]:
@@ -241,8 +249,12 @@ class RequestSpace:
                 match = next((a for a in self.profile.known_actions if action_matches(pattern, a)), None)
                 candidates.append(match or text)
         candidates.append(prefix + FUTURE_ACTION)
+        # Actions whose requests never come through a VPC endpoint are no part of this perimeter (profile data).
+        off_perimeter = {a.lower() for a in self.profile.off_perimeter_actions}
         out, seen = [], set()
         for action in candidates:
+            if action.lower() in off_perimeter:
+                continue
             signature = tuple(action_matches(p, action) for p in patterns if not references_in(p))
             if signature not in seen:
                 seen.add(signature)
@@ -263,6 +275,10 @@ class RequestSpace:
                         samples.append(text)
                     elif "/" in pattern:
                         samples.append(arn + "/" + witness(pattern.split("/", 1)[1]))
+            # Only sub-resources of the profile's shape are requests (DynamoDB: table/NAME/index/INDEX, never
+            # table/NAME/NAME); for S3 and API Gateway every sample has it ("{arn}/...").
+            shape = self.profile.sub_resource.format(arn=arn, key="")
+            samples = [r for r in samples if r == arn or r.startswith(shape)]
         # Object ARNs first: they make the most telling counterexamples.
         samples.sort(key=lambda r: 0 if r != arn else 1)
         out, seen = [], set()
@@ -279,8 +295,8 @@ class RequestSpace:
         arns: List[str] = []
 
         def account_of_arn(text: str) -> Optional[str]:
-            parts = text.split(":", 5)
-            return parts[4] if len(parts) == 6 and parts[4] else None
+            parts = text.replace(THIS_ACCOUNT, "\0").split(":", 5)  # the token holds colons
+            return parts[4].replace("\0", THIS_ACCOUNT) if len(parts) == 6 and parts[4] else None
 
         for statement in self.denies:
             for element in (statement.principal, statement.not_principal):
@@ -351,6 +367,9 @@ class RequestSpace:
         fixed = self._fixed(key, principal, network)
         if fixed is not _FREE:
             return [fixed]
+        cached = self._domains.get((key, network))
+        if cached is not None:
+            return cached
         candidates: List[RequestValue] = list(self._candidates[key])
         may_be_absent = True
         if key in NETWORK_KEYS:
@@ -363,7 +382,9 @@ class RequestSpace:
             candidates = sets
         values = _dedupe(candidates, conditions)
         # Present values first: counterexamples read better with a value than with a missing key.
-        return values + ([ABSENT] if may_be_absent else [])
+        values = values + ([ABSENT] if may_be_absent else [])
+        self._domains[(key, network)] = values
+        return values
 
     def _network_values(self, key: str, network: str, candidates: List[RequestValue]):
         if network == "public":
@@ -446,30 +467,47 @@ class _Search:
         self.dims = space.dimensions(principal, network)
         self.budget = budget
         exempt = space.options.accepted_exemptions
+        cache = space._tables
         # For each live Deny: {dimension: [truth per value index]}.
         self.denies: List[Dict[str, List[bool]]] = []
         for statement in space.denies:
             if not principal_element_ok(statement, principal, weak):
                 continue
-            tables: Dict[str, List[bool]] = {
-                "action": [action_element_ok(statement, str(a), weak) for a in self.dims["action"]],
-                "resource": [resource_element_ok(statement, str(r), weak) for r in self.dims["resource"]],
-            }
-            for condition in statement.conditions:
+            key = (statement.index, weak)
+            actions = cache.get(("action",) + key)
+            if actions is None:
+                actions = cache[("action",) + key] = [action_element_ok(statement, str(a), weak)
+                                                      for a in self.dims["action"]]
+            resources = cache.get(("resource",) + key)
+            if resources is None:
+                resources = cache[("resource",) + key] = [resource_element_ok(statement, str(r), weak)
+                                                          for r in self.dims["resource"]]
+            tables: Dict[str, List[bool]] = {"action": actions, "resource": resources}
+            for position, condition in enumerate(statement.conditions):
                 if condition.key in exempt:
                     continue
-                truth = [condition_holds(condition, v) for v in self.dims[condition.key]]
+                domain = self.dims[condition.key]
+                truth_key = ("condition", statement.index, position, tuple(domain))
+                truth = cache.get(truth_key)
+                if truth is None:
+                    truth = cache[truth_key] = [condition_holds(condition, v) for v in domain]
                 if condition.key in tables:
                     truth = [a and b for a, b in zip(tables[condition.key], truth)]
                 tables[condition.key] = truth
             self.denies.append(tables)
+
+    def signature(self) -> Tuple[object, ...]:
+        """Two searches with the same live Denies over the same truth tables have the same answer (the tables are
+        shared objects, so identity says it); callers skip a search whose twin found nothing."""
+        return tuple(tuple(sorted((dim, id(truth)) for dim, truth in tables.items())) for tables in self.denies) + (
+            tuple((dim, len(values)) for dim, values in self.dims.items()),)
 
     def run(self) -> Optional[Dict[str, RequestValue]]:
         return self._walk({}, [(tables, frozenset(tables)) for tables in self.denies])
 
     def _walk(self, chosen: Dict[str, int], live: List[Tuple[Dict[str, List[bool]], FrozenSet[str]]]):
         self.budget[0] -= 1
-        if self.budget[0] < 0:
+        if self.budget[0] < 0 or (self.budget[0] & 255 == 0 and time.monotonic() > self.budget[1]):
             raise AnalysisLimit()
         if any(not remaining for _, remaining in live):
             return None
@@ -503,13 +541,20 @@ def _complete(space: RequestSpace, principal: Principal, network: str,
 
 def find_counterexample(space: RequestSpace, weak: Optional[Reading] = None) -> Optional[Tuple[Request, str]]:
     """The first non-excused request from outside the allowed origins that no Deny matches, if any."""
-    budget = [space.options.max_steps]
+    budget = [space.options.max_steps, time.monotonic() + space.options.max_seconds]
+    exhausted = set()
     for network in space.networks:
         for principal in space.principals:
             search = _Search(space, principal, network, weak, budget)
             if any(not values for values in search.dims.values()):
                 continue  # this caller cannot reach the resource on this network (e.g. every address allowed)
+            signature = search.signature()
+            if signature in exhausted:
+                continue
+            if time.monotonic() > budget[1]:
+                raise AnalysisLimit()
             found = search.run()
+            exhausted.add(signature)
             if found is not None:
                 request = space.request(principal, network, _complete(space, principal, network, found))
                 return request, network
@@ -588,7 +633,8 @@ def perimeter_of(policy: Policy, target: Target, options: AnalysisOptions = Anal
             found = find_counterexample(space, weak=None)
     except AnalysisLimit:
         return Verdict(status="unresolved",
-                       reason=f"the policy is too large to prove within {options.max_steps} search steps")
+                       reason=f"the policy is too large to prove within {options.max_steps} search steps or "
+                              f"{options.max_seconds:g} seconds")
     if found is None:
         return Verdict(status="pass", reason="every request from outside the allowed origins is explicitly denied",
                        allowed_origins=space.allowed_origin_descriptions(), exemptions=exemptions)
@@ -699,14 +745,18 @@ def lockouts(policy: Policy, target: Target, options: AnalysisOptions = Analysis
     policy, target = prepared(policy, target)
     found = []
     for key, value, space in origin_spaces(policy, target, options):
-        budget = [options.max_steps]
+        budget = [options.max_steps, time.monotonic() + options.max_seconds]
         escaped = False
+        exhausted = set()
         try:
             for principal in space.principals:
                 search = _Search(space, principal, "endpoint", None, budget)
-                if all(search.dims.values()) and search.run() is not None:
+                if not all(search.dims.values()) or search.signature() in exhausted:
+                    continue
+                if search.run() is not None:
                     escaped = True
                     break
+                exhausted.add(search.signature())
         except AnalysisLimit:
             escaped = True  # undecided: the coverage verdict already reports the bound
         if escaped or not space.principals:

@@ -29,17 +29,18 @@ def perimeter_statement(profile: ServiceProfile, target: Target, endpoints: Sequ
     """The sound Deny: every action of the service, on R (and its objects), unless through a listed endpoint.
     AWS service principals are exempted with BoolIfExists, as AWS's data perimeter examples do."""
     resources = list(profile.fix_resources(target))
-    return {
-        "Sid": SID,
-        "Effect": "Deny",
-        "Principal": "*",
-        "Action": profile.default_fix_actions,
-        "Resource": resources if len(resources) > 1 else resources[0],
-        "Condition": {
-            "StringNotEquals": {"aws:SourceVpce": list(endpoints)},
-            "BoolIfExists": {"aws:PrincipalIsAWSService": "false"},
-        },
+    statement: dict = {"Sid": SID, "Effect": "Deny", "Principal": "*"}
+    if profile.off_perimeter_actions:  # every action but those that never come through an endpoint (EFS NFS)
+        statement["NotAction"] = list(profile.off_perimeter_actions)
+    else:
+        statement["Action"] = profile.default_fix_actions
+    if profile.resource_element_allowed:  # ECR rejects a Resource element: the statement governs the repository
+        statement["Resource"] = resources if len(resources) > 1 else resources[0]
+    statement["Condition"] = {
+        "StringNotEquals": {"aws:SourceVpce": list(endpoints)},
+        "BoolIfExists": {"aws:PrincipalIsAWSService": "false"},
     }
+    return statement
 
 
 def _hcl_string(text: str, profile: ServiceProfile) -> str:
@@ -83,9 +84,14 @@ def _hcl_data_statement(statement: dict, profile: ServiceProfile) -> str:
         values = value if isinstance(value, list) else [value]
         return _hcl_value(values, profile, 2)
 
-    lines = ["statement {", f'  sid       = "{statement["Sid"]}"', f'  effect    = "{statement["Effect"]}"',
-             f"  actions   = {listed(statement['Action'])}", f"  resources = {listed(statement['Resource'])}",
-             "  principals {", '    type        = "*"', '    identifiers = ["*"]', "  }"]
+    lines = ["statement {", f'  sid       = "{statement["Sid"]}"', f'  effect    = "{statement["Effect"]}"']
+    if "NotAction" in statement:
+        lines.append(f"  not_actions = {listed(statement['NotAction'])}")
+    else:
+        lines.append(f"  actions   = {listed(statement['Action'])}")
+    if "Resource" in statement:
+        lines.append(f"  resources = {listed(statement['Resource'])}")
+    lines += ["  principals {", '    type        = "*"', '    identifiers = ["*"]', "  }"]
     for test, keys in statement.get("Condition", {}).items():
         for variable, values in keys.items():
             lines += ["  condition {", f'    test     = "{test}"', f'    variable = "{variable}"',
@@ -151,8 +157,9 @@ def render_fix(statement: dict, syntax: str, profile: ServiceProfile, data_sourc
         return _hcl_value(statement, profile, 0)
     if syntax in ("yaml", "cfn-json"):
         converted = json.loads(json.dumps(statement))
-        resources = converted["Resource"] if isinstance(converted["Resource"], list) else [converted["Resource"]]
-        converted["Resource"] = [_cfn_string(r, profile) for r in resources]
+        if "Resource" in converted:
+            resources = converted["Resource"] if isinstance(converted["Resource"], list) else [converted["Resource"]]
+            converted["Resource"] = [_cfn_string(r, profile) for r in resources]
         endpoints = converted["Condition"]["StringNotEquals"]["aws:SourceVpce"]
         if endpoints == [PLACEHOLDERS["yaml"]]:
             converted["Condition"]["StringNotEquals"]["aws:SourceVpce"] = {"Ref": PLACEHOLDERS["yaml"]}

