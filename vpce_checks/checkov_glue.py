@@ -9,6 +9,7 @@ written there, because Checkov keeps a check's ``details`` only for Terraform.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from typing import Any, Callable, List, Optional, Tuple
@@ -17,6 +18,7 @@ from checkov.common.bridgecrew.severities import BcSeverities, Severities
 from checkov.common.models.enums import CheckResult
 
 from vpce_checks.adapters.base import PolicySource
+from vpce_checks.engine.services import PROFILES
 from vpce_checks.judge import FAILED, NO_RESULT, PASSED, SKIPPED, Judgement, docs_page, judge
 from vpce_checks.settings import SettingsError, load_settings
 
@@ -53,7 +55,16 @@ def entity_name(check: Any) -> str:
     return _entity_parts(check)[1]
 
 
-def _record(check: Any, conf: Any, judgement: Judgement) -> None:
+def _source_record(found: Any) -> Optional[dict]:
+    """What `vpce-checks fix` needs to repair the policy without re-reading the file: the document, the protected
+    resource and the file's syntax."""
+    if not isinstance(found, PolicySource) or found.document is None:
+        return None
+    return {"document": found.document, "target": dataclasses.asdict(found.target), "syntax": found.syntax,
+            "origin": found.origin}
+
+
+def _record(check: Any, conf: Any, judgement: Judgement, found: Any = None) -> None:
     directory = os.environ.get(DETAILS_DIR)
     if not directory or judgement.result == NO_RESULT:
         return
@@ -65,11 +76,15 @@ def _record(check: Any, conf: Any, judgement: Judgement) -> None:
     record = {"check_id": check.id, "file": scanned_file(check), "abs_file": os.path.abspath(scanned_file(check)),
               "start_line": start, "entity": f"{getattr(check, 'entity_type', '')}.{entity_name(check)}",
               "result": judgement.result,
-              "reason": judgement.reason, "details": judgement.lines}
+              "reason": judgement.reason, "details": judgement.lines, "source": _source_record(found)}
     try:
+        try:
+            line = json.dumps(record, default=str)
+        except (TypeError, ValueError):  # an odd document: keep the explanation, drop what fix would reuse
+            line = json.dumps(dict(record, source=None), default=str)
         with open(os.path.join(directory, f"details-{os.getpid()}.jsonl"), "a", encoding="utf-8") as handle:
-            handle.write(json.dumps(record) + "\n")
-    except OSError:
+            handle.write(line + "\n")
+    except (OSError, TypeError, ValueError):
         pass  # the explanation channel is best effort; the verdict itself is already in Checkov's report
 
 
@@ -77,6 +92,7 @@ def run_check(check: Any, conf: Any, find: Callable[[], Any],
               decide: Callable[[Any, Any], Judgement] = judge) -> CheckResult:
     """Find what the check reads (a policy, an endpoint type), judge it, and hand Checkov the result with its
     explanation."""
+    found = None
     try:
         found = find()
         judgement = decide(found, _settings())
@@ -88,8 +104,14 @@ def run_check(check: Any, conf: Any, find: Callable[[], Any],
                                                "The check fails closed; please report this input.",
                                                f"Docs: {docs_page(check.id)}"])
     check.details = list(judgement.lines)
-    _record(check, conf, judgement)
+    _record(check, conf, judgement, found)
     return _RESULTS[judgement.result]
+
+
+# The services CKV_VPCE_9 covers (every profile without a check of its own), and every profiled service: the
+# raw-JSON soundness and aws:SourceIp checks (CKV_VPCE_6/7) judge the policies of all of them.
+OTHER_SERVICES = tuple(service for service, profile in PROFILES.items() if profile.check_id == "CKV_VPCE_9")
+POLICY_SERVICES = tuple(PROFILES)
 
 
 def pick_service(sources: List[PolicySource], service: str) -> Optional[PolicySource]:

@@ -1,0 +1,157 @@
+"""`vpce-checks explain` and `vpce-checks fix`: the corrected policy passes every pack check.
+
+Raw JSON is judged in-process by the same adapter and judge the raw-JSON checks call; Terraform and
+CloudFormation go through the real Checkov CLI. The central property: for every failing raw-JSON resource-policy
+fixture, the output of `fix` passes `explain` (coverage, soundness and aws:SourceIp), and the statements that are
+not part of the perimeter are kept as they were, in order.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import FIXTURES, offline_env
+from vpce_checks.explain import explain, fix_document
+from vpce_checks.settings import load_settings
+
+ENDPOINTS = ["vpce-0c83a8ad9bb98ef71", "vpce-a0bd6592640171aa6"]
+# VPC endpoint policies (CKV_VPCE_8) are not resource policies: fix repairs resource policies only.
+RAW_POLICIES = sorted(p for p in FIXTURES.glob("*/json/*.json") if p.parent.parent.name != "CKV_VPCE_8")
+
+
+def _cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "vpce_checks", *args], env=offline_env(), capture_output=True,
+                          text=True, timeout=600, cwd=cwd)
+
+
+def _failing_raw_policies():
+    return [p for p in RAW_POLICIES if any(r.failed for r in explain(str(p)))]
+
+
+def _perimeter_free(document: dict) -> list:
+    """Statements that test no perimeter key and no aws:SourceIp: fix must leave them exactly as they were."""
+    out = []
+    for statement in document.get("Statement", []):
+        text = json.dumps(statement.get("Condition", {})).lower()
+        if not any(k in text for k in ("sourcevpc", "vpce", "sourceip")):
+            out.append(statement)
+    return out
+
+
+def test_every_failing_raw_json_fixture_is_repaired_into_a_passing_policy(tmp_path):
+    settings = load_settings({})
+    failing = _failing_raw_policies()
+    assert len(failing) >= 20, [p.name for p in failing]
+    still_failing = []
+    for path in failing:
+        document = json.loads(path.read_text(encoding="utf-8"))
+        fixed, changes = fix_document(document, str(path), ENDPOINTS, [], settings)
+        assert changes, path
+        assert _perimeter_free(fixed) == _perimeter_free(document), path
+        repaired = tmp_path / path.parent.parent.name / path.name
+        repaired.parent.mkdir(exist_ok=True)
+        repaired.write_text(json.dumps(fixed, indent=2), encoding="utf-8")
+        reports = explain(str(repaired))
+        assert reports, path
+        if any(r.failed for r in reports):
+            still_failing.append(path.name)
+    print(f"fix repaired {len(failing) - len(still_failing)}/{len(failing)} failing raw-JSON fixtures")
+    assert not still_failing
+
+
+def test_fix_merges_split_denies_and_keeps_order():
+    path = FIXTURES / "CKV_VPCE_6" / "json" / "overlapping_denies_lockout_fail.json"
+    document = json.loads(path.read_text(encoding="utf-8"))
+    fixed, changes = fix_document(document, str(path), ENDPOINTS, [], load_settings({}))
+    denies = [s for s in fixed["Statement"] if s["Effect"] == "Deny" and "aws:SourceVpce" in
+              json.dumps(s.get("Condition", {}))]
+    assert len(denies) == 1
+    assert denies[0]["Condition"]["StringNotEquals"]["aws:SourceVpce"] == ENDPOINTS
+    assert any("replaced by one Deny" in c for c in changes)
+
+
+def test_fix_replaces_wildcard_endpoint_with_the_given_ids():
+    path = FIXTURES / "CKV_VPCE_6" / "json" / "stringnotlike_vpce_star_fail.json"
+    document = json.loads(path.read_text(encoding="utf-8"))
+    fixed, _ = fix_document(document, str(path), ENDPOINTS[:1], [], load_settings({}))
+    text = json.dumps(fixed)
+    assert "vpce-*" not in text and "StringNotLike" not in text and ENDPOINTS[0] in text
+
+
+def test_fix_keeps_accepted_exemptions(tmp_path):
+    path = FIXTURES / "CKV_VPCE_1" / "json" / "principal_tag_exemption_fail.json"
+    document = json.loads(path.read_text(encoding="utf-8"))
+    tag_keys = [k for cond in _conditions(document) for k in cond if k.lower().startswith("aws:principaltag/")]
+    assert tag_keys
+    accepted = load_settings({"VPCE_CHECKS_ACCEPTED_EXEMPTIONS": tag_keys[0]})
+    kept, _ = fix_document(document, str(path), ENDPOINTS, [], accepted)
+    dropped, _ = fix_document(document, str(path), ENDPOINTS, [], load_settings({}))
+    assert tag_keys[0] in json.dumps(kept) and tag_keys[0] not in json.dumps(dropped)
+
+
+def _conditions(document: dict):
+    for statement in document["Statement"]:
+        yield from (statement.get("Condition") or {}).values()
+
+
+def test_explain_cli_exit_codes_and_json():
+    failing = _cli("explain", str(FIXTURES / "CKV_VPCE_1" / "json" / "partial_actions_fail.json"))
+    assert failing.returncode == 1, failing.stderr
+    assert "Counterexample: " in failing.stdout and 'To change: statement "DenyOutsideVpce"' in failing.stdout
+    passing = _cli("explain", str(FIXTURES / "CKV_VPCE_2" / "json" / "sound_pass.json"), "--json")
+    assert passing.returncode == 0, passing.stderr
+    payload = json.loads(passing.stdout)
+    assert payload[0]["result"] == "PASSED" and payload[0]["findings"][0]["check_id"] == "CKV_VPCE_2"
+    missing = _cli("explain", "no/such/file.json")
+    assert missing.returncode == 2 and "no such file" in missing.stderr
+
+
+def test_explain_terraform_through_checkov_names_statement_to_change():
+    folder = FIXTURES / "CKV_VPCE_1" / "terraform" / "jsonencode_refs_partial_actions_fail"
+    completed = _cli("explain", str(folder), "--resource", "aws_s3_bucket_policy.uploads")
+    assert completed.returncode == 1, completed.stderr
+    assert "aws_s3_bucket_policy.uploads" in completed.stdout
+    assert 'To change: statement "DenyObjectIoOutsideVpce"' in completed.stdout
+    assert "Fix: add to the policy's Statement list:" in completed.stdout
+
+
+def test_fix_terraform_and_cloudformation_print_the_statement_in_the_files_syntax():
+    folder = FIXTURES / "CKV_VPCE_1" / "terraform" / "jsonencode_refs_partial_actions_fail"
+    hcl = _cli("fix", str(folder), "--vpce", ENDPOINTS[0])
+    assert hcl.returncode == 0, hcl.stderr
+    assert 'replace statement "DenyObjectIoOutsideVpce"' in hcl.stdout and 'Action    = "s3:*"' in hcl.stdout
+    template = FIXTURES / "CKV_VPCE_6" / "cloudformation" / "stringnotlike_prefix_fail.yaml"
+    yaml = _cli("fix", str(template), "--vpce", ENDPOINTS[0], "--vpc", "vpc-0a9ee841fd67a6e92")
+    assert yaml.returncode == 0, yaml.stderr
+    assert "StringNotEqualsIfExists:" in yaml.stdout and "- Sid:" in yaml.stdout
+
+
+def test_fix_write_updates_raw_json_in_place_with_a_backup(tmp_path):
+    source = FIXTURES / "CKV_VPCE_3" / "json" / "allow_only_fail.json"
+    target = tmp_path / "topic-policy.json"
+    shutil.copy(source, target)
+    completed = _cli("fix", str(target), "--vpce", ENDPOINTS[0], "--write")
+    assert completed.returncode == 0, completed.stderr
+    assert (tmp_path / "topic-policy.json.bak").read_text() == source.read_text()
+    assert _cli("explain", str(target)).returncode == 0
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--vpce", "vpce-ABC"], "not a well-formed ID"),
+    ([], "give the endpoints"),
+])
+def test_fix_rejects_bad_ids(args, message):
+    completed = _cli("fix", str(FIXTURES / "CKV_VPCE_1" / "json" / "partial_actions_fail.json"), *args)
+    assert completed.returncode == 2 and message in completed.stderr
+
+
+def test_fix_refuses_write_for_terraform():
+    completed = _cli("fix", str(FIXTURES / "CKV_VPCE_1" / "terraform" / "heredoc_pass"), "--vpce", ENDPOINTS[0],
+                     "--write")
+    assert completed.returncode == 2 and "raw JSON policies only" in completed.stderr

@@ -1,0 +1,373 @@
+"""`vpce-checks explain` and `vpce-checks fix`: one policy at a time, in words, and the corrected policy.
+
+A raw JSON policy is judged here, in-process, by the same adapter and judge the raw-JSON checks call. Terraform and
+CloudFormation need Checkov's parsers and graph, so they go through the real Checkov run with the pack (as `scan`
+does), and the explanation each check records is read back, grouped by policy.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import asdict, dataclass, field
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+from vpce_checks.adapters.base import PolicySource
+from vpce_checks.adapters.rawjson import sources_for_json
+from vpce_checks.engine.model import PolicyError, parse_policy
+from vpce_checks.engine.remediation import render_fix
+from vpce_checks.engine.repair import repair
+from vpce_checks.engine.services import PROFILES, Target
+from vpce_checks.judge import FAILED, NO_RESULT, judge, judge_soundness, judge_source_ip
+from vpce_checks.settings import Settings, SettingsError, load_settings
+
+PERIMETER_CHECKS = {profile.check_id for profile in PROFILES.values()}
+SOUNDNESS_CHECK, SOURCE_IP_CHECK = "CKV_VPCE_6", "CKV_VPCE_7"
+_STATEMENT_LABEL = re.compile(r'^(statement (?:"[^"]*"|#\d+))')
+
+
+class UsageError(Exception):
+    """The command cannot run on this input; the message says why (exit code 2)."""
+
+
+@dataclass
+class Finding:
+    check_id: str
+    result: str
+    reason: str
+    details: List[str] = field(default_factory=list)
+
+
+@dataclass
+class PolicyReport:
+    """Every pack verdict on one policy (one resource of a file, or one service's view of a raw document)."""
+
+    file: str
+    resource: str
+    findings: List[Finding] = field(default_factory=list)
+    sources: Dict[str, Dict[str, Any]] = field(default_factory=dict)  # check_id -> what fix needs
+
+    @property
+    def failed(self) -> bool:
+        return any(f.result == FAILED for f in self.findings)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Collecting verdicts
+# --------------------------------------------------------------------------------------------------------------
+
+
+def _is_raw_policy(path: str) -> Optional[Any]:
+    """The parsed document when ``path`` is a raw JSON resource policy (not a template or a plan)."""
+    if not path.lower().endswith(".json") or not os.path.isfile(path):
+        return None
+    try:
+        with open(path, encoding="utf-8") as handle:
+            document = json.load(handle)
+    except (OSError, ValueError):
+        return None
+    if isinstance(document, dict) and any(k.lower() == "statement" for k in document):
+        return document
+    return None
+
+
+def _raw_reports(document: Any, path: str, settings: Settings) -> List[PolicyReport]:
+    reports = []
+    for source in sources_for_json(document, path):
+        profile = PROFILES[source.target.service]
+        report = PolicyReport(file=path, resource=f"{profile.title} policy ({source.target.service})")
+        for check_id, decide in ((profile.check_id, judge), (SOUNDNESS_CHECK, judge_soundness),
+                                 (SOURCE_IP_CHECK, judge_source_ip)):
+            judgement = decide(source, settings)
+            if judgement.result == NO_RESULT:
+                continue
+            report.findings.append(Finding(check_id, judgement.result, judgement.reason, list(judgement.lines)))
+            report.sources[check_id] = _source_dict(source)
+        reports.append(report)
+    return reports
+
+
+def _source_dict(source: PolicySource) -> Dict[str, Any]:
+    return {"document": source.document, "target": asdict(source.target), "syntax": source.syntax,
+            "origin": source.origin}
+
+
+def _checkov_records(path: str, extra: Sequence[str] = ()) -> List[Dict[str, Any]]:
+    """Run the real Checkov with the pack over ``path`` and read back every result's recorded explanation."""
+    from vpce_checks.cli import checkov_command
+
+    with tempfile.TemporaryDirectory(prefix="vpce-checks-explain-") as details:
+        env = dict(os.environ, BC_SKIP_MAPPING="TRUE", VPCE_CHECKS_DETAILS_DIR=details)
+        command = checkov_command(path, list(extra), "json")
+        completed = subprocess.run(command, env=env, capture_output=True, text=True)
+        if completed.returncode not in (0, 1):
+            raise UsageError(f"checkov failed (exit {completed.returncode}): {completed.stderr.strip()[-2000:]}")
+        records = []
+        for name in sorted(glob.glob(os.path.join(details, "details-*.jsonl"))):
+            with open(name, encoding="utf-8") as handle:
+                records.extend(json.loads(line) for line in handle if line.strip())
+    return records
+
+
+def _checkov_reports(path: str, settings: Settings) -> List[PolicyReport]:
+    by_policy: Dict[Tuple[str, str], PolicyReport] = {}
+    for record in _checkov_records(path):
+        key = (_display_path(path, record.get("file", "")), record.get("entity", ""))
+        report = by_policy.setdefault(key, PolicyReport(file=key[0], resource=_entity_label(key)))
+        report.findings.append(Finding(record["check_id"], record["result"], record.get("reason", ""),
+                                       list(record.get("details") or [])))
+        if record.get("source"):
+            report.sources[record["check_id"]] = record["source"]
+    for report in by_policy.values():
+        report.findings.sort(key=lambda f: int(f.check_id.rsplit("_", 1)[-1]) if f.check_id[-1].isdigit() else 0)
+    return sorted(by_policy.values(), key=lambda r: (r.file, r.resource))
+
+
+def _display_path(root: str, file: str) -> str:
+    """The scanned file as the user can open it: Checkov reports paths relative to the folder it scanned."""
+    if os.path.isfile(root):
+        return root
+    joined = os.path.join(root, file.lstrip("/"))
+    if os.path.isfile(joined):
+        return os.path.normpath(joined)
+    return file
+
+
+def _entity_label(key: Tuple[str, str]) -> str:
+    file, entity = key
+    if entity.startswith("*."):  # a raw JSON document: the entity is the file itself
+        return "document"
+    return entity
+
+
+def explain(path: str, resource: Optional[str] = None) -> List[PolicyReport]:
+    """Every policy in ``path`` (a raw policy, a Terraform file or folder, a CloudFormation template) with every
+    pack verdict on it. Raises UsageError for a path that does not exist or bad settings."""
+    if not os.path.exists(path):
+        raise UsageError(f"no such file or directory: {path}")
+    try:
+        settings = load_settings()
+    except SettingsError as error:
+        raise UsageError(f"vpce-checks settings error: {error}") from error
+    document = _is_raw_policy(path)
+    reports = _raw_reports(document, path, settings) if document is not None else _checkov_reports(path, settings)
+    if resource:
+        reports = [r for r in reports if _matches(r.resource, resource)]
+        if not reports:
+            raise UsageError(f"no policy of {resource} in {path}")
+    return reports
+
+
+def _matches(label: str, wanted: str) -> bool:
+    """--resource takes a Terraform address, a CloudFormation logical ID, or TYPE.NAME as reported."""
+    return label == wanted or label.endswith("." + wanted) or label.split(".", 1)[-1] == wanted
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Presenting them
+# --------------------------------------------------------------------------------------------------------------
+
+
+def statements_to_change(finding: Finding) -> List[str]:
+    """The statements a failing coverage verdict points at: each Deny that misses the counterexample."""
+    labels = []
+    for line in finding.details:
+        if line.startswith("Why no Deny matches it: "):
+            match = _STATEMENT_LABEL.match(line[len("Why no Deny matches it: "):])
+            if match and match.group(1) not in labels:
+                labels.append(match.group(1))
+    return labels
+
+
+def render_text(reports: Sequence[PolicyReport]) -> str:
+    if not reports:
+        return "No resource policy found.\n"
+    out = []
+    for report in reports:
+        verdict = "FAILED" if report.failed else "PASSED"
+        out.append(f"{report.resource}  ({report.file})  {verdict}")
+        for finding in report.findings:
+            out.append(f"  {finding.check_id} {finding.result}: {finding.reason or _first(finding.details)}")
+            out.extend("      " + line for line in _with_statements_to_change(finding))
+        out.append("")
+    failed = sum(1 for r in reports if r.failed)
+    out.append(f"{len(reports)} polic{'y' if len(reports) == 1 else 'ies'}, {failed} failing")
+    return "\n".join(out) + "\n"
+
+
+def _with_statements_to_change(finding: Finding) -> List[str]:
+    """The finding's lines, with the statements that would have to change right after the counterexample's
+    explanation (coverage failures only)."""
+    lines = list(finding.details)
+    if finding.result != FAILED or finding.check_id not in PERIMETER_CHECKS:
+        return lines
+    labels = statements_to_change(finding)
+    if labels:
+        note = "To change: " + ", ".join(labels) + " (each misses the counterexample), or add the Deny under Fix"
+    elif any(line.startswith("Counterexample: ") for line in lines):
+        note = "To change: no Deny could match the counterexample; add the one under Fix"
+    else:
+        return lines
+    last = max((i for i, line in enumerate(lines) if line.startswith(("Why no Deny", "Counterexample: "))), default=0)
+    return lines[: last + 1] + [note] + lines[last + 1:]
+
+
+def _first(lines: Sequence[str]) -> str:
+    return lines[0] if lines else ""
+
+
+def render_json(reports: Sequence[PolicyReport]) -> str:
+    payload = [{"file": r.file, "resource": r.resource, "result": "FAILED" if r.failed else "PASSED",
+                "findings": [dict(asdict(f), statements_to_change=statements_to_change(f)) for f in r.findings]}
+               for r in reports]
+    return json.dumps(payload, indent=2, default=str)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# fix
+# --------------------------------------------------------------------------------------------------------------
+
+
+_ID_FORMS = {"--vpce": re.compile(r"^vpce-[0-9a-f]{8}([0-9a-f]{9})?$"),
+             "--vpc": re.compile(r"^vpc-[0-9a-f]{8}([0-9a-f]{9})?$")}
+
+
+def _check_ids(endpoints: Sequence[str], vpcs: Sequence[str]) -> None:
+    if not endpoints and not vpcs:
+        raise UsageError("give the endpoints to admit: --vpce ID (repeatable) and/or --vpc ID")
+    for flag, values in (("--vpce", endpoints), ("--vpc", vpcs)):
+        for value in values:
+            if not _ID_FORMS[flag].match(value):
+                raise UsageError(f"{flag} {value}: not a well-formed ID ({flag[2:]}- and 8 or 17 lowercase hex digits)")
+
+
+def fix_document(document: Dict[str, Any], path: str, endpoints: Sequence[str], vpcs: Sequence[str],
+                 settings: Settings) -> Tuple[Dict[str, Any], List[str]]:
+    """The raw policy repaired for every service it governs, and what changed."""
+    sources = sources_for_json(document, path)
+    if not sources:
+        raise UsageError(f"{path} is not a resource policy the pack reads (no statement with a Principal, or a "
+                         "trust or identity policy)")
+    changes: List[str] = []
+    for source in sources:
+        profile = PROFILES[source.target.service]
+        try:
+            repaired = repair(document, profile, source.target, endpoints, vpcs, settings.accepted_exemptions,
+                              settings.allowed_source_cidrs)
+        except PolicyError as error:
+            raise UsageError(f"{path} is not valid IAM, so it cannot be repaired safely: {error}") from error
+        document = repaired.document
+        changes += [f"{profile.prefix}: {change}" for change in repaired.changes]
+    return document, changes
+
+
+def fix_raw(path: str, document: Dict[str, Any], endpoints: Sequence[str], vpcs: Sequence[str], write: bool,
+            settings: Settings) -> Tuple[str, List[str]]:
+    fixed, changes = fix_document(document, path, endpoints, vpcs, settings)
+    text = json.dumps(fixed, indent=2) + "\n"
+    if write:
+        backup = path + ".bak"
+        shutil.copy2(path, backup)
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        changes.append(f"wrote {path} (the original is in {backup})")
+    return text, changes
+
+
+def fix_statements(path: str, endpoints: Sequence[str], vpcs: Sequence[str], settings: Settings,
+                   resource: Optional[str] = None) -> str:
+    """Terraform and CloudFormation: for each failing policy, the Deny to put in, in the file's own syntax."""
+    out = []
+    for report in explain(path, resource):
+        failing = [f for f in report.findings if f.result == FAILED and f.check_id in PERIMETER_CHECKS
+                   | {SOUNDNESS_CHECK} and report.sources.get(f.check_id)]
+        if not failing:
+            continue
+        source = report.sources[failing[0].check_id]
+        target = Target(**{k: tuple(v) if isinstance(v, list) else v for k, v in source["target"].items()})
+        profile = PROFILES[target.service]
+        try:
+            repaired = repair(source["document"], profile, target, endpoints, vpcs, settings.accepted_exemptions,
+                              settings.allowed_source_cidrs)
+            parse_policy(repaired.document)
+        except PolicyError as error:
+            out.append(f"{report.resource} ({report.file}): cannot repair: {error}\n")
+            continue
+        syntax = source.get("syntax", "json")
+        if syntax == "json" and str(source.get("origin", "")).startswith("PolicyDocument"):
+            syntax = "cfn-json"
+        data_source = "aws_iam_policy_document" in str(source.get("origin", ""))
+        where = "the data source" if data_source else "the policy's Statement list"
+        action = (f"replace {', '.join(repaired.replaced)} in {where} with" if repaired.replaced
+                  else f"add to {where}")
+        out.append(f"{report.resource} ({report.file}): {action}:")
+        out.append(render_fix(repaired.statement, syntax, profile, data_source))
+        out.extend(f"# {change}" for change in repaired.changes if "replaced by" not in change)
+        out.append("")
+    return "\n".join(out) + ("\n" if out else "No failing policy to fix.\n")
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Command lines
+# --------------------------------------------------------------------------------------------------------------
+
+
+def main_explain(argv: Sequence[str]) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="vpce-checks explain", description="Explain every pack verdict on the "
+                                     "policies in FILE (raw policy JSON, Terraform, CloudFormation).")
+    parser.add_argument("file")
+    parser.add_argument("--resource", help="only this resource (Terraform address or CloudFormation logical ID)")
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    args = parser.parse_args(list(argv))
+    try:
+        reports = explain(args.file, args.resource)
+    except UsageError as error:
+        print(f"vpce-checks explain: {error}", file=sys.stderr)
+        return 2
+    sys.stdout.write(render_json(reports) + "\n" if args.json else render_text(reports))
+    return 1 if any(r.failed for r in reports) else 0
+
+
+def main_fix(argv: Sequence[str]) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="vpce-checks fix", description="Print the corrected policy (raw JSON) or "
+                                     "the statement to put in (Terraform, CloudFormation).")
+    parser.add_argument("file")
+    parser.add_argument("--vpce", action="append", default=[], metavar="ID", help="an endpoint to admit (repeat)")
+    parser.add_argument("--vpc", action="append", default=[], metavar="ID", help="a VPC whose endpoints to admit")
+    parser.add_argument("--resource", help="only this resource (Terraform address or CloudFormation logical ID)")
+    parser.add_argument("--write", action="store_true", help="raw JSON only: update FILE in place (FILE.bak kept)")
+    args = parser.parse_args(list(argv))
+    try:
+        _check_ids(args.vpce, args.vpc)
+        settings = load_settings()
+        document = _is_raw_policy(args.file)
+        if document is not None:
+            text, changes = fix_raw(args.file, document, args.vpce, args.vpc, args.write, settings)
+            if not args.write:
+                sys.stdout.write(text)
+            for change in changes:
+                print(f"vpce-checks fix: {change}", file=sys.stderr)
+            return 0
+        if args.write:
+            raise UsageError("--write updates raw JSON policies only; for Terraform and CloudFormation paste the "
+                             "statement printed")
+        if not os.path.exists(args.file):
+            raise UsageError(f"no such file or directory: {args.file}")
+        sys.stdout.write(fix_statements(args.file, args.vpce, args.vpc, settings, args.resource))
+        return 0
+    except SettingsError as error:
+        print(f"vpce-checks fix: vpce-checks settings error: {error}", file=sys.stderr)
+        return 2
+    except UsageError as error:
+        print(f"vpce-checks fix: {error}", file=sys.stderr)
+        return 2
