@@ -1447,6 +1447,70 @@ def _statement_from_block(
     return statement
 
 
+_PLAN_CONFIGURATIONS: Dict[str, Optional[Mapping[str, Any]]] = {}
+
+
+def _plan_configuration(path: str) -> Optional[Mapping[str, Any]]:
+    """The ``configuration`` part of a plan JSON file (read once per file), or None for anything else."""
+    if path not in _PLAN_CONFIGURATIONS:
+        configuration = None
+        try:
+            if path.endswith(".json") and os.path.getsize(path) <= _MAX_FILE_BYTES * 16:
+                with open(path, encoding="utf-8") as handle:
+                    loaded = json.load(handle)
+                if isinstance(loaded, Mapping) and isinstance(loaded.get("configuration"), Mapping):
+                    configuration = loaded["configuration"]
+        except (OSError, ValueError):
+            configuration = None
+        _PLAN_CONFIGURATIONS[path] = configuration
+    return _PLAN_CONFIGURATIONS[path]
+
+
+def _plan_expressions(configuration: Mapping[str, Any], address: str) -> Optional[Mapping[str, Any]]:
+    """The configuration expressions of one block of a plan (module calls followed by their names)."""
+    module = configuration.get("root_module")
+    parts = address.split(".")
+    while len(parts) > 2 and parts[0] == "module" and isinstance(module, Mapping):
+        call = (module.get("module_calls") or {}).get(_strip_index(parts[1]))
+        module = call.get("module") if isinstance(call, Mapping) else None
+        parts = parts[2:]
+    if not isinstance(module, Mapping):
+        return None
+    wanted = _strip_index(".".join(parts))
+    for resource in module.get("resources") or []:
+        if isinstance(resource, Mapping) and resource.get("address") == wanted:
+            expressions = resource.get("expressions")
+            return expressions if isinstance(expressions, Mapping) else None
+    return None
+
+
+def _plan_references_only(node: Mapping[str, Any]) -> List[str]:
+    """In a plan, which attributes of a policy document's statements Terraform kept only as references (their value
+    is unknown until apply): Checkov hands them on as the bare reference, dropping text such as "/*"."""
+    path = node.get("file_path_")
+    address = node.get("__address__") or node.get("id_")
+    if not isinstance(path, str) or not isinstance(address, str):
+        return []
+    configuration = _plan_configuration(path)
+    expressions = _plan_expressions(configuration, address) if configuration else None
+    statements = expressions.get("statement") if expressions else None
+    lossy: List[str] = []
+    for index, statement in enumerate(statements if isinstance(statements, list) else []):
+        if not isinstance(statement, Mapping):
+            continue
+        fields = [(name, statement.get(name)) for name in ("actions", "not_actions", "resources", "not_resources")]
+        # Condition values are left out: a reference there is an endpoint, VPC or account ID as a whole, which the
+        # engine reads as one specific value anyway.
+        for nested, leaf in (("principals", "identifiers"), ("not_principals", "identifiers")):
+            for position, block in enumerate(statement.get(nested) or []):
+                if isinstance(block, Mapping):
+                    fields.append((f"{nested}[{position}].{leaf}", block.get(leaf)))
+        for name, expression in fields:
+            if isinstance(expression, Mapping) and "references" in expression and "constant_value" not in expression:
+                lossy.append(f"statement[{index}].{name}")
+    return lossy
+
+
 def _document_statements(document: Mapping[str, Any]) -> List[Any]:
     statements = next((v for k, v in document.items() if isinstance(k, str) and k.lower() == "statement"), None)
     if statements is None:
@@ -1502,6 +1566,13 @@ def _render_data_document(
     policy_id = _unwrap(node.get("policy_id"))
     if isinstance(policy_id, str) and policy_id:
         current["Id"] = policy_id
+    lossy = _plan_references_only(node)
+    if lossy:
+        verb = "is" if len(lossy) == 1 else "are"
+        return _Resolved(problem=(f"{origin}: in the plan, {', '.join(lossy)} {verb} unknown until apply and Terraform "
+                                  "keeps only the references of the expression, not the text around them (a "
+                                  "\"${...arn}/*\" reads as the bare ARN): scan the Terraform configuration for "
+                                  "this policy"), origin=origin)
     empty: List[Tuple[str, str]] = []
     statements = [_statement_from_block(block, problems, empty) for block in _blocks(node, "statement", problems)]
     unset = _unset_list_variables(empty, node, context.index)
