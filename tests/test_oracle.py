@@ -67,6 +67,8 @@ other_conditions = st.one_of(
               st.just("aws:VpceOrgPaths"), st.just(["o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/*"])),
     st.tuples(st.sampled_from(["NumericLessThan", "NumericGreaterThanEquals"]), st.just("s3:max-keys"),
               st.just(["10"])),
+    st.tuples(st.sampled_from(["DateLessThan", "DateGreaterThanEquals", "DateNotEquals", "DateLessThanEqualsIfExists"]),
+              st.just("aws:CurrentTime"), st.sampled_from([["2030-01-01T00:00:00Z"], ["2020-06-30T12:00:00+00:00"]])),
 )
 principals = st.sampled_from([
     {"Principal": "*"}, {"Principal": {"AWS": "*"}}, {"Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}},
@@ -135,7 +137,7 @@ def test_analysis_agrees_with_brute_force(case):
     options = AnalysisOptions(accepted_exemptions=exemptions)
     result = perimeter_of(policy, target, options)
     expected = oracle_covered(RequestSpace(*prepared(policy, target), options))
-    assert result.passed is expected, (document, result.reason, result.description)
+    assert result.passed is expected, (repr(document), result.reason, result.description)
     if not result.passed:
         assert not evaluate(prepared(policy, target)[0], result.counterexample).explicitly_denied
     AGREED["policies"] += 1

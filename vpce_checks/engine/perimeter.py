@@ -14,6 +14,7 @@ from __future__ import annotations
 import ipaddress
 import time
 from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta, timezone
 from itertools import product
 from typing import Dict, FrozenSet, Iterator, List, Optional, Sequence, Tuple
 
@@ -166,13 +167,25 @@ def _value_candidates(key: str, conditions: Sequence[Condition]) -> List[str]:
                     number = float(value)
                     out.extend([str(number - 1), str(number + 1)])
                 except ValueError:
-                    pass
+                    if condition.operator.startswith("date"):
+                        out.extend(_date_neighbours(value))
             if condition.operator == "bool":
                 out.extend(["true", "false"])
             if not perimeter and value.upper() != value:
                 out.append(value.upper())
     out.append(FRESH.get(key, GENERIC_FRESH))
     return out
+
+
+def _date_neighbours(value: str) -> List[str]:
+    """One second before and after an ISO 8601 date: the boundaries a Date operator tells apart."""
+    try:
+        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return []
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return [(moment + timedelta(seconds=delta)).strftime("%Y-%m-%dT%H:%M:%SZ") for delta in (-1, 1)]
 
 
 def _dedupe(candidates: Sequence[RequestValue], conditions: Sequence[Condition]) -> List[RequestValue]:
@@ -497,9 +510,10 @@ class _Search:
             self.denies.append(tables)
 
     def signature(self) -> Tuple[object, ...]:
-        """Two searches with the same live Denies over the same truth tables have the same answer (the tables are
-        shared objects, so identity says it); callers skip a search whose twin found nothing."""
-        return tuple(tuple(sorted((dim, id(truth)) for dim, truth in tables.items())) for tables in self.denies) + (
+        """The search's answer depends only on the live Denies' truth tables and the size of each dimension: callers
+        skip a search whose twin found nothing. (By content: a table's identity is no key, a freed list's id is
+        reused.)"""
+        return tuple(tuple(sorted((dim, tuple(truth)) for dim, truth in tables.items())) for tables in self.denies) + (
             tuple((dim, len(values)) for dim, values in self.dims.items()),)
 
     def run(self) -> Optional[Dict[str, RequestValue]]:
