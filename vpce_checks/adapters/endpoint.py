@@ -117,13 +117,10 @@ def _dir_of(attrs: Mapping[str, Any]) -> str:
 
 
 def _endpoints_of(graph: object, index: Any) -> _Endpoints:
-    try:
-        size = len(graph)  # type: ignore[arg-type]
-    except TypeError:
-        size = -1
-    for cached_graph, cached_size, found in _ENDPOINT_CACHE:
-        if cached_graph is graph and cached_size == size:
-            return found
+    return tf.per_graph(_ENDPOINT_CACHE, graph, lambda: _collect_endpoints(graph, index))
+
+
+def _collect_endpoints(graph: object, index: Any) -> _Endpoints:
     found = _Endpoints()
     pending: List[Tuple[str, str, Dict[str, Any]]] = []
     for payload in tf._graph_payloads(graph):
@@ -153,8 +150,6 @@ def _endpoints_of(graph: object, index: Any) -> _Endpoints:
         target_scope = scope if found_scope is None else found_scope
         key = (_dir_of(attrs), target_scope, tf._strip_index(ref.base))
         found.policies.setdefault(key, []).append((address, attrs, scope))
-    _ENDPOINT_CACHE.insert(0, (graph, size, found))
-    del _ENDPOINT_CACHE[2:]
     return found
 
 

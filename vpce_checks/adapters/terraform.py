@@ -23,7 +23,7 @@ import ast
 import json
 import os
 import re
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Set, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Set, Tuple
 
 from vpce_checks.adapters.base import PolicySource
 from vpce_checks.engine.services import PROFILES, Target
@@ -231,17 +231,30 @@ def _scope_of(address: str, ident: str) -> str:
     return ""
 
 
-def _graph_index(graph: object | None) -> Optional[_GraphIndex]:
-    """Index the graph once; Checkov scans every resource of a run against the same graph object."""
-    if graph is None:
-        return None
+def per_graph(cache: List[Tuple[object, int, Any]], graph: object, build: Callable[[], Any]) -> Any:
+    """What ``build`` derives from a graph, built once per graph: Checkov scans every resource of a run against the
+    same graph object. The cache keeps the last two graphs (a run scans one at a time; memory stays bounded)."""
     try:
         size = len(graph)  # type: ignore[arg-type]
     except TypeError:
         size = -1
-    for cached_graph, cached_size, index in _INDEX_CACHE:
+    for cached_graph, cached_size, found in cache:
         if cached_graph is graph and cached_size == size:
-            return index
+            return found
+    found = build()
+    cache.insert(0, (graph, size, found))
+    del cache[2:]
+    return found
+
+
+def _graph_index(graph: object | None) -> Optional[_GraphIndex]:
+    """Index the graph once (see per_graph)."""
+    if graph is None:
+        return None
+    return per_graph(_INDEX_CACHE, graph, lambda: _build_index(graph))
+
+
+def _build_index(graph: object) -> _GraphIndex:
     index = _GraphIndex()
     for payload in _graph_payloads(graph):
         attrs = _attrs_of(payload)
@@ -281,8 +294,6 @@ def _graph_index(graph: object | None) -> Optional[_GraphIndex]:
                 literal = _literal_name(attrs.get(_NAME_ATTRIBUTE[resource_type]))
                 if literal is not None:
                     index.owner_names.setdefault((scope, resource_type, literal), []).append(key_id)
-    _INDEX_CACHE.insert(0, (graph, size, index))
-    del _INDEX_CACHE[2:]  # a run scans one graph at a time; keep memory bounded
     return index
 
 
