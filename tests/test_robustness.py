@@ -157,3 +157,33 @@ def test_root_modules_with_the_same_names_fail_closed_instead_of_guessing(tmp_pa
     bucket_b = [r for r in rows if r["file_path"].endswith("b/main.tf")]
     assert [r["check_result"]["result"] for r in bucket_b] == ["FAILED"]  # no policy, or ambiguous: never silent
     assert all(r["check_result"]["result"] != "PASSED" or r["file_path"].endswith("a/main.tf") for r in rows)
+
+
+def test_root_modules_with_the_same_names_are_each_judged_on_their_own(tmp_path):
+    """envs/dev and envs/prod declare the same blocks (a data "aws_iam_policy_document" "this" included); prod's
+    document misses the objects. Each root module is resolved in its own directory: dev passes, prod fails with the
+    counterexample, and a bucket with no policy in a third root is reported as such, not as ambiguous."""
+    def module(objects: str) -> str:
+        return ('resource "aws_s3_bucket" "this" {\n  bucket = "northwind-env-data"\n}\n'
+                'data "aws_iam_policy_document" "this" {\n  statement {\n    effect = "Deny"\n'
+                '    actions = ["s3:*"]\n    resources = [aws_s3_bucket.this.arn' + objects + ']\n'
+                '    principals {\n      type = "*"\n      identifiers = ["*"]\n    }\n'
+                '    condition {\n      test = "StringNotEquals"\n      variable = "aws:SourceVpce"\n'
+                '      values = ["vpce-0c3d4e5f60718293a"]\n    }\n  }\n}\n'
+                'resource "aws_s3_bucket_policy" "this" {\n  bucket = aws_s3_bucket.this.id\n'
+                '  policy = data.aws_iam_policy_document.this.json\n}\n')
+    for name, text in (("dev", module(', "${aws_s3_bucket.this.arn}/*"')), ("prod", module("")),
+                       ("sandbox", 'resource "aws_s3_bucket" "this" {\n  bucket = "northwind-sandbox"\n}\n')):
+        (tmp_path / "envs" / name).mkdir(parents=True)
+        (tmp_path / "envs" / name / "main.tf").write_text(text)
+    scan = run_checkov(tmp_path)
+    rows = {(r["file_path"].split("/")[-2], r["resource"]): r for r in results_of(scan)
+            if r["check_id"] == "CKV_VPCE_1"}
+    assert rows[("dev", "aws_s3_bucket_policy.this")]["check_result"]["result"] == "PASSED"
+    prod = rows[("prod", "aws_s3_bucket_policy.this")]
+    assert prod["check_result"]["result"] == "FAILED"
+    assert any("does not cover arn:aws:s3:::northwind-env-data/" in line for line in prod["details"]), prod["details"]
+    sandbox = rows[("sandbox", "aws_s3_bucket.this")]
+    assert sandbox["check_result"]["result"] == "FAILED"
+    assert "has no resource policy" in sandbox["details"][0], sandbox["details"]
+    assert ("dev", "aws_s3_bucket.this") not in rows and ("prod", "aws_s3_bucket.this") not in rows

@@ -369,7 +369,7 @@ class _TerraformApi:
         self.conf: Mapping[str, Any] = conf if isinstance(conf, Mapping) else {}
         self.address = address
         self.file_path = file_path
-        self.index = _tf._graph_index(graph)
+        self.index = _tf._graph_index(graph, file_path, address)
         self.node = self.index.by_address.get(address) if self.index is not None else None
         self.scope = _tf._scope_for(address, TERRAFORM_API, self.node)
         self.api_id = _tf._strip_scope(address)

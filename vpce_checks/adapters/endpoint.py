@@ -226,7 +226,7 @@ def _terraform_endpoint(conf: Mapping[str, Any], graph: object | None, file_path
     source = EndpointPolicySource(endpoint=address, kind="terraform", syntax="hcl", service_name=service_name,
                                   endpoint_type=endpoint_type, evaluated_keys=["policy"],
                                   notes=_type_note(endpoint_type, written_type))
-    index = tf._graph_index(graph)
+    index = tf._graph_index(graph, file_path, address)
     clash = tf._ambiguous_reference(index, conf, address)
     if clash:
         source.problem = (f"{clash} is declared in several directories scanned together, so which one {address} "
@@ -238,7 +238,7 @@ def _terraform_endpoint(conf: Mapping[str, Any], graph: object | None, file_path
     separate: List[Tuple[str, Dict[str, Any], str]] = []
     scope = ""
     if graph is not None and index is not None:
-        endpoints = _endpoints_of(graph, index)
+        endpoints = _endpoints_of(graph, tf._graph_index(graph))
         scope = tf._scope_for(address, TERRAFORM_ENDPOINT, None)
         base = tf._strip_index(tf._normalise_index(ident))
         candidates = endpoints.endpoints.get((scope, base), {})
@@ -280,12 +280,12 @@ def _terraform_endpoint(conf: Mapping[str, Any], graph: object | None, file_path
 def _terraform_policy(conf: Mapping[str, Any], graph: object | None, file_path: str,
                       address: str) -> Optional[EndpointPolicySource]:
     """An aws_vpc_endpoint_policy: judged here only when its endpoint is not a scanned aws_vpc_endpoint."""
-    index = tf._graph_index(graph)
+    index = tf._graph_index(graph, file_path, address)
     ref = _pointer(conf)
     scope = tf._scope_for(address, TERRAFORM_ENDPOINT_POLICY, None)
     attrs = index.by_address.get(address) if index is not None else None
     if ref is not None and graph is not None and index is not None:
-        endpoints = _endpoints_of(graph, index)
+        endpoints = _endpoints_of(graph, tf._graph_index(graph))
         found_scope = tf._lookup_up(index, "resource", scope, ref.base)[0]
         target_scope = scope if found_scope is None else found_scope
         base = tf._strip_index(ref.base)

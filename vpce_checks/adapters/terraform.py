@@ -247,54 +247,106 @@ def per_graph(cache: List[Tuple[object, int, Any]], graph: object, build: Callab
     return found
 
 
-def _graph_index(graph: object | None) -> Optional[_GraphIndex]:
-    """Index the graph once (see per_graph)."""
+class _Partitions:
+    """The graph indexed as a whole and per root module: Checkov builds one graph for every root module of a scan
+    (dev/ and prod/ declaring the same aws_s3_bucket.this), so references are resolved in the root module of the
+    resource being checked."""
+
+    __slots__ = ("whole", "roots", "homes")
+
+    def __init__(self) -> None:
+        self.whole = _GraphIndex()
+        self.roots: Dict[str, _GraphIndex] = {}  # root module directory -> its index (and the modules it calls)
+        self.homes: Dict[str, List[Tuple[str, str]]] = {}  # resource address -> [(root directory, its file)]
+
+    def select(self, file_path: str, address: str) -> _GraphIndex:
+        """The index of the root module the resource at ``address`` in ``file_path`` belongs to; the whole graph
+        (whose ambiguity guard then fails closed) when that cannot be told."""
+        if len(self.roots) <= 1:
+            return next(iter(self.roots.values()), self.whole)
+        roots = {root for root, path in self.homes.get(address, []) if _same_file(path, file_path)}
+        if len(roots) == 1:
+            return self.roots[roots.pop()]
+        return self.whole
+
+
+def _same_file(node_path: str, scanned: str) -> bool:
+    """Is the graph node's file (absolute) the file Checkov names for the check: absolute, or relative to the
+    scanned folder with a leading "/" (checkov -d DIR)?"""
+    if not scanned:
+        return True
+    if os.path.isabs(scanned) and os.path.exists(scanned):
+        return node_path == os.path.abspath(scanned)
+    relative = scanned.replace("\\", "/").lstrip("/")
+    return node_path == os.path.abspath(relative) or node_path.endswith("/" + relative)
+
+
+def _graph_index(graph: object | None, file_path: str = "", address: str = "") -> Optional[_GraphIndex]:
+    """The index for a resource (see _Partitions), built once per graph (see per_graph); without ``address``, the
+    whole graph's."""
     if graph is None:
         return None
-    return per_graph(_INDEX_CACHE, graph, lambda: _build_index(graph))
+    partitions = per_graph(_INDEX_CACHE, graph, lambda: _build_partitions(graph))
+    return partitions.select(file_path, address) if address else partitions.whole
 
 
-def _build_index(graph: object) -> _GraphIndex:
-    index = _GraphIndex()
+def _build_partitions(graph: object) -> _Partitions:
+    partitions = _Partitions()
     for payload in _graph_payloads(graph):
         attrs = _attrs_of(payload)
         if not attrs:
             continue
-        block = attrs.get("block_type_")
-        block = getattr(block, "value", block)  # enum or str
-        ident = attrs.get("id_") or ""
-        name = attrs.get("block_name_") or ""
-        if block == "variable":
-            index.variables.add(str(name))
-            if "default" not in attrs:
-                index.unset_variables.add(str(name))
-        elif block == "locals":
-            index.locals.add(str(name))
-        elif block == "module":
-            index.modules.add(str(name))
-        if block not in ("resource", "data") or not isinstance(ident, str) or not ident:
-            continue
-        address = attrs.get("__address__") if isinstance(attrs.get("__address__"), str) else ident
-        scope = _scope_of(address, ident)
-        key_id = _normalise_index(ident)
         path = attrs.get("file_path_")
-        if isinstance(path, str) and path and not scope:  # root modules: module calls carry their own scope
-            written = ("data." if block == "data" else "") + _strip_index(key_id)
-            index.dirs_by_id.setdefault(written, set()).add(os.path.dirname(path))
-        index.nodes[(block, scope, key_id)] = attrs
-        base = _strip_index(key_id)
-        index.base_ids.setdefault((block, scope, base), []).append(key_id)
-        index.any_scope_ids.add(base)
-        if block == "resource":
-            index.by_address[address] = attrs
-            resource_type = ident.split(".", 1)[0]
-            if resource_type in TERRAFORM_POLICY_RESOURCES:
-                index.policy_nodes.append((resource_type, scope, attrs))
-            elif resource_type in TERRAFORM_OWNER_RESOURCES:
-                literal = _literal_name(attrs.get(_NAME_ATTRIBUTE[resource_type]))
-                if literal is not None:
-                    index.owner_names.setdefault((scope, resource_type, literal), []).append(key_id)
-    return index
+        module_dir = os.path.dirname(os.path.abspath(path)) if isinstance(path, str) and path else ""
+        root = _root_dir(attrs, module_dir)
+        index = partitions.roots.get(root)
+        if index is None:
+            index = partitions.roots[root] = _GraphIndex()
+        for target in (partitions.whole, index):
+            _add_node(target, attrs)
+        ident = attrs.get("id_")
+        address = attrs.get("__address__") if isinstance(attrs.get("__address__"), str) else ident
+        if isinstance(address, str) and address and isinstance(path, str):
+            partitions.homes.setdefault(address, []).append((root, os.path.abspath(path)))
+    return partitions
+
+
+def _add_node(index: _GraphIndex, attrs: Dict[str, Any]) -> None:
+    """One node into an index: what references and pointers look up."""
+    block = attrs.get("block_type_")
+    block = getattr(block, "value", block)  # enum or str
+    ident = attrs.get("id_") or ""
+    name = attrs.get("block_name_") or ""
+    if block == "variable":
+        index.variables.add(str(name))
+        if "default" not in attrs:
+            index.unset_variables.add(str(name))
+    elif block == "locals":
+        index.locals.add(str(name))
+    elif block == "module":
+        index.modules.add(str(name))
+    if block not in ("resource", "data") or not isinstance(ident, str) or not ident:
+        return
+    address = attrs.get("__address__") if isinstance(attrs.get("__address__"), str) else ident
+    scope = _scope_of(address, ident)
+    key_id = _normalise_index(ident)
+    path = attrs.get("file_path_")
+    if isinstance(path, str) and path and not scope:  # root modules: module calls carry their own scope
+        written = ("data." if block == "data" else "") + _strip_index(key_id)
+        index.dirs_by_id.setdefault(written, set()).add(os.path.dirname(path))
+    index.nodes[(block, scope, key_id)] = attrs
+    base = _strip_index(key_id)
+    index.base_ids.setdefault((block, scope, base), []).append(key_id)
+    index.any_scope_ids.add(base)
+    if block == "resource":
+        index.by_address[address] = attrs
+        resource_type = ident.split(".", 1)[0]
+        if resource_type in TERRAFORM_POLICY_RESOURCES:
+            index.policy_nodes.append((resource_type, scope, attrs))
+        elif resource_type in TERRAFORM_OWNER_RESOURCES:
+            literal = _literal_name(attrs.get(_NAME_ATTRIBUTE[resource_type]))
+            if literal is not None:
+                index.owner_names.setdefault((scope, resource_type, literal), []).append(key_id)
 
 
 def _lookup(index: Optional[_GraphIndex], block: str, scope: str, ident: str) -> Optional[Dict[str, Any]]:
@@ -657,7 +709,7 @@ def _strip_scope(address: str) -> str:
 def _source(
     conf: Mapping[str, Any], entity_type: str, service: str, graph: object | None, file_path: str, address: str
 ) -> Optional[PolicySource]:
-    index = _graph_index(graph)
+    index = _graph_index(graph, file_path, address)
     clash = _ambiguous_reference(index, conf, address)
     if clash:
         target = Target(service=service, name="${" + address + "}")
