@@ -29,11 +29,27 @@ _RESULTS = {PASSED: CheckResult.PASSED, FAILED: CheckResult.FAILED, SKIPPED: Che
             NO_RESULT: CheckResult.UNKNOWN}
 
 
+_SETTINGS_CACHE: List[Tuple[Any, Any]] = []
+
+
 def _settings():
+    """The settings (or the error), read again only when a VPCE_CHECKS_ variable or the config file changes: every
+    check call asks, and reading the file each time showed in the profile."""
+    variables = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("VPCE_CHECKS_")))
+    config = os.environ.get("VPCE_CHECKS_CONFIG")
     try:
-        return load_settings()
+        stamp = os.stat(config).st_mtime_ns if config else None
+    except OSError:
+        stamp = None
+    key = (variables, stamp)
+    if _SETTINGS_CACHE and _SETTINGS_CACHE[0][0] == key:
+        return _SETTINGS_CACHE[0][1]
+    try:
+        found = load_settings()
     except SettingsError as error:
-        return error
+        found = error
+    _SETTINGS_CACHE[:] = [(key, found)]
+    return found
 
 
 def _entity_parts(check: Any) -> List[str]:
