@@ -155,3 +155,17 @@ def test_fix_refuses_write_for_terraform():
     completed = _cli("fix", str(FIXTURES / "CKV_VPCE_1" / "terraform" / "heredoc_pass"), "--vpce", ENDPOINTS[0],
                      "--write")
     assert completed.returncode == 2 and "raw JSON policies only" in completed.stderr
+
+
+def test_fix_with_vpcs_only_in_every_syntax(tmp_path):
+    """--vpc without --vpce: the Deny admits the VPC's endpoints (StringNotEquals aws:SourceVpc)."""
+    template = FIXTURES / "CKV_VPCE_6" / "cloudformation" / "stringnotlike_prefix_fail.yaml"
+    yaml = _cli("fix", str(template), "--vpc", "vpc-0a9ee841fd67a6e92")
+    assert yaml.returncode == 0, yaml.stderr
+    assert "aws:SourceVpc:" in yaml.stdout and "aws:SourceVpce" not in yaml.stdout
+    source = FIXTURES / "CKV_VPCE_2" / "json" / "allow_only_fail.json"
+    raw = _cli("fix", str(source), "--vpc", "vpc-0a9ee841fd67a6e92")
+    assert raw.returncode == 0, raw.stderr
+    fixed = tmp_path / "queue-policy.json"
+    fixed.write_text(raw.stdout, encoding="utf-8")
+    assert _cli("explain", str(fixed)).returncode == 0

@@ -332,6 +332,10 @@ def main_explain(argv: Sequence[str]) -> int:
     except UsageError as error:
         print(f"vpce-checks explain: {error}", file=sys.stderr)
         return 2
+    except Exception as error:  # noqa: BLE001 - a clear message, never a traceback, for input we did not foresee
+        print(f"vpce-checks explain: could not explain {args.file} ({type(error).__name__}: {error}); please "
+              "report this input", file=sys.stderr)
+        return 2
     sys.stdout.write(render_json(reports) + "\n" if args.json else render_text(reports))
     return 1 if any(r.failed for r in reports) else 0
 
@@ -370,4 +374,8 @@ def main_fix(argv: Sequence[str]) -> int:
         return 2
     except UsageError as error:
         print(f"vpce-checks fix: {error}", file=sys.stderr)
+        return 2
+    except Exception as error:  # noqa: BLE001 - a clear message, never a traceback, for input we did not foresee
+        print(f"vpce-checks fix: could not repair {args.file} ({type(error).__name__}: {error}); please report "
+              "this input", file=sys.stderr)
         return 2

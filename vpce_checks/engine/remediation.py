@@ -160,11 +160,12 @@ def render_fix(statement: dict, syntax: str, profile: ServiceProfile, data_sourc
         if "Resource" in converted:
             resources = converted["Resource"] if isinstance(converted["Resource"], list) else [converted["Resource"]]
             converted["Resource"] = [_cfn_string(r, profile) for r in resources]
-        endpoints = converted["Condition"]["StringNotEquals"]["aws:SourceVpce"]
+        listed = converted.get("Condition", {}).get("StringNotEquals", {})
+        endpoints = listed.get("aws:SourceVpce")
         if endpoints == [PLACEHOLDERS["yaml"]]:
-            converted["Condition"]["StringNotEquals"]["aws:SourceVpce"] = {"Ref": PLACEHOLDERS["yaml"]}
-        else:
-            converted["Condition"]["StringNotEquals"]["aws:SourceVpce"] = [_cfn_string(e, profile) for e in endpoints]
+            listed["aws:SourceVpce"] = {"Ref": PLACEHOLDERS["yaml"]}
+        elif endpoints is not None:  # a fix may admit VPCs only (aws:SourceVpc)
+            listed["aws:SourceVpce"] = [_cfn_string(e, profile) for e in endpoints]
         if syntax == "yaml":
             body = _yaml_value(converted, 1)
             return "- " + "\n".join(body).lstrip()
