@@ -187,3 +187,40 @@ def test_root_modules_with_the_same_names_are_each_judged_on_their_own(tmp_path)
     assert sandbox["check_result"]["result"] == "FAILED"
     assert "has no resource policy" in sandbox["details"][0], sandbox["details"]
     assert ("dev", "aws_s3_bucket.this") not in rows and ("prod", "aws_s3_bucket.this") not in rows
+
+
+def test_endpoint_and_other_service_policies_with_bad_input_fail_with_a_message(tmp_path):
+    """CKV_VPCE_8 and CKV_VPCE_9 through the real runners: unreadable policies fail closed with a reason, none
+    raises, and a sound neighbour still passes."""
+    (tmp_path / "tf").mkdir()
+    (tmp_path / "tf" / "main.tf").write_text(
+        'resource "aws_kms_key" "garbled" {\n  policy = "{ not json"\n}\n'
+        'resource "aws_kms_key" "number" {\n  policy = 42\n}\n'
+        'resource "aws_vpc_endpoint" "garbled" {\n  vpc_id = "vpc-0a9ee841fd67a6e92"\n'
+        '  service_name = "com.amazonaws.eu-west-1.s3"\n  policy = "{ not json"\n}\n'
+        'resource "aws_secretsmanager_secret_policy" "wrong_types" {\n  secret_arn = "arn:aws:secretsmanager:'
+        'eu-west-1:111122223333:secret:db-AbCdEf"\n  policy = jsonencode({ Statement = [{ Effect = ["Deny"], '
+        'Principal = "*", Action = 7, Resource = "*" }] })\n}\n', encoding="utf-8")
+    (tmp_path / "cfn").mkdir()
+    (tmp_path / "cfn" / "template.yaml").write_text(
+        "AWSTemplateFormatVersion: '2010-09-09'\nResources:\n"
+        "  Endpoint:\n    Type: AWS::EC2::VPCEndpoint\n    Properties:\n      VpcId: vpc-0a9ee841fd67a6e92\n"
+        "      ServiceName: com.amazonaws.eu-west-1.s3\n      PolicyDocument: '{\"Statement\": [ broken'\n"
+        "  Key:\n    Type: AWS::KMS::Key\n    Properties:\n      KeyPolicy:\n        Statement: 17\n"
+        "  SoundKey:\n    Type: AWS::KMS::Key\n    Properties:\n      KeyPolicy:\n        Statement:\n"
+        "          - Effect: Deny\n            Principal: '*'\n            Action: 'kms:*'\n"
+        "            Resource: '*'\n            Condition:\n              StringNotEquals:\n"
+        "                aws:SourceVpce: vpce-0c83a8ad9bb98ef71\n",
+        encoding="utf-8")
+    scan = run_checkov(tmp_path)
+    assert "Traceback" not in scan.stderr and "Failed to run check" not in scan.stderr, scan.stderr[-3000:]
+    rows = {(r["check_id"], r["resource"]): r for r in results_of(scan)}
+    unreadable = [("CKV_VPCE_9", "aws_kms_key.garbled"), ("CKV_VPCE_9", "aws_kms_key.number"),
+                  ("CKV_VPCE_8", "aws_vpc_endpoint.garbled"),
+                  ("CKV_VPCE_9", "aws_secretsmanager_secret_policy.wrong_types"),
+                  ("CKV_VPCE_8", "AWS::EC2::VPCEndpoint.Endpoint"), ("CKV_VPCE_9", "AWS::KMS::Key.Key")]
+    for key in unreadable:
+        assert rows[key]["check_result"]["result"] == "FAILED", key
+        if rows[key]["check_type"] == "terraform":
+            assert rows[key]["details"][0].startswith("Reason: "), (key, rows[key]["details"])
+    assert rows[("CKV_VPCE_9", "AWS::KMS::Key.SoundKey")]["check_result"]["result"] == "PASSED"
