@@ -339,3 +339,23 @@ def test_the_search_has_a_time_bound_and_fails_closed_past_it():
     quick = perimeter_of(policy, Target("s3", "b"), AnalysisOptions(max_seconds=0.0))
     assert quick.status == "unresolved" and "seconds" in quick.reason
     assert perimeter_of(policy, Target("s3", "b")).status == "fail"
+
+
+def test_a_key_matching_two_exempted_patterns_at_once_is_a_hole():
+    """Two Denies whose NotResource exempt logs/a* and logs/*b leave logs/a...b undenied: one witness per pattern
+    (logs/a0, logs/0b) would have called this covered."""
+    from vpce_checks.engine.evaluate import evaluate
+    from vpce_checks.engine.model import parse_policy
+    from vpce_checks.engine.perimeter import perimeter_of
+    from vpce_checks.engine.services import Target
+
+    policy = parse_policy({"Statement": [
+        {"Effect": "Deny", "Principal": "*", "Action": "s3:*", "NotResource": ["arn:aws:s3:::logs/a*"],
+         "Condition": {"StringNotEquals": {"aws:SourceVpce": "vpce-0c83a8ad9bb98ef71"}}},
+        {"Effect": "Deny", "Principal": "*", "Action": "s3:*", "NotResource": ["arn:aws:s3:::logs/*b"],
+         "Condition": {"StringNotEquals": {"aws:SourceVpce": "vpce-0c83a8ad9bb98ef71"}}}]})
+    verdict = perimeter_of(policy, Target("s3", "logs"))
+    assert verdict.status == "fail"
+    assert verdict.counterexample.resource.startswith("arn:aws:s3:::logs/a")
+    assert verdict.counterexample.resource.endswith("b")
+    assert not evaluate(policy, verdict.counterexample).explicitly_denied

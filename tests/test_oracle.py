@@ -31,7 +31,8 @@ ACCOUNT = "210987654321"
 
 SERVICE = {
     "s3": ("logs", ["s3:*", "s3:GetObject", "s3:Get*", "s3:DeleteObject", "s3:List*", "*"],
-           ["arn:aws:s3:::logs", "arn:aws:s3:::logs/*", "arn:aws:s3:::logs/private/*", "*", "arn:aws:s3:::other"]),
+           ["arn:aws:s3:::logs", "arn:aws:s3:::logs/*", "arn:aws:s3:::logs/private/*", "*", "arn:aws:s3:::other",
+            "arn:aws:s3:::logs/a*", "arn:aws:s3:::logs/*b"]),
     "sqs": ("q", ["sqs:*", "sqs:SendMessage", "sqs:Receive*", "*"],
             ["*", "arn:aws:sqs:*:*:q", "arn:aws:sqs:us-east-1:210987654321:other"]),
     "sns": ("t", ["sns:*", "sns:Publish", "sns:Get*"], ["*", "arn:aws:sns:*:*:t"]),

@@ -188,6 +188,32 @@ def _date_neighbours(value: str) -> List[str]:
     return [(moment + timedelta(seconds=delta)).strftime("%Y-%m-%dT%H:%M:%SZ") for delta in (-1, 1)]
 
 
+# Past this many distinct wildcard patterns, joint witnesses (one key matching two patterns) are not tried: the pairs
+# grow quadratically and real policies name a handful.
+_JOINT_WITNESS_PATTERNS = 30
+
+
+def _joint_witnesses(arn: str, patterns: Sequence[str]) -> List[str]:
+    """Sub-resources that match two wildcard patterns at once ("logs/a*" and "logs/*b": "logs/a0b"). One witness per
+    pattern misses a hole that only such a key opens (two Denies whose NotResource exempt a* and *b)."""
+    keys = sorted({p.split("/", 1)[1] for p in patterns if "/" in p and has_wildcard(p)})
+    if len(keys) < 2 or len(keys) > _JOINT_WITNESS_PATTERNS:
+        return []
+    out = []
+    for first in keys:
+        for second in keys:
+            if first == second:
+                continue
+            candidates = [witness(first) + witness(second)]
+            if first.endswith("*"):
+                candidates.append(first[:-1] + witness(second))
+            for candidate in candidates:
+                if glob_match(first, candidate) and glob_match(second, candidate):
+                    out.append(f"{arn}/{candidate}")
+                    break
+    return out
+
+
 def _dedupe(candidates: Sequence[RequestValue], conditions: Sequence[Condition]) -> List[RequestValue]:
     """One value per class: two values every condition treats alike are interchangeable."""
     seen, out = set(), []
@@ -279,15 +305,18 @@ class RequestSpace:
         samples = list(self.profile.resource_samples(self.target))
         routes_known = bool(self.target.routes)
         if self.profile.sub_resource and not routes_known:
+            patterns = []
             for statement in self.denies:
                 for pattern in (statement.resource or ()) + (statement.not_resource or ()):
                     if references_in(pattern):
                         continue
+                    patterns.append(pattern)
                     text = witness(pattern)
                     if text.startswith(arn + "/"):
                         samples.append(text)
                     elif "/" in pattern:
                         samples.append(arn + "/" + witness(pattern.split("/", 1)[1]))
+            samples.extend(_joint_witnesses(arn, patterns))
             # Only sub-resources of the profile's shape are requests (DynamoDB: table/NAME/index/INDEX, never
             # table/NAME/NAME); for S3 and API Gateway every sample has it ("{arn}/...").
             shape = self.profile.sub_resource.format(arn=arn, key="")
