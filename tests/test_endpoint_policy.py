@@ -13,13 +13,10 @@ import pytest
 
 from tests.conftest import CHECKS, FIXTURES, offline_env, results_of, run_checkov
 from vpce_checks.adapters.endpoint import matches_endpoint_glob
-from vpce_checks.engine.endpoint_policy import (
-    DEFAULT_ENDPOINT_POLICY,
-    endpoint_policy_verdict,
-    namespace_of_service_name,
-)
+from vpce_checks.engine.endpoint_policy import DEFAULT_ENDPOINT_POLICY, endpoint_policy_verdict
 from vpce_checks.engine.evaluate import evaluate
 from vpce_checks.engine.model import parse_policy
+from vpce_checks.engine.services import namespace_of_service_name
 
 ORG = "o-a1b2c3d4e5"
 

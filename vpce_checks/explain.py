@@ -7,7 +7,6 @@ does), and the explanation each check records is read back, grouped by policy.
 
 from __future__ import annotations
 
-import glob
 import json
 import os
 import re
@@ -24,6 +23,7 @@ from vpce_checks.engine.model import PolicyError, parse_policy
 from vpce_checks.engine.remediation import render_fix
 from vpce_checks.engine.repair import repair
 from vpce_checks.engine.services import PROFILES, Target
+from vpce_checks.engine.soundness import FORMATS, is_placeholder
 from vpce_checks.judge import FAILED, NO_RESULT, judge, judge_soundness, judge_source_ip
 from vpce_checks.settings import Settings, SettingsError, load_settings
 
@@ -100,7 +100,8 @@ def _source_dict(source: PolicySource) -> Dict[str, Any]:
 
 def _checkov_records(path: str, extra: Sequence[str] = ()) -> List[Dict[str, Any]]:
     """Run the real Checkov with the pack over ``path`` and read back every result's recorded explanation."""
-    from vpce_checks.cli import checkov_command
+    from vpce_checks.reporting import load_details
+    from vpce_checks.scanner import checkov_command
 
     with tempfile.TemporaryDirectory(prefix="vpce-checks-explain-") as details:
         env = dict(os.environ, BC_SKIP_MAPPING="TRUE", VPCE_CHECKS_DETAILS_DIR=details)
@@ -108,11 +109,7 @@ def _checkov_records(path: str, extra: Sequence[str] = ()) -> List[Dict[str, Any
         completed = subprocess.run(command, env=env, capture_output=True, text=True)
         if completed.returncode not in (0, 1):
             raise UsageError(f"checkov failed (exit {completed.returncode}): {completed.stderr.strip()[-2000:]}")
-        records = []
-        for name in sorted(glob.glob(os.path.join(details, "details-*.jsonl"))):
-            with open(name, encoding="utf-8") as handle:
-                records.extend(json.loads(line) for line in handle if line.strip())
-    return records
+        return load_details(details)
 
 
 def _checkov_reports(path: str, settings: Settings) -> List[PolicyReport]:
@@ -234,17 +231,18 @@ def render_json(reports: Sequence[PolicyReport]) -> str:
 # --------------------------------------------------------------------------------------------------------------
 
 
-_ID_FORMS = {"--vpce": re.compile(r"^vpce-[0-9a-f]{8}([0-9a-f]{9})?$"),
-             "--vpc": re.compile(r"^vpc-[0-9a-f]{8}([0-9a-f]{9})?$")}
-
-
 def _check_ids(endpoints: Sequence[str], vpcs: Sequence[str]) -> None:
+    """The IDs must be what CKV_VPCE_6 accepts: one test of form (soundness.FORMATS), no placeholders."""
     if not endpoints and not vpcs:
         raise UsageError("give the endpoints to admit: --vpce ID (repeatable) and/or --vpc ID")
-    for flag, values in (("--vpce", endpoints), ("--vpc", vpcs)):
+    for flag, key, values in (("--vpce", "aws:sourcevpce", endpoints), ("--vpc", "aws:sourcevpc", vpcs)):
+        pattern, shape = FORMATS[key]
         for value in values:
-            if not _ID_FORMS[flag].match(value):
-                raise UsageError(f"{flag} {value}: not a well-formed ID ({flag[2:]}- and 8 or 17 lowercase hex digits)")
+            if not pattern.match(value):
+                raise UsageError(f"{flag} {value}: not a well-formed ID ({shape})")
+            if is_placeholder(value):
+                raise UsageError(f"{flag} {value}: a placeholder (one repeated digit, x, or an AWS documentation "
+                                 "example), not a real ID")
 
 
 def fix_document(document: Dict[str, Any], path: str, endpoints: Sequence[str], vpcs: Sequence[str],

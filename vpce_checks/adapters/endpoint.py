@@ -27,8 +27,7 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from vpce_checks.adapters import cloudformation as cfn
 from vpce_checks.adapters import terraform as tf
-from vpce_checks.engine.endpoint_policy import namespace_of_service_name
-from vpce_checks.engine.services import Target
+from vpce_checks.engine.services import Target, namespace_of_service_name
 
 TERRAFORM_ENDPOINT = "aws_vpc_endpoint"
 TERRAFORM_ENDPOINT_POLICY = "aws_vpc_endpoint_policy"

@@ -19,7 +19,6 @@ Unresolved references (``${var.x}``) in the Principal, Action or Resource of a s
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
@@ -65,27 +64,6 @@ class EndpointVerdict:
     limits: Tuple[str, ...] = ()  # what the policy confines (PASSED details)
     namespace: Optional[str] = None  # the service namespace of the probe that got through
     notes: Tuple[str, ...] = field(default=())
-
-
-def namespace_of_service_name(service_name: Optional[str]) -> Optional[str]:
-    """The service part of an AWS endpoint service name: "com.amazonaws.eu-west-1.s3" -> "s3",
-    "com.amazonaws.${AWS::Region}.ecr.dkr" -> "ecr". None for endpoint services of other accounts
-    ("com.amazonaws.vpce.REGION.vpce-svc-...") and for names the engine cannot read.
-
-    Endpoint service names and IAM action namespaces mostly agree but not always (``monitoring`` is CloudWatch's
-    ``cloudwatch``); the analysis therefore also probes every namespace the policy names.
-    """
-    if not isinstance(service_name, str) or not service_name.strip():
-        return None
-    name = re.sub(r"\$\{[^}]*\}", "region", service_name.strip().lower())
-    # Checkov leaves an unresolved region data source or variable bare inside the string.
-    name = re.sub(r"data\.aws_region\.[a-z0-9_-]+\.(?:name|region|id)|var\.[a-z0-9_-]+|local\.[a-z0-9_-]+", "region",
-                  name)
-    match = re.match(r"^(?:[a-z0-9.-]+\.)?com\.amazonaws\.[a-z0-9-]+\.([a-z0-9-]+)", name)
-    if not match or ".vpce." in f".{name}" or "vpce-svc" in name:
-        return None
-    served = match.group(1)
-    return served[: -len("-fips")] if served.endswith("-fips") else served
 
 
 def _texts(policy: Policy) -> str:

@@ -12,15 +12,14 @@ move to aws:VpcSourceIp, the key endpoint traffic carries.
 from __future__ import annotations
 
 import copy
-import ipaddress
 from dataclasses import dataclass, field
 from typing import Any, Dict, FrozenSet, List, Optional, Sequence, Tuple
 
 from vpce_checks.engine.matching import glob_match
 from vpce_checks.engine.model import Condition, Statement, parse_policy
 from vpce_checks.engine.remediation import SID, invoke_allow, perimeter_statement
-from vpce_checks.engine.services import PERIMETER_KEYS, ServiceProfile, Target, is_misspelt_vpc_key, settle_target
-from vpce_checks.engine.soundness import PRIVATE_RANGES
+from vpce_checks.engine.services import ServiceProfile, Target, settle_target, tests_perimeter
+from vpce_checks.engine.soundness import is_private_range
 
 # Exemption conditions kept from a replaced Deny, by key, with the operator that keeps them sound when the key is
 # absent (a plain Bool on aws:PrincipalIsAWSService turns the Deny off for anonymous callers: AWS-FACTS).
@@ -40,7 +39,7 @@ class Repair:
 def _is_perimeter_deny(statement: Statement, profile: ServiceProfile) -> bool:
     if not statement.is_deny:
         return False
-    if not any(c.key in PERIMETER_KEYS or is_misspelt_vpc_key(c.key) for c in statement.conditions):
+    if not any(tests_perimeter(c.key) for c in statement.conditions):
         return False
     if statement.not_action is not None:
         return True
@@ -70,15 +69,6 @@ def _kept_condition(condition: Condition, accepted: FrozenSet[str]) -> Optional[
     return None
 
 
-def _private(value: str) -> bool:
-    try:
-        network = ipaddress.ip_network(value.strip(), strict=False)
-    except ValueError:
-        return False
-    return any(network.version == p.version and (network.subnet_of(p) or p.subnet_of(network))
-               for p in PRIVATE_RANGES)
-
-
 def _repair_source_ip(raw: Dict[str, Any], parsed: Statement, changes: List[str]) -> List[Dict[str, Any]]:
     """Move private or shared aws:SourceIp ranges to aws:VpcSourceIp (absent on public traffic, set through
     endpoints). An Allow is split in two (public ranges stay on aws:SourceIp); a Deny tests both keys with
@@ -94,7 +84,7 @@ def _repair_source_ip(raw: Dict[str, Any], parsed: Statement, changes: List[str]
             if key.lower() != "aws:sourceip":
                 continue
             listed = values if isinstance(values, list) else [values]
-            private = [v for v in listed if isinstance(v, str) and _private(v)]
+            private = [v for v in listed if isinstance(v, str) and is_private_range(v)]
             # A Deny on NotIpAddress aws:SourceIp (no IfExists) fires on every request through an endpoint, which
             # carries no aws:SourceIp: even public egress ranges lock the endpoints out.
             locks_out = parsed.is_deny and operator.lower() == "notipaddress"
@@ -164,7 +154,7 @@ def repair(document: Dict[str, Any], profile: ServiceProfile, target: Target, en
             if kept and cond.key not in kept_keys:
                 kept_keys.add(cond.key)
                 condition.setdefault(kept[0], {})[kept[1]] = kept[2]
-            elif not kept and cond.key not in PERIMETER_KEYS and not is_misspelt_vpc_key(cond.key):
+            elif not kept and not tests_perimeter(cond.key):
                 changes.append(f"{statement.label}: dropped {cond.written_operator} {cond.written_key} from the "
                                "perimeter Deny (it narrowed the Deny to some requests); if it was meant on its own, "
                                "keep it in a separate Deny")

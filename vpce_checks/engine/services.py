@@ -23,6 +23,12 @@ def is_misspelt_vpc_key(key: str) -> bool:
     return key.startswith("aws:") and "vpc" in key and key not in KNOWN_VPC_KEYS
 
 
+def tests_perimeter(key: str) -> bool:
+    """Does a condition on ``key`` (lowercase) try to say where a request comes from: a perimeter key, or a key that
+    looks like one but that AWS never sets (misspelt)? CKV_VPCE_6 and the repair both start from this."""
+    return key in PERIMETER_KEYS or is_misspelt_vpc_key(key)
+
+
 @dataclass(frozen=True)
 class Target:
     """The protected resource R: its service and the parts of its ARN that are known.
@@ -270,23 +276,29 @@ def service_of_arn(arn: str) -> Optional[str]:
     return parts[2].lower() or None
 
 
-# Endpoint service names ("com.amazonaws.REGION.NAME") whose requests reach each action namespace, when they differ
-# from the namespace itself.
-_ENDPOINT_SERVICE_NAMES: Dict[str, Tuple[str, ...]] = {
-    "ecr": ("ecr.api", "ecr.dkr"),
-}
+def namespace_of_service_name(service_name: Optional[str]) -> Optional[str]:
+    """The service part of an AWS endpoint service name: "com.amazonaws.eu-west-1.s3" -> "s3",
+    "com.amazonaws.${AWS::Region}.ecr.dkr" -> "ecr". None for endpoint services of other accounts
+    ("com.amazonaws.vpce.REGION.vpce-svc-...") and for names the engine cannot read.
+
+    Endpoint service names and IAM action namespaces mostly agree but not always (``monitoring`` is CloudWatch's
+    ``cloudwatch``); the analysis therefore also probes every namespace the policy names.
+    """
+    if not isinstance(service_name, str) or not service_name.strip():
+        return None
+    name = re.sub(r"\$\{[^}]*\}", "region", service_name.strip().lower())
+    # Checkov leaves an unresolved region data source or variable bare inside the string.
+    name = re.sub(r"data\.aws_region\.[a-z0-9_-]+\.(?:name|region|id)|var\.[a-z0-9_-]+|local\.[a-z0-9_-]+", "region",
+                  name)
+    match = re.match(r"^(?:[a-z0-9.-]+\.)?com\.amazonaws\.[a-z0-9-]+\.([a-z0-9-]+)", name)
+    if not match or ".vpce." in f".{name}" or "vpce-svc" in name:
+        return None
+    served = match.group(1)
+    return served[: -len("-fips")] if served.endswith("-fips") else served
 
 
 def endpoint_serves(service_name: str, service: str) -> Optional[bool]:
     """Does a VPC endpoint with this service_name carry requests to ``service``? None when the name is not an AWS
-    service endpoint name the engine can read (an endpoint service of another account, an unresolved region)."""
-    name = re.sub(r"\$\{[^}]*\}", "REGION", service_name.strip().lower())
-    # Checkov leaves an unresolved region data source or variable bare inside the string.
-    name = re.sub(r"data\.aws_region\.[a-z0-9_-]+\.(?:name|region|id)|var\.[a-z0-9_-]+|local\.[a-z0-9_-]+", "REGION",
-                  name)
-    match = re.match(r"^(?:[a-z0-9.-]+\.)?com\.amazonaws\.(?:[a-z0-9-]+|REGION)\.([a-z0-9.-]+)$", name, re.I)
-    if not match or ".vpce." in f".{name}" or "vpce-svc" in name:
-        return None
-    served = match.group(1)
-    served = served[: -len("-fips")] if served.endswith("-fips") else served
-    return served in _ENDPOINT_SERVICE_NAMES.get(service, (service,))
+    service endpoint name the engine can read (an endpoint service of another account, an unresolved name)."""
+    namespace = namespace_of_service_name(service_name)
+    return None if namespace is None else namespace == service

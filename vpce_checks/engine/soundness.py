@@ -14,7 +14,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence
 from vpce_checks.engine.matching import has_wildcard
 from vpce_checks.engine.model import ARN_OPERATORS, Condition, Policy, references_in
 from vpce_checks.engine.perimeter import AnalysisOptions, beyond_bound, lockouts
-from vpce_checks.engine.services import PERIMETER_KEYS, Target, endpoint_serves, is_misspelt_vpc_key
+from vpce_checks.engine.services import PERIMETER_KEYS, Target, endpoint_serves, is_misspelt_vpc_key, tests_perimeter
 
 SINGLE_VALUED_PERIMETER_KEYS = ("aws:sourcevpce", "aws:sourcevpc", "aws:sourcevpcarn", "aws:vpceaccount",
                                 "aws:vpceorgid")
@@ -60,10 +60,10 @@ class Soundness:
 
 def well_formed_endpoint(value: str) -> bool:
     """An endpoint ID a fix may reuse: a reference, or a well-formed ID that is no placeholder."""
-    return value.startswith("${") or bool(FORMATS["aws:sourcevpce"][0].match(value)) and not _placeholder(value)
+    return value.startswith("${") or bool(FORMATS["aws:sourcevpce"][0].match(value)) and not is_placeholder(value)
 
 
-def _placeholder(value: str) -> bool:
+def is_placeholder(value: str) -> bool:
     """IDs of AWS's documentation examples, of one repeated character, or with x where the hex digits belong
     (vpce-xxxxxxxx, vpc-00000000)."""
     if value.strip().lower() in DOCUMENTATION_EXAMPLE_IDS:
@@ -76,7 +76,7 @@ def _value_problems(condition: Condition, label: str) -> Iterable[str]:
     for value in condition.values:
         if references_in(value) or value.startswith("${"):
             continue  # one specific endpoint or VPC, resolved at deploy time
-        if condition.key in ("aws:sourcevpce", "aws:sourcevpc") and not has_wildcard(value) and _placeholder(value):
+        if condition.key in ("aws:sourcevpce", "aws:sourcevpc") and not has_wildcard(value) and is_placeholder(value):
             example = DOCUMENTATION_EXAMPLE_IDS.get(value.strip().lower())
             where = f" (the example ID of {example})" if example else ""
             yield f"{label}: {value} under {condition.written_key} is a placeholder, not a real ID{where}"
@@ -102,7 +102,7 @@ def soundness_of(policy: Policy, target: Target, options: Optional[AnalysisOptio
     # Only Deny statements form a perimeter; a policy whose endpoint conditions sit in Allow statements only has
     # none, and the coverage check already fails it.
     conditions = [(s, c) for s in policy.denies for c in s.conditions]
-    relevant = [(s, c) for s, c in conditions if c.key in PERIMETER_KEYS or is_misspelt_vpc_key(c.key)]
+    relevant = [(s, c) for s, c in conditions if tests_perimeter(c.key)]
     if not relevant:
         return Soundness(applies=False)
     result = Soundness(applies=True)
@@ -203,6 +203,16 @@ class SourceIpUse:
     ranges: List[str]
 
 
+def is_private_range(value: str) -> bool:
+    """A CIDR or address inside (or containing) an RFC 1918 or shared (100.64.0.0/10) range: never an
+    aws:SourceIp value a request carries."""
+    try:
+        network = ipaddress.ip_network(value.strip(), strict=False)
+    except ValueError:
+        return False
+    return any(network.subnet_of(p) or p.subnet_of(network) for p in PRIVATE_RANGES if p.version == network.version)
+
+
 def source_ip_use(policy: Policy) -> Optional[SourceIpUse]:
     """None when no statement tests aws:SourceIp."""
     uses = [(s, c) for s in policy.statements for c in s.conditions if c.key == "aws:sourceip"]
@@ -212,12 +222,7 @@ def source_ip_use(policy: Policy) -> Optional[SourceIpUse]:
     for statement, condition in uses:
         for value in condition.values:
             ranges.append(value)
-            try:
-                network = ipaddress.ip_network(value.strip(), strict=False)
-            except ValueError:
-                continue
-            if any(network.version == p.version and network.subnet_of(p) or p.subnet_of(network)
-                   for p in PRIVATE_RANGES if p.version == network.version):
+            if is_private_range(value):
                 effect = ("denies every request through a VPC endpoint (the key is absent there, and a negated "
                           "operator is true on a missing key)" if statement.is_deny and condition.negated
                           else "never matches a request through a VPC endpoint (the key is absent there)")
