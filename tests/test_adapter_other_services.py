@@ -618,7 +618,7 @@ def test_dynamodb_table_policy_must_cover_indexes():
     target = Target("dynamodb", "orders", account=ACCOUNT, region="eu-central-1")
     table = f"arn:aws:dynamodb:eu-central-1:{ACCOUNT}:table/orders"
     verdict = perimeter_of(parse_policy(_deny_all("dynamodb", table)), target)
-    assert verdict.status == "fail" and verdict.counterexample.resource == table + "/index/any-key"
+    assert verdict.status == "fail" and verdict.counterexample.resource == table + "/index/any-index"
     assert perimeter_of(parse_policy(_deny_all("dynamodb", [table, table + "/index/*"])), target).passed
     assert perimeter_of(parse_policy(_deny_all("dynamodb", "*")), target).passed
     # the only resources a table's policy is asked about: the table and its indexes

@@ -8,8 +8,8 @@ and region are the tokens ``THIS_ACCOUNT`` and ``THIS_REGION`` so that the resou
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, Optional, Sequence, Tuple
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable, Iterable, Mapping, Optional, Sequence, Tuple
 
 THIS_ACCOUNT = "${AWS::AccountId}"
 THIS_REGION = "${AWS::Region}"
@@ -140,6 +140,37 @@ class Policy:
     def has_principal_element(self) -> bool:
         """A resource policy names a principal; identity policies never do."""
         return any(s.principal is not None or s.not_principal is not None for s in self.statements)
+
+    def map_strings(self, change: Callable[[str], str]) -> Policy:
+        """The same policy with ``change`` applied to every principal, action, resource and condition value (to
+        write the resource's own account where the policy names it symbolically)."""
+
+        def each(values: Optional[Tuple[str, ...]]) -> Optional[Tuple[str, ...]]:
+            return tuple(change(v) for v in values) if values is not None else None
+
+        def principals(element: Optional[PrincipalSet]) -> Optional[PrincipalSet]:
+            if element is None:
+                return None
+            return replace(element, aws=each(element.aws) or (), service=each(element.service) or (),
+                           federated=each(element.federated) or (),
+                           canonical_user=each(element.canonical_user) or ())
+
+        return replace(self, statements=tuple(
+            replace(s, principal=principals(s.principal), not_principal=principals(s.not_principal),
+                    action=each(s.action), not_action=each(s.not_action), resource=each(s.resource),
+                    not_resource=each(s.not_resource),
+                    conditions=tuple(replace(c, values=each(c.values) or ()) for c in s.conditions))
+            for s in self.statements))
+
+    def patterns(self, effect: Optional[str] = None) -> Tuple[str, ...]:
+        """Every Action, NotAction, Resource and NotResource pattern (of one effect, when given)."""
+        return tuple(p for s in self.statements if effect is None or s.effect == effect
+                     for element in (s.action, s.not_action, s.resource, s.not_resource) for p in element or ())
+
+    def values(self, key: str, effect: Optional[str] = None) -> Tuple[str, ...]:
+        """Every value the policy's conditions compare ``key`` (lowercase) with."""
+        return tuple(v for s in self.statements if effect is None or s.effect == effect
+                     for c in s.conditions if c.key == key for v in c.values)
 
 
 def _case_insensitive(mapping: Mapping[str, Any], name: str) -> Any:

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta, timezone
 from itertools import product
 from typing import Dict, FrozenSet, Iterator, List, Optional, Sequence, Tuple
 
+from vpce_checks.engine.actions import actions_on
 from vpce_checks.engine.conditions import MULTIVALUED_KEYS, RequestValue, condition_holds, in_cidr
 from vpce_checks.engine.evaluate import (
     Principal,
@@ -50,6 +51,15 @@ from vpce_checks.engine.services import (
     profile_for,
     settle_target,
 )
+from vpce_checks.engine.witnesses import (
+    Shape,
+    WitnessLimit,
+    any_text,
+    api_route_shape,
+    distinguishing_values,
+    index_shape,
+    preferred_first,
+)
 
 EC2_INFRASTRUCTURE = "arn:aws:iam::*:role/aws:ec2-infrastructure"
 FUTURE_ACTION = "FutureActionNotYetReleased"
@@ -64,6 +74,18 @@ FRESH = {
     "aws:vpcsourceip": "10.255.255.10",
 }
 GENERIC_FRESH = "value-not-in-policy"
+TARGET = "target"  # the search dimension of (action, resource) pairs
+# The verbs a REST API method can declare besides ANY (API Gateway's HttpMethod); a request names one of them.
+HTTP_VERBS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+# Per profile shape: the automaton of well-formed sub-resource keys, and readable keys to stand for their class.
+_SUB_RESOURCE_SHAPES = {
+    "text": (any_text, ("any-key", "reports/q1.csv", "data/object.bin", "x")),
+    "route": (lambda: api_route_shape(HTTP_VERBS),
+              tuple(f"{stage}/{verb}/{path}" for path in ("any-path", "") for stage in ("prod", "any-stage")
+                    for verb in HTTP_VERBS)),
+    "index": (index_shape, ("any-index",)),
+}
 PRINCIPAL_KEY_PREFIXES = ("aws:principal", "aws:userid", "aws:username", "aws:federatedprovider",
                           "aws:multifactorauth", "aws:tokenissuetime", "aws:sourceidentity", "aws:sourceaccount")
 NETWORK_KEYS = ("aws:sourceip",) + ENDPOINT_KEYS + OPTIONAL_ENDPOINT_KEYS
@@ -114,6 +136,12 @@ class Verdict:
 
 class AnalysisLimit(Exception):
     """The search met its step bound: the check fails closed rather than hang."""
+
+
+def new_budget(options: AnalysisOptions) -> List[float]:
+    """The analysis budget of one resource: [steps left, monotonic deadline]; pass it to every analysis of that
+    resource so that together they stay within ``options.max_seconds``."""
+    return [options.max_steps, time.monotonic() + options.max_seconds]
 
 
 def _conditions_on(statements: Sequence[Statement], key: str) -> List[Condition]:
@@ -188,32 +216,6 @@ def _date_neighbours(value: str) -> List[str]:
     return [(moment + timedelta(seconds=delta)).strftime("%Y-%m-%dT%H:%M:%SZ") for delta in (-1, 1)]
 
 
-# Past this many distinct wildcard patterns, joint witnesses (one key matching two patterns) are not tried: the pairs
-# grow quadratically and real policies name a handful.
-_JOINT_WITNESS_PATTERNS = 30
-
-
-def _joint_witnesses(arn: str, patterns: Sequence[str]) -> List[str]:
-    """Sub-resources that match two wildcard patterns at once ("logs/a*" and "logs/*b": "logs/a0b"). One witness per
-    pattern misses a hole that only such a key opens (two Denies whose NotResource exempt a* and *b)."""
-    keys = sorted({p.split("/", 1)[1] for p in patterns if "/" in p and has_wildcard(p)})
-    if len(keys) < 2 or len(keys) > _JOINT_WITNESS_PATTERNS:
-        return []
-    out = []
-    for first in keys:
-        for second in keys:
-            if first == second:
-                continue
-            candidates = [witness(first) + witness(second)]
-            if first.endswith("*"):
-                candidates.append(first[:-1] + witness(second))
-            for candidate in candidates:
-                if glob_match(first, candidate) and glob_match(second, candidate):
-                    out.append(f"{arn}/{candidate}")
-                    break
-    return out
-
-
 def _dedupe(candidates: Sequence[RequestValue], conditions: Sequence[Condition]) -> List[RequestValue]:
     """One value per class: two values every condition treats alike are interchangeable."""
     seen, out = set(), []
@@ -228,15 +230,17 @@ def _dedupe(candidates: Sequence[RequestValue], conditions: Sequence[Condition])
 class RequestSpace:
     """The finite request space of SPEC section 4 for one policy and one resource (shared with the oracle)."""
 
-    def __init__(self, policy: Policy, target: Target, options: AnalysisOptions = AnalysisOptions()):
+    def __init__(self, policy: Policy, target: Target, options: AnalysisOptions = AnalysisOptions(),
+                 budget: Optional[List[float]] = None):
         self.policy = policy
+        # [steps left, deadline]: one per resource, shared by every search over it (coverage and each origin).
+        self.budget = budget if budget is not None else new_budget(options)
         self.target = target
         self.options = options
         self.profile: ServiceProfile = profile_for(target.service)
         self.denies = policy.denies
         self.allowed_literals = self._allowed_literals()
-        self.actions = self._actions()
-        self.resources = self._resources()
+        self._targets()
         self.principals = self._principals()
         self.networks = ["public", "endpoint"] if self.profile.has_public_endpoint else ["endpoint"]
         keys = {c.key for s in self.denies for c in s.conditions} - set(options.accepted_exemptions)
@@ -274,61 +278,92 @@ class RequestSpace:
         for statement in self.denies:
             out.extend(statement.action or ())
             out.extend(statement.not_action or ())
-        return out
+        return [p for p in out if not references_in(p)]
 
-    def _actions(self) -> List[str]:
-        prefix = self.profile.prefix + ":"
-        patterns = self._action_patterns()
-        candidates = list(self.profile.known_actions)
+    def _known_actions(self, resource_type: Optional[str]) -> List[str]:
+        """The actions that take a resource of this type, the profile's telling ones first (they make the best
+        counterexamples); the profile's list alone when the action database has no entry."""
+        listed = actions_on(self.profile.prefix, resource_type) if resource_type else ()
+        if not listed:
+            return list(self.profile.known_actions)
+        lowered = {a.lower() for a in listed}
+        first = [a for a in self.profile.known_actions if a.lower() in lowered]
+        return first + [a for a in listed if a not in first]
+
+    def _unknown_actions(self, patterns: Sequence[str]) -> List[str]:
+        """Action names AWS may add later: one per class of the policy's action patterns that such a name can fall
+        into (only a wildcard covers them; ``s3:Get*`` covers a future s3:GetX, not a future s3:PutX)."""
         if self.profile.actions_closed:
-            return candidates
-        for pattern in patterns:
-            if pattern.lower().startswith(prefix) and not references_in(pattern):
-                text = witness(pattern, fill="X") if has_wildcard(pattern) else pattern
-                match = next((a for a in self.profile.known_actions if action_matches(pattern, a)), None)
-                candidates.append(match or text)
-        candidates.append(prefix + FUTURE_ACTION)
-        # Actions whose requests never come through a VPC endpoint are no part of this perimeter (profile data).
-        off_perimeter = {a.lower() for a in self.profile.off_perimeter_actions}
-        out, seen = [], set()
-        for action in candidates:
-            if action.lower() in off_perimeter:
-                continue
-            signature = tuple(action_matches(p, action) for p in patterns if not references_in(p))
-            if signature not in seen:
-                seen.add(signature)
-                out.append(action)
-        return out
+            return []
+        prefix = self.profile.prefix + ":"
+        shape = Shape().repeat(frozenset(_LETTERS), 1, None).done()
+        preferred = [FUTURE_ACTION, "Get" + FUTURE_ACTION, "Put" + FUTURE_ACTION, "List" + FUTURE_ACTION]
+        try:
+            found = distinguishing_values(prefix, patterns, shape, preferred, ignore_case=True)
+        except WitnessLimit as error:
+            raise AnalysisLimit(str(error)) from error
+        return [prefix + v for v in preferred_first(found, preferred)]
 
-    def _resources(self) -> List[str]:
+    def _targets(self) -> None:
+        """The (action, resource) pairs of the space, one per class the Deny statements can tell apart: known
+        actions only with resources of a type they apply to; unknown actions (hypothetical) with every resource."""
+        resources = self._resources()
+        patterns = self._action_patterns()
+        off_perimeter = {a.lower() for a in self.profile.off_perimeter_actions}
+        resource_signature = {r: tuple(resource_element_ok(s, r) for s in self.denies) for r, _ in resources}
+        known_names: set = set()
+        by_type: Dict[Optional[str], List[str]] = {}
+        for _, resource_type in resources:
+            if resource_type not in by_type:
+                by_type[resource_type] = [a for a in self._known_actions(resource_type)
+                                          if a.lower() not in off_perimeter]
+                known_names.update(a.lower() for a in by_type[resource_type])
+        unknown = [a for a in self._unknown_actions(patterns)
+                   if a.lower() not in known_names and a.lower() not in off_perimeter]
+        self.known_targets: List[Tuple[str, str]] = []
+        self.hypothetical_targets: List[Tuple[str, str]] = []
+        seen = set()
+        for bucket, candidates in ((self.known_targets, lambda t: by_type[t]), (self.hypothetical_targets,
+                                                                                 lambda t: unknown)):
+            for resource, resource_type in resources:
+                for action in candidates(resource_type):
+                    signature = (tuple(action_matches(p, action) for p in patterns), resource_signature[resource])
+                    if signature not in seen:
+                        seen.add(signature)
+                        bucket.append((action, resource))
+        self.hypothetical_actions = frozenset(a for a, _ in self.hypothetical_targets)
+
+    @property
+    def actions(self) -> List[str]:
+        """Every action of the space (known ones first)."""
+        return list(dict.fromkeys(a for a, _ in self.known_targets + self.hypothetical_targets))
+
+    @property
+    def resources(self) -> List[str]:
+        return list(dict.fromkeys(r for _, r in self.known_targets + self.hypothetical_targets))
+
+    def _resources(self) -> List[Tuple[str, Optional[str]]]:
+        """R's ARN (when requests name it) and its sub-resources: the declared routes, or one well-formed key per
+        class of the Deny statements' Resource and NotResource patterns (complete by construction)."""
         arn = self.profile.resource_arn(self.target)
-        samples = list(self.profile.resource_samples(self.target))
-        routes_known = bool(self.target.routes)
-        if self.profile.sub_resource and not routes_known:
-            patterns = []
-            for statement in self.denies:
-                for pattern in (statement.resource or ()) + (statement.not_resource or ()):
-                    if references_in(pattern):
-                        continue
-                    patterns.append(pattern)
-                    text = witness(pattern)
-                    if text.startswith(arn + "/"):
-                        samples.append(text)
-                    elif "/" in pattern:
-                        samples.append(arn + "/" + witness(pattern.split("/", 1)[1]))
-            samples.extend(_joint_witnesses(arn, patterns))
-            # Only sub-resources of the profile's shape are requests (DynamoDB: table/NAME/index/INDEX, never
-            # table/NAME/NAME); for S3 and API Gateway every sample has it ("{arn}/...").
-            shape = self.profile.sub_resource.format(arn=arn, key="")
-            samples = [r for r in samples if r == arn or r.startswith(shape)]
-        # Object ARNs first: they make the most telling counterexamples.
-        samples.sort(key=lambda r: 0 if r != arn else 1)
-        out, seen = [], set()
-        for resource in samples:
-            signature = tuple(resource_element_ok(s, resource) for s in self.denies)
-            if (signature, resource == arn) not in seen:
-                seen.add((signature, resource == arn))
-                out.append(resource)
+        out: List[Tuple[str, Optional[str]]] = []
+        if self.profile.sub_resource:
+            prefix = self.profile.sub_resource.format(arn=arn, key="")
+            if self.target.routes:
+                keys = list(self.target.routes)
+            else:
+                patterns = [p for s in self.denies for p in (s.resource or ()) + (s.not_resource or ())
+                            if not references_in(p)]
+                shape, preferred = _SUB_RESOURCE_SHAPES[self.profile.sub_resource_shape]
+                try:
+                    found = distinguishing_values(prefix, list(dict.fromkeys(patterns)), shape(), preferred)
+                except WitnessLimit as error:
+                    raise AnalysisLimit(str(error)) from error
+                keys = preferred_first(found, preferred)
+            # Sub-resources first: they make the most telling counterexamples.
+            out.extend((prefix + key, self.profile.sub_resource_type) for key in keys)
+        if self.profile.whole_resource_requested:
+            out.append((arn, self.profile.resource_type))
         return out
 
     # -- principals --------------------------------------------------------------------------------------
@@ -368,10 +403,11 @@ class RequestSpace:
         fresh_other = OTHER_ACCOUNT
         while fresh_other in accounts:
             fresh_other = str(int(fresh_other) + 1).zfill(12)
-        ordered_accounts = [THIS_ACCOUNT] + [a for a in dict.fromkeys(accounts) if a != THIS_ACCOUNT] + [fresh_other]
+        own = self.target.account
+        ordered_accounts = [own] + [a for a in dict.fromkeys(accounts) if a != own] + [fresh_other]
 
         def describe(account: str) -> str:
-            if account == THIS_ACCOUNT:
+            if account == own:
                 return "a principal of this account"
             if account == fresh_other:
                 return "a principal of another account"
@@ -467,8 +503,12 @@ class RequestSpace:
                 return "AssumedRole" if principal.role_arn else "User"
         return _FREE
 
-    def dimensions(self, principal: Principal, network: str) -> Dict[str, List[RequestValue]]:
-        dims: Dict[str, List[RequestValue]] = {"action": list(self.actions), "resource": list(self.resources)}
+    def dimensions(self, principal: Principal, network: str, hypothetical: Optional[bool] = False) -> Dict[str, list]:
+        """The search's dimensions: "target" ((action, resource) pairs; ``hypothetical`` True for the actions AWS
+        may add later, None for both) and one per condition key."""
+        targets = (self.known_targets if hypothetical is False else self.hypothetical_targets if hypothetical
+                   else self.known_targets + self.hypothetical_targets)
+        dims: Dict[str, list] = {TARGET: list(targets)}
         for key in self.keys:
             dims[key] = self.domain(key, principal, network)
         return dims
@@ -487,14 +527,14 @@ class RequestSpace:
             for key in ENDPOINT_KEYS:
                 context[key] = FRESH[key]
         for key, value in assignment.items():
-            if key in ("action", "resource"):
+            if key == TARGET:
                 continue
             if value is ABSENT:
                 context.pop(key, None)
             else:
                 context[key] = value
-        return Request(action=str(assignment["action"]), resource=str(assignment["resource"]),
-                       principal=principal, context=context)
+        action, resource = assignment[TARGET]
+        return Request(action=str(action), resource=str(resource), principal=principal, context=context)
 
 
 _FREE = object()
@@ -505,8 +545,8 @@ class _Search:
     """Depth-first search for a request no Deny matches, over one caller and one network."""
 
     def __init__(self, space: RequestSpace, principal: Principal, network: str, weak: Optional[Reading],
-                 budget: List[int]):
-        self.dims = space.dimensions(principal, network)
+                 budget: List[int], hypothetical: Optional[bool] = False):
+        self.dims = space.dimensions(principal, network, hypothetical)
         self.budget = budget
         exempt = space.options.accepted_exemptions
         cache = space._tables
@@ -515,16 +555,12 @@ class _Search:
         for statement in space.denies:
             if not principal_element_ok(statement, principal, weak):
                 continue
-            key = (statement.index, weak)
-            actions = cache.get(("action",) + key)
-            if actions is None:
-                actions = cache[("action",) + key] = [action_element_ok(statement, str(a), weak)
-                                                      for a in self.dims["action"]]
-            resources = cache.get(("resource",) + key)
-            if resources is None:
-                resources = cache[("resource",) + key] = [resource_element_ok(statement, str(r), weak)
-                                                          for r in self.dims["resource"]]
-            tables: Dict[str, List[bool]] = {"action": actions, "resource": resources}
+            key = (TARGET, statement.index, weak, hypothetical)
+            targets = cache.get(key)
+            if targets is None:
+                targets = cache[key] = [action_element_ok(statement, a, weak)
+                                        and resource_element_ok(statement, r, weak) for a, r in self.dims[TARGET]]
+            tables: Dict[str, List[bool]] = {TARGET: targets}
             for position, condition in enumerate(statement.conditions):
                 if condition.key in exempt:
                     continue
@@ -570,37 +606,39 @@ class _Search:
         return None
 
 
-def _complete(space: RequestSpace, principal: Principal, network: str,
-              partial: Dict[str, RequestValue]) -> Dict[str, RequestValue]:
-    dims = space.dimensions(principal, network)
+def _complete(dims: Dict[str, list], partial: Dict[str, object]) -> Dict[str, object]:
+    """A whole assignment from the search's partial one: a dimension no live Deny tested takes its first value, or
+    absence where that is possible (it matters to no Deny)."""
     full = {}
     for dim, values in dims.items():
         if dim in partial:
             full[dim] = partial[dim]
         elif values:
-            full[dim] = values[0] if dim in ("action", "resource") or ABSENT not in values else ABSENT
+            full[dim] = values[0] if dim == TARGET or ABSENT not in values else ABSENT
     return full
 
 
 def find_counterexample(space: RequestSpace, weak: Optional[Reading] = None) -> Optional[Tuple[Request, str]]:
     """The first non-excused request from outside the allowed origins that no Deny matches, if any."""
-    budget = [space.options.max_steps, time.monotonic() + space.options.max_seconds]
+    budget = space.budget
     exhausted = set()
-    for network in space.networks:
-        for principal in space.principals:
-            search = _Search(space, principal, network, weak, budget)
-            if any(not values for values in search.dims.values()):
-                continue  # this caller cannot reach the resource on this network (e.g. every address allowed)
-            signature = search.signature()
-            if signature in exhausted:
-                continue
-            if time.monotonic() > budget[1]:
-                raise AnalysisLimit()
-            found = search.run()
-            exhausted.add(signature)
-            if found is not None:
-                request = space.request(principal, network, _complete(space, principal, network, found))
-                return request, network
+    # Known actions first: a counterexample names an action AWS may add later only when no known action is one.
+    for hypothetical in (False, True):
+        for network in space.networks:
+            for principal in space.principals:
+                search = _Search(space, principal, network, weak, budget, hypothetical)
+                if any(not values for values in search.dims.values()):
+                    continue  # this caller cannot reach the resource on this network (e.g. every address allowed)
+                signature = search.signature()
+                if signature in exhausted:
+                    continue
+                if time.monotonic() > budget[1]:
+                    raise AnalysisLimit()
+                found = search.run()
+                exhausted.add(signature)
+                if found is not None:
+                    request = space.request(principal, network, _complete(search.dims, found))
+                    return request, network
     return None
 
 
@@ -608,7 +646,7 @@ def iter_requests(space: RequestSpace) -> Iterator[Tuple[Request, str]]:
     """Every request of the enumerated space, for the brute-force oracle in the tests."""
     for network in space.networks:
         for principal in space.principals:
-            dims = space.dimensions(principal, network)
+            dims = space.dimensions(principal, network, None)
             names = list(dims)
             for values in product(*(dims[n] for n in names)):
                 yield space.request(principal, network, dict(zip(names, values))), network
@@ -649,18 +687,19 @@ def describe_request(request: Request, network: str, key_names: Optional[Dict[st
     return f"{request.action} on {resource} by {request.principal.label} {where}{tail} is not explicitly denied"
 
 
-def perimeter_of(policy: Policy, target: Target, options: AnalysisOptions = AnalysisOptions()) -> Verdict:
+def perimeter_of(policy: Policy, target: Target, options: AnalysisOptions = AnalysisOptions(),
+                 budget: Optional[List[float]] = None) -> Verdict:
     """Coverage (SPEC section 4, CKV_VPCE_1/2/3): the verdict with a counterexample or the allowed origins."""
     too_large = beyond_bound(policy, options)
     if too_large:
         return Verdict(status="unresolved", reason=too_large)
     policy, target = prepared(policy, target)
-    space = RequestSpace(policy, target, options)
-    exemptions = sorted({c.written_key for s in space.denies for c in s.conditions
+    exemptions = sorted({c.written_key for s in policy.denies for c in s.conditions
                          if c.key in options.accepted_exemptions})
     resolved = frozenset(references_in(target.name))
-    references = _has_references(space.denies, resolved)
+    references = _has_references(policy.denies, resolved)
     try:
+        space = RequestSpace(policy, target, options, budget)
         if references:
             weak = find_counterexample(space, weak=Reading(True, resolved))
             strong = find_counterexample(space, weak=Reading(False, resolved)) if weak is not None else None
@@ -705,6 +744,16 @@ def prepared(policy: Policy, target: Target) -> Tuple[Policy, Target]:
     """The policy and resource as AWS reads them: R's unknown account/region settled from the ARNs the policy
     writes for it, and resource shorthands expanded. The analysis and the test oracle both start here."""
     target = settle_target(target, [r for s in policy.statements for r in (s.resource or ()) + (s.not_resource or ())])
+    # Where R's account or region is known, the policy's symbolic "this account/region" is that literal value: a
+    # principal of R's account is one caller whether the policy names the account by ID or by the token.
+    tokens = [(token, value) for token, value in ((THIS_ACCOUNT, target.account), (THIS_REGION, target.region))
+              if value != token]
+    if tokens:
+        def concrete(text: str) -> str:
+            for token, value in tokens:
+                text = text.replace(token, value)
+            return text
+        policy = policy.map_strings(concrete)
     return _expanded(policy, profile_for(target.service), target), target
 
 
@@ -744,7 +793,8 @@ class _OriginSpace(RequestSpace):
         self.origin = origin
         self.networks = ["endpoint"]
         self.principals = [p for p in base.principals
-                           if p.kind == "iam" and p.account == THIS_ACCOUNT and p.arn and ":user/any-user" in p.arn]
+                           if p.kind == "iam" and p.account == base.target.account and p.arn
+                           and ":user/any-user" in p.arn]
 
     def domain(self, key: str, principal: Principal, network: str) -> List[RequestValue]:
         if key in self.origin:
@@ -768,11 +818,11 @@ class Lockout:
     example: str = ""  # one request through the origin, in words, that a Deny stops
 
 
-def origin_spaces(policy: Policy, target: Target,
-                  options: AnalysisOptions = AnalysisOptions()) -> List[Tuple[str, str, RequestSpace]]:
+def origin_spaces(policy: Policy, target: Target, options: AnalysisOptions = AnalysisOptions(),
+                  budget: Optional[List[float]] = None) -> List[Tuple[str, str, RequestSpace]]:
     """For each allowed origin (key, value), the requests an ordinary principal of R's account makes through it.
     ``policy`` must be prepared. The lockout search and the test oracle both enumerate these."""
-    base = RequestSpace(policy, target, options)
+    base = RequestSpace(policy, target, options, budget)
     spaces = []
     for key in PERIMETER_KEYS:
         for value in sorted(base.allowed_literals[key]):
@@ -783,17 +833,22 @@ def origin_spaces(policy: Policy, target: Target,
     return spaces
 
 
-def lockouts(policy: Policy, target: Target, options: AnalysisOptions = AnalysisOptions()) -> List[Lockout]:
+def lockouts(policy: Policy, target: Target, options: AnalysisOptions = AnalysisOptions(),
+             budget: Optional[List[float]] = None) -> List[Lockout]:
     """SPEC section 4, no lockout: for each allowed origin, some request through it escapes every Deny."""
     policy, target = prepared(policy, target)
     found = []
-    for key, value, space in origin_spaces(policy, target, options):
-        budget = [options.max_steps, time.monotonic() + options.max_seconds]
+    budget = budget if budget is not None else new_budget(options)
+    try:
+        spaces = origin_spaces(policy, target, options, budget)
+    except AnalysisLimit:
+        return []  # undecided: the coverage verdict already reports the bound
+    for key, value, space in spaces:
         escaped = False
         exhausted = set()
         try:
             for principal in space.principals:
-                search = _Search(space, principal, "endpoint", None, budget)
+                search = _Search(space, principal, "endpoint", None, budget, None)
                 if not all(search.dims.values()) or search.signature() in exhausted:
                     continue
                 if search.run() is not None:
@@ -804,8 +859,8 @@ def lockouts(policy: Policy, target: Target, options: AnalysisOptions = Analysis
             escaped = True  # undecided: the coverage verdict already reports the bound
         if escaped or not space.principals:
             continue
-        sample = space.request(space.principals[0], "endpoint",
-                               _complete(space, space.principals[0], "endpoint", {}))
+        dims = space.dimensions(space.principals[0], "endpoint", None)
+        sample = space.request(space.principals[0], "endpoint", _complete(dims, {}))
         blocked = [s.label for s in evaluate(policy, sample).denied_by]
         origin_text = space.allowed_origin_descriptions_for(key, value)
         example = (f"{sample.action} on {sample.resource} by {sample.principal.label} through {origin_text} is "

@@ -76,6 +76,13 @@ class ServiceProfile:
     off_perimeter_actions: Tuple[str, ...] = ()
     # False when the service rejects a Resource element in its resource policies (ECR): the fix omits it.
     resource_element_allowed: bool = True
+    # The IAM action database's resource types of R's ARN and of its sub-resources: a request pairs an action only
+    # with a resource of a type the action applies to (s3:GetObject with an object, s3:ListBucket with the bucket).
+    resource_type: Optional[str] = None
+    sub_resource_type: Optional[str] = None
+    # The well-formed sub-resource keys: "text" (any non-empty UTF-8: S3 object keys), "route" (API Gateway
+    # stage/VERB/path), "index" (DynamoDB index names).
+    sub_resource_shape: str = "text"
 
     def name_from_arn_resource(self, resource: str) -> Optional[str]:
         """R's name from the resource part of an ARN ("key/1234..." -> "1234..."), for services whose ARN writes
@@ -127,7 +134,7 @@ class ServiceProfile:
 PROFILES: Dict[str, ServiceProfile] = {
     "s3": ServiceProfile(
         prefix="s3", title="S3 bucket", check_id="CKV_VPCE_1", arn_format="arn:{partition}:s3:::{name}",
-        sub_resource="{arn}/{key}",
+        sub_resource="{arn}/{key}", resource_type="bucket", sub_resource_type="object",
         known_actions=(
             "s3:DeleteObject", "s3:GetObject", "s3:PutObject", "s3:ListBucket", "s3:GetBucketPolicy",
             "s3:PutBucketPolicy", "s3:DeleteBucketPolicy", "s3:GetObjectVersion", "s3:PutObjectAcl",
@@ -137,7 +144,7 @@ PROFILES: Dict[str, ServiceProfile] = {
     ),
     "sqs": ServiceProfile(
         prefix="sqs", title="SQS queue", check_id="CKV_VPCE_2",
-        arn_format="arn:{partition}:sqs:{region}:{account}:{name}",
+        arn_format="arn:{partition}:sqs:{region}:{account}:{name}", resource_type="queue",
         known_actions=(
             "sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
             "sqs:SetQueueAttributes", "sqs:PurgeQueue", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl",
@@ -146,7 +153,7 @@ PROFILES: Dict[str, ServiceProfile] = {
     ),
     "sns": ServiceProfile(
         prefix="sns", title="SNS topic", check_id="CKV_VPCE_3",
-        arn_format="arn:{partition}:sns:{region}:{account}:{name}",
+        arn_format="arn:{partition}:sns:{region}:{account}:{name}", resource_type="topic",
         known_actions=(
             "sns:Publish", "sns:Subscribe", "sns:GetTopicAttributes", "sns:SetTopicAttributes",
             "sns:DeleteTopic", "sns:AddPermission", "sns:RemovePermission", "sns:ListSubscriptionsByTopic",
@@ -156,6 +163,7 @@ PROFILES: Dict[str, ServiceProfile] = {
     "execute-api": ServiceProfile(
         prefix="execute-api", title="private REST API", check_id="CKV_VPCE_5",
         arn_format="arn:{partition}:execute-api:{region}:{account}:{name}", sub_resource="{arn}/{key}",
+        sub_resource_shape="route",
         # A private API has no public endpoint: only requests through VPC endpoints reach it.
         has_public_endpoint=False,
         known_actions=("execute-api:Invoke",), default_fix_actions="execute-api:Invoke", actions_closed=True,
@@ -170,7 +178,7 @@ PROFILES: Dict[str, ServiceProfile] = {
 OTHER_SERVICE_PROFILES: Dict[str, ServiceProfile] = {
     "kms": ServiceProfile(
         prefix="kms", title="KMS key", check_id="CKV_VPCE_9",
-        arn_format="arn:{partition}:kms:{region}:{account}:key/{name}",
+        arn_format="arn:{partition}:kms:{region}:{account}:key/{name}", resource_type="key",
         known_actions=(
             "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:ReEncryptFrom", "kms:ReEncryptTo",
             "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:CreateGrant", "kms:DisableKey", "kms:DescribeKey",
@@ -183,7 +191,7 @@ OTHER_SERVICE_PROFILES: Dict[str, ServiceProfile] = {
     ),
     "secretsmanager": ServiceProfile(
         prefix="secretsmanager", title="Secrets Manager secret", check_id="CKV_VPCE_9",
-        arn_format="arn:{partition}:secretsmanager:{region}:{account}:secret:{name}",
+        arn_format="arn:{partition}:secretsmanager:{region}:{account}:secret:{name}", resource_type="Secret",
         known_actions=(
             "secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue", "secretsmanager:DescribeSecret",
             "secretsmanager:PutResourcePolicy", "secretsmanager:DeleteSecret", "secretsmanager:UpdateSecret",
@@ -195,7 +203,7 @@ OTHER_SERVICE_PROFILES: Dict[str, ServiceProfile] = {
     ),
     "ecr": ServiceProfile(
         prefix="ecr", title="ECR repository", check_id="CKV_VPCE_9",
-        arn_format="arn:{partition}:ecr:{region}:{account}:repository/{name}",
+        arn_format="arn:{partition}:ecr:{region}:{account}:repository/{name}", resource_type="repository",
         known_actions=(
             "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability", "ecr:PutImage",
             "ecr:InitiateLayerUpload", "ecr:UploadLayerPart", "ecr:CompleteLayerUpload", "ecr:BatchDeleteImage",
@@ -208,7 +216,7 @@ OTHER_SERVICE_PROFILES: Dict[str, ServiceProfile] = {
         prefix="dynamodb", title="DynamoDB table", check_id="CKV_VPCE_9",
         arn_format="arn:{partition}:dynamodb:{region}:{account}:table/{name}",
         # The table's policy also governs its indexes (requests for them name the index ARN).
-        sub_resource="{arn}/index/{key}",
+        sub_resource="{arn}/index/{key}", resource_type="table", sub_resource_type="index", sub_resource_shape="index",
         known_actions=(
             "dynamodb:Query", "dynamodb:GetItem", "dynamodb:Scan", "dynamodb:PutItem", "dynamodb:UpdateItem",
             "dynamodb:DeleteItem", "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:PartiQLSelect",
@@ -220,6 +228,7 @@ OTHER_SERVICE_PROFILES: Dict[str, ServiceProfile] = {
     "elasticfilesystem": ServiceProfile(
         prefix="elasticfilesystem", title="EFS file system", check_id="CKV_VPCE_9",
         arn_format="arn:{partition}:elasticfilesystem:{region}:{account}:file-system/{name}",
+        resource_type="file-system",
         known_actions=(
             "elasticfilesystem:DescribeFileSystems", "elasticfilesystem:PutFileSystemPolicy",
             "elasticfilesystem:DeleteFileSystem", "elasticfilesystem:UpdateFileSystem",
