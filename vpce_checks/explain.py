@@ -24,7 +24,7 @@ from vpce_checks.engine.remediation import render_fix
 from vpce_checks.engine.repair import repair
 from vpce_checks.engine.services import PROFILES, Target
 from vpce_checks.engine.soundness import FORMATS, is_placeholder
-from vpce_checks.judge import FAILED, NO_RESULT, judge, judge_soundness, judge_source_ip
+from vpce_checks.judge import FAILED, NO_RESULT, REQUEST_PREFIX, judge, judge_soundness, judge_source_ip
 from vpce_checks.settings import Settings, SettingsError, load_settings
 
 PERIMETER_CHECKS = {profile.check_id for profile in PROFILES.values()}
@@ -219,9 +219,21 @@ def _first(lines: Sequence[str]) -> str:
     return lines[0] if lines else ""
 
 
+def counterexample_of(finding: Finding) -> Optional[dict]:
+    """The finding's counterexample as data (every key and value), when it has one."""
+    for line in finding.details:
+        if line.startswith(REQUEST_PREFIX):
+            try:
+                return json.loads(line[len(REQUEST_PREFIX):])
+            except ValueError:
+                return None
+    return None
+
+
 def render_json(reports: Sequence[PolicyReport]) -> str:
     payload = [{"file": r.file, "resource": r.resource, "result": "FAILED" if r.failed else "PASSED",
-                "findings": [dict(asdict(f), statements_to_change=statements_to_change(f)) for f in r.findings]}
+                "findings": [dict(asdict(f), statements_to_change=statements_to_change(f),
+                                  counterexample=counterexample_of(f)) for f in r.findings]}
                for r in reports]
     return json.dumps(payload, indent=2, default=str)
 

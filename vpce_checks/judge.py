@@ -7,6 +7,7 @@ origins and the exemptions it relied on.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any, List, Optional, Tuple, Union
 
@@ -19,6 +20,8 @@ from vpce_checks.engine.services import PROFILES, ServiceProfile
 from vpce_checks.settings import Settings, SettingsError
 
 PASSED, FAILED, SKIPPED, NO_RESULT = "PASSED", "FAILED", "SKIPPED", "NO_RESULT"
+# The counterexample as JSON, on one details line: every key and value, so a user or a test can replay it.
+REQUEST_PREFIX = "Request (JSON): "
 POLICY_RESOURCE = {"s3": "aws_s3_bucket_policy", "sqs": "aws_sqs_queue_policy", "sns": "aws_sns_topic_policy",
                    "execute-api": "aws_api_gateway_rest_api_policy", "kms": "aws_kms_key_policy",
                    "secretsmanager": "aws_secretsmanager_secret_policy", "ecr": "aws_ecr_repository_policy",
@@ -134,6 +137,10 @@ def judge(source: Optional[PolicySource], settings: Union[Settings, SettingsErro
         return Judgement(FAILED, reason, [f"Reason: {reason}"] + [f"Note: {n}" for n in verdict.notes]
                          + [f"Policy: {source.origin}", docs], verdict)
     lines = [f"Reason: {verdict.reason}", f"Counterexample: {verdict.description}"]
+    if verdict.notes:
+        lines.append("Example values: " + "; ".join(verdict.notes) + " (any value of the same kind gets through)")
+    if verdict.request:
+        lines.append(REQUEST_PREFIX + json.dumps(verdict.request, sort_keys=True))
     lines += [f"Why no Deny matches it: {line}" for line in verdict.why_not]
     if profile.prefix == "execute-api":
         lines.append(_authorization_note(source))

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import ipaddress
 from datetime import datetime, timezone
-from typing import Optional, Tuple, Union
+from typing import Callable, Optional, Tuple, Union
 
 from vpce_checks.engine.matching import arn_matches, glob_match
-from vpce_checks.engine.model import Condition
+from vpce_checks.engine.model import Condition, substitute_variables
 
 RequestValue = Union[None, str, Tuple[str, ...]]
 
@@ -97,8 +97,32 @@ def value_matches(operator: str, request_value: str, policy_value: str) -> bool:
     raise ValueError(f"no positive form for operator {operator!r}")
 
 
-def condition_holds(condition: Condition, request_value: RequestValue) -> bool:
-    """Whether one (operator, key, values) test is true for the request's value of that key."""
+def _glob_literal(text: str) -> str:
+    """A request value put into a Like or ARN pattern stands for itself: its own wildcards are characters."""
+    return text.replace("$", "${$}").replace("*", "${*}").replace("?", "${?}")
+
+
+def resolved_values(condition: Condition, lookup: Callable[[str], RequestValue]) -> Tuple[Tuple[str, ...], bool]:
+    """The condition's values with policy variables resolved from the request, and whether some value could not be
+    resolved (its key absent, no default): that value matches nothing (docs/semantics.md, policy variables)."""
+    if not condition.variables:
+        return condition.values, False
+    literal = _glob_literal if condition.operator in ("stringlike", "stringnotlike") or condition.operator.startswith(
+        "arn") else str
+    out, unresolved = [], False
+    for value in condition.values:
+        resolved = substitute_variables(value, lookup, literal)
+        if resolved is None:
+            unresolved = True
+        else:
+            out.append(resolved)
+    return tuple(out), unresolved
+
+
+def condition_holds(condition: Condition, request_value: RequestValue,
+                    lookup: Optional[Callable[[str], RequestValue]] = None) -> bool:
+    """Whether one (operator, key, values) test is true for the request's value of that key. ``lookup`` gives the
+    request's other keys, for policy variables in the values (absent: the key ``condition`` tests only)."""
     if condition.operator == "null":
         absent = request_value is None
         return any((value.strip().lower() == "true") == absent for value in condition.values)
@@ -109,9 +133,15 @@ def condition_holds(condition: Condition, request_value: RequestValue) -> bool:
             return False
         return condition.if_exists or condition.negated
     positive = POSITIVE_FORM.get(condition.operator, condition.operator)
+    policy_values = condition.values
+    if condition.variables:
+        policy_values, unresolved = resolved_values(
+            condition, lookup or (lambda key: request_value if key == condition.key else None))
+        if unresolved and condition.negated:
+            return False  # "not equal to a value AWS cannot resolve" never holds: the statement does not apply
 
     def element_ok(value: str) -> bool:
-        hit = any(value_matches(positive, value, policy_value) for policy_value in condition.values)
+        hit = any(value_matches(positive, value, policy_value) for policy_value in policy_values)
         return not hit if condition.negated else hit
 
     values = request_value if isinstance(request_value, tuple) else (request_value,)
@@ -121,6 +151,6 @@ def condition_holds(condition: Condition, request_value: RequestValue) -> bool:
         return any(element_ok(v) for v in values)
     if isinstance(request_value, tuple):
         # A multivalued key without a set qualifier: true when any value matches (negated: none does).
-        hit = any(value_matches(positive, v, p) for v in values for p in condition.values)
+        hit = any(value_matches(positive, v, p) for v in values for p in policy_values)
         return not hit if condition.negated else hit
     return element_ok(request_value)

@@ -178,7 +178,7 @@ def element_failure(statement: Statement, request: Request, weak: Optional[Readi
             return f"its Resource does not cover {request.resource}"
         return f"its NotResource exempts {request.resource}"
     for condition in statement.conditions:
-        if not condition_holds(condition, request.value(condition.key)):
+        if not condition_holds(condition, request.value(condition.key), request.value):
             return f"its condition {condition.describe()} is false for this request"
     return None
 

@@ -54,6 +54,43 @@ class PolicyError(ValueError):
     """The document is not a policy IAM would accept; the message says what and where."""
 
 
+# A policy variable naming a request key, with an optional default: ${aws:SourceVpce}, ${aws:username, 'none'}.
+_VARIABLE = re.compile(r"\$\{\s*([A-Za-z0-9-]+:[^:},'\s][^},']*?)\s*(?:,\s*'([^']*)'\s*)?\}")
+# Operator families whose values AWS resolves policy variables in (IAM User Guide, "Policy variables"; see
+# docs/semantics.md): String and ARN operators, never Numeric, Date, Bool, Binary, IP address or Null.
+VARIABLE_OPERATORS = STRING_OPERATORS | ARN_OPERATORS
+VARIABLES_VERSION = "2012-10-17"
+
+
+def variables_in(text: str) -> Tuple[str, ...]:
+    """The request keys (lowercase) that IAM policy variables in ``text`` name."""
+    return tuple(dict.fromkeys(m.group(1).strip().lower() for m in _VARIABLE.finditer(text)
+                               if f"${{{m.group(1)}}}" not in PSEUDO_TOKENS))
+
+
+def substitute_variables(text: str, lookup: Callable[[str], Any], literal: Callable[[str], str] = str
+                         ) -> Optional[str]:
+    """``text`` with each policy variable replaced by the request's value of its key (written by ``literal``, so a
+    value's own ``*`` stays a character under a Like operator), or its default; None when a key is absent and the
+    variable has no default: AWS cannot resolve it and the value matches nothing."""
+    unresolved = False
+
+    def one(match: re.Match) -> str:
+        nonlocal unresolved
+        if f"${{{match.group(1)}}}" in PSEUDO_TOKENS:
+            return match.group(0)
+        value = lookup(match.group(1).strip().lower())
+        if isinstance(value, str):
+            return literal(value)
+        if match.group(2) is not None:
+            return literal(match.group(2))
+        unresolved = True
+        return ""
+
+    out = _VARIABLE.sub(one, text)
+    return None if unresolved else out
+
+
 def is_policy_variable(text: str) -> bool:
     """True when ``text`` holds an IAM policy variable such as ``${aws:username}`` (resolved by AWS per request)."""
     return bool(_POLICY_VARIABLE.search(text))
@@ -81,6 +118,9 @@ class Condition:
     if_exists: bool = False
     written_operator: str = ""  # as written in the policy, for messages
     written_key: str = ""
+    # Request keys that policy variables in the values name (resolved per request); empty when AWS reads the
+    # values literally (Version 2008-10-17, or an operator family without variables).
+    variables: Tuple[str, ...] = ()
 
     @property
     def negated(self) -> bool:
@@ -220,7 +260,7 @@ def _principal(value: Any, where: str) -> PrincipalSet:
     )
 
 
-def _conditions(block: Any, where: str) -> Tuple[Condition, ...]:
+def _conditions(block: Any, where: str, version: Optional[str] = VARIABLES_VERSION) -> Tuple[Condition, ...]:
     if block is None:
         return ()
     if not isinstance(block, Mapping):
@@ -250,18 +290,21 @@ def _conditions(block: Any, where: str) -> Tuple[Condition, ...]:
         for written_key, values in keys.items():
             if not isinstance(written_key, str) or written_key.startswith("__"):
                 continue
+            strings = _strings(values, f"{where}.{written_operator}.{written_key}")
+            variables: Tuple[str, ...] = ()
+            if version == VARIABLES_VERSION and base in VARIABLE_OPERATORS:
+                variables = tuple(dict.fromkeys(k for v in strings for k in variables_in(v)))
             out.append(
                 Condition(
-                    operator=base, key=written_key.strip().lower(),
-                    values=_strings(values, f"{where}.{written_operator}.{written_key}"),
+                    operator=base, key=written_key.strip().lower(), values=strings,
                     qualifier=qualifier, if_exists=if_exists, written_operator=written_operator,
-                    written_key=written_key.strip(),
+                    written_key=written_key.strip(), variables=variables,
                 )
             )
     return tuple(out)
 
 
-def _statement(raw: Any, index: int) -> Statement:
+def _statement(raw: Any, index: int, version: Optional[str] = VARIABLES_VERSION) -> Statement:
     where = f"Statement[{index}]"
     if not isinstance(raw, Mapping):
         raise PolicyError(f"{where}: expected an object, got {type(raw).__name__}")
@@ -290,7 +333,7 @@ def _statement(raw: Any, index: int) -> Statement:
         not_action=_strings(not_action, f"{where}.NotAction") if not_action is not None else None,
         resource=_strings(resource, f"{where}.Resource") if resource is not None else None,
         not_resource=_strings(not_resource, f"{where}.NotResource") if not_resource is not None else None,
-        conditions=_conditions(_case_insensitive(raw, "Condition"), f"{where}.Condition"),
+        conditions=_conditions(_case_insensitive(raw, "Condition"), f"{where}.Condition", version),
     )
 
 
@@ -303,7 +346,8 @@ def parse_policy(document: Any) -> Policy:
         raise PolicyError("the policy has no Statement")
     statements: Sequence[Any] = raw_statements if isinstance(raw_statements, list) else [raw_statements]
     version = _case_insensitive(document, "Version")
+    version_text = str(version).strip() if version is not None else None
     return Policy(
-        statements=tuple(_statement(s, i) for i, s in enumerate(statements)),
+        statements=tuple(_statement(s, i, version_text) for i, s in enumerate(statements)),
         version=str(version) if version is not None else None,
     )

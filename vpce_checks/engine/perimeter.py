@@ -20,6 +20,7 @@ from typing import Dict, FrozenSet, Iterator, List, Optional, Sequence, Tuple
 
 from vpce_checks.engine.actions import actions_on
 from vpce_checks.engine.conditions import MULTIVALUED_KEYS, RequestValue, condition_holds, in_cidr
+from vpce_checks.engine.counterexample import Concretizer, concrete_request, describe
 from vpce_checks.engine.evaluate import (
     Principal,
     Reading,
@@ -40,6 +41,7 @@ from vpce_checks.engine.model import (
     Policy,
     Statement,
     references_in,
+    substitute_variables,
 )
 from vpce_checks.engine.services import (
     ENDPOINT_KEYS,
@@ -128,6 +130,7 @@ class Verdict:
     exemptions: List[str] = field(default_factory=list)
     notes: List[str] = field(default_factory=list)
     description: str = ""  # the counterexample in words
+    request: Dict[str, object] = field(default_factory=dict)  # the counterexample as data, with concrete values
 
     @property
     def passed(self) -> bool:
@@ -216,6 +219,54 @@ def _date_neighbours(value: str) -> List[str]:
     return [(moment + timedelta(seconds=delta)).strftime("%Y-%m-%dT%H:%M:%SZ") for delta in (-1, 1)]
 
 
+def _components(keys: Sequence[str], links: Sequence[Tuple[str, str]]) -> List[Tuple[str, ...]]:
+    """Keys grouped by the policy-variable links between them (each group sorted; singletons for the rest)."""
+    parent = {key: key for key in keys}
+
+    def root(key: str) -> str:
+        while parent[key] != key:
+            key = parent[key]
+        return key
+
+    for first, second in links:
+        parent[root(first)] = root(second)
+    groups: Dict[str, List[str]] = {}
+    for key in keys:
+        groups.setdefault(root(key), []).append(key)
+    return sorted(tuple(sorted(group)) for group in groups.values())
+
+
+def _variable_candidates(tested: Sequence[RequestValue], conditions: Sequence[Condition], key: str) -> List[str]:
+    """Values of a key that a policy variable names: every value of the tested key it could make a value match
+    (``vpce-${aws:PrincipalTag/suffix}`` against vpce-0a1b...: the suffix 0a1b...), and the tested values whole."""
+    out = [v for v in tested if isinstance(v, str)]
+    marker = "\0"
+    for condition in conditions:
+        for template in condition.values:
+            filled = substitute_variables(template, lambda k: marker if k == key else None)
+            if filled is None or filled.count(marker) != 1:
+                continue
+            before, after = filled.split(marker)
+            for value in tested:
+                if isinstance(value, str) and value.startswith(before) and value.endswith(after) and len(value) >= len(
+                        before) + len(after):
+                    out.append(value[len(before):len(value) - len(after)])
+    return out
+
+
+def _tuple_lookup(index: Dict[str, int], values: Sequence[RequestValue]):
+    return lambda key: values[index[key]] if key in index else None
+
+
+def _truth(condition: Condition, dim: str, domain: Sequence[object]) -> List[bool]:
+    """A condition's truth over one dimension's values (a key's values, or tuples of keys tied by variables)."""
+    if "|" not in dim:
+        return [condition_holds(condition, value) for value in domain]  # type: ignore[arg-type]
+    index = {key: i for i, key in enumerate(dim.split("|"))}
+    return [condition_holds(condition, values[index[condition.key]], _tuple_lookup(index, values))  # type: ignore
+            for values in domain]
+
+
 def _dedupe(candidates: Sequence[RequestValue], conditions: Sequence[Condition]) -> List[RequestValue]:
     """One value per class: two values every condition treats alike are interchangeable."""
     seen, out = set(), []
@@ -243,11 +294,25 @@ class RequestSpace:
         self._targets()
         self.principals = self._principals()
         self.networks = ["public", "endpoint"] if self.profile.has_public_endpoint else ["endpoint"]
-        keys = {c.key for s in self.denies for c in s.conditions} - set(options.accepted_exemptions)
+        exempt = set(options.accepted_exemptions)
+        keys = {c.key for s in self.denies for c in s.conditions} - exempt
+        # A policy variable in a condition value ties the tested key to the key it names: both are dimensions,
+        # searched together (one dimension of value pairs) so that a caller's tag can equal its endpoint ID.
+        links = [(c.key, v) for s in self.denies for c in s.conditions if c.key not in exempt for v in c.variables]
+        keys.update(v for _, v in links if v not in exempt)
         if options.allowed_source_cidrs:
             keys.add("aws:sourceip")  # public addresses in the allowed ranges are allowed origins
         self.keys = sorted(keys)
         self._candidates = {key: _value_candidates(key, _conditions_on(self.denies, key)) for key in self.keys}
+        self.components = _components(self.keys, [(a, b) for a, b in links if a in keys and b in keys])
+        self.dim_of = {key: "|".join(component) for component in self.components for key in component}
+        for first, second in links:
+            if first in keys and second in keys and first != second:
+                self._candidates[second] = self._candidates[second] + _variable_candidates(
+                    self._candidates[first], [c for c in _conditions_on(self.denies, first) if second in c.variables],
+                    second)
+                self._candidates[first] = self._candidates[first] + [v for v in self._candidates[second]
+                                                                     if isinstance(v, str)]
         # Shared by every search over this space (one per caller class and network, and per allowed origin):
         # value domains that do not depend on the caller, and truth tables of Deny elements over them.
         self._domains: Dict[Tuple[str, str], List[RequestValue]] = {}
@@ -505,13 +570,38 @@ class RequestSpace:
 
     def dimensions(self, principal: Principal, network: str, hypothetical: Optional[bool] = False) -> Dict[str, list]:
         """The search's dimensions: "target" ((action, resource) pairs; ``hypothetical`` True for the actions AWS
-        may add later, None for both) and one per condition key."""
+        may add later, None for both) and one per condition key, or per group of keys tied by policy variables
+        ("k1|k2", whose values are tuples in the group's key order)."""
         targets = (self.known_targets if hypothetical is False else self.hypothetical_targets if hypothetical
                    else self.known_targets + self.hypothetical_targets)
         dims: Dict[str, list] = {TARGET: list(targets)}
-        for key in self.keys:
-            dims[key] = self.domain(key, principal, network)
+        for component in self.components:
+            if len(component) == 1:
+                dims[component[0]] = self.domain(component[0], principal, network)
+            else:
+                dims["|".join(component)] = self._joint_domain(component, principal, network)
         return dims
+
+    def _joint_domain(self, component: Tuple[str, ...], principal: Principal, network: str) -> list:
+        """Value tuples of keys tied by policy variables, one per class the conditions on them tell apart."""
+        domains = [self.domain(key, principal, network) for key in component]
+        cache_key = (component, tuple(tuple(d) for d in domains))
+        cached = self._domains.get(cache_key)  # type: ignore[arg-type]
+        if cached is not None:
+            return cached
+        conditions = [c for key in component for c in _conditions_on(self.denies, key)]
+        index = {key: i for i, key in enumerate(component)}
+        seen, out = set(), []
+        for values in product(*domains):
+            lookup = _tuple_lookup(index, values)
+            signature = tuple(condition_holds(c, values[index[c.key]], lookup) for c in conditions)
+            if signature not in seen:
+                seen.add(signature)
+                out.append(values)
+            if len(out) > 5_000:
+                raise AnalysisLimit("too many combinations of keys tied by policy variables")
+        self._domains[cache_key] = out  # type: ignore[index]
+        return out
 
     def request(self, principal: Principal, network: str, assignment: Dict[str, RequestValue]) -> Request:
         """A concrete request: the assignment, plus the keys the caller and network fix, plus defaults."""
@@ -526,13 +616,15 @@ class RequestSpace:
         else:
             for key in ENDPOINT_KEYS:
                 context[key] = FRESH[key]
-        for key, value in assignment.items():
-            if key == TARGET:
+        for dim, value in assignment.items():
+            if dim == TARGET:
                 continue
-            if value is ABSENT:
-                context.pop(key, None)
-            else:
-                context[key] = value
+            pairs = zip(dim.split("|"), value) if "|" in dim else ((dim, value),)
+            for key, one in pairs:
+                if one is ABSENT:
+                    context.pop(key, None)
+                else:
+                    context[key] = one
         action, resource = assignment[TARGET]
         return Request(action=str(action), resource=str(resource), principal=principal, context=context)
 
@@ -564,14 +656,15 @@ class _Search:
             for position, condition in enumerate(statement.conditions):
                 if condition.key in exempt:
                     continue
-                domain = self.dims[condition.key]
+                dim = space.dim_of[condition.key]
+                domain = self.dims[dim]
                 truth_key = ("condition", statement.index, position, tuple(domain))
                 truth = cache.get(truth_key)
                 if truth is None:
-                    truth = cache[truth_key] = [condition_holds(condition, v) for v in domain]
-                if condition.key in tables:
-                    truth = [a and b for a, b in zip(tables[condition.key], truth)]
-                tables[condition.key] = truth
+                    truth = cache[truth_key] = _truth(condition, dim, domain)
+                if dim in tables:
+                    truth = [a and b for a, b in zip(tables[dim], truth)]
+                tables[dim] = truth
             self.denies.append(tables)
 
     def signature(self) -> Tuple[object, ...]:
@@ -614,7 +707,8 @@ def _complete(dims: Dict[str, list], partial: Dict[str, object]) -> Dict[str, ob
         if dim in partial:
             full[dim] = partial[dim]
         elif values:
-            full[dim] = values[0] if dim == TARGET or ABSENT not in values else ABSENT
+            absent = tuple(ABSENT for _ in dim.split("|")) if "|" in dim else ABSENT
+            full[dim] = values[0] if dim == TARGET or absent not in values else absent
     return full
 
 
@@ -666,25 +760,9 @@ def _has_references(statements: Sequence[Statement], resolved: FrozenSet[str]) -
 
 
 def describe_request(request: Request, network: str, key_names: Optional[Dict[str, str]] = None) -> str:
-    """A counterexample in words, as the SPEC asks: action, resource, caller, network."""
-    key_names = key_names or {}
-    if network == "public":
-        where = f"over the public endpoint (aws:SourceIp {request.value('aws:sourceip')}, no aws:SourceVpce)"
-    else:
-        vpce = request.value("aws:sourcevpce")
-        vpc = request.value("aws:sourcevpc")
-        fresh = vpce == FRESH["aws:sourcevpce"]
-        which = "another VPC endpoint" if fresh else f"VPC endpoint {vpce}"
-        where = f"through {which} (aws:SourceVpce {vpce}, aws:SourceVpc {vpc})"
-    extras = []
-    shown = {"aws:sourceip", "aws:sourcevpce", "aws:sourcevpc", "aws:principalarn", "aws:principalaccount",
-             "aws:principalisawsservice", "aws:viaawsservice", "aws:vpcsourceip"}
-    for key, value in sorted(request.context.items()):
-        if key not in shown and value is not None:
-            extras.append(f"{key_names.get(key, key)} {value if isinstance(value, str) else list(value)}")
-    tail = f" with {', '.join(extras)}" if extras else ""
-    resource = request.resource.replace(THIS_ACCOUNT, "<this account>").replace(THIS_REGION, "<its region>")
-    return f"{request.action} on {resource} by {request.principal.label} {where}{tail} is not explicitly denied"
+    """A counterexample in words, as the SPEC asks: action, resource, caller, network, other keys."""
+    data, _ = concrete_request(request, network, ())
+    return describe(data, request.principal.label, key_names)
 
 
 def perimeter_of(policy: Policy, target: Target, options: AnalysisOptions = AnalysisOptions(),
@@ -725,9 +803,14 @@ def perimeter_of(policy: Policy, target: Target, options: AnalysisOptions = Anal
         return Verdict(status="unresolved", reason="internal inconsistency: the counterexample is denied")
     why = [f"{s.label}: {element_failure(s, request)}" for s in space.denies]
     key_names = {c.key: c.written_key for s in policy.statements for c in s.conditions}
+    tested = sorted({c.key for s in space.denies for c in s.conditions} | {v for s in space.denies
+                                                                           for c in s.conditions for v in c.variables})
+    data, stands_for = concrete_request(request, network, tested, Concretizer(policy))
+    hypothetical = request.action in space.hypothetical_actions
     return Verdict(status="fail", reason=_reason(space), counterexample=request, network=network, why_not=why,
-                   description=describe_request(request, network, key_names),
-                   allowed_origins=space.allowed_origin_descriptions(), exemptions=exemptions)
+                   description=describe(data, request.principal.label, key_names, hypothetical),
+                   allowed_origins=space.allowed_origin_descriptions(), exemptions=exemptions, request=data,
+                   notes=stands_for)
 
 
 def beyond_bound(policy: Policy, options: AnalysisOptions) -> Optional[str]:
