@@ -42,6 +42,7 @@ from vpce_checks.engine.model import (
     Statement,
     references_in,
     substitute_variables,
+    variables_in,
 )
 from vpce_checks.engine.services import (
     ENDPOINT_KEYS,
@@ -56,14 +57,25 @@ from vpce_checks.engine.services import (
 from vpce_checks.engine.witnesses import (
     Shape,
     WitnessLimit,
+    accepts,
+    account_shape,
     any_text,
     api_route_shape,
     distinguishing_values,
+    id_shape,
     index_shape,
+    literal_pattern,
     preferred_first,
 )
 
 EC2_INFRASTRUCTURE = "arn:aws:iam::*:role/aws:ec2-infrastructure"
+# Service-linked roles can be assumed only by their AWS service: excused like service principals (AWS's data
+# perimeter examples exempt them; docs/semantics.md).
+SERVICE_LINKED_ROLES = "arn:aws:iam::*:role/aws-service-role/*"
+SERVICE_ONLY_KEYS = frozenset({
+    "aws:sourcearn", "aws:sourceaccount", "aws:sourceorgid", "aws:sourceorgpaths", "aws:calledvia",
+    "aws:calledviafirst", "aws:calledvialast", "aws:principalservicename", "aws:principalservicenameslist",
+})
 FUTURE_ACTION = "FutureActionNotYetReleased"
 FRESH = {
     "aws:sourcevpce": "vpce-0f1e2d3c4b5a69788",
@@ -178,15 +190,61 @@ def _is_public(address: str) -> bool:
     return ip.is_global
 
 
+# Keys whose values have a documented form: only well-formed values are ever in a request (SPEC section 4).
+_KEY_SHAPES = {"aws:sourcevpce": lambda: id_shape("vpce-"), "aws:sourcevpc": lambda: id_shape("vpc-"),
+               "aws:vpceaccount": account_shape}
+_STRING_FAMILY = ("stringequals", "stringnotequals", "stringequalsignorecase", "stringnotequalsignorecase",
+                  "stringlike", "stringnotlike")
+
+
+def _string_classes(key: str, conditions: Sequence[Condition]) -> List[str]:
+    """One value per class of the String conditions' values (exact, case-folded or glob), among the key's
+    well-formed values: complete by construction, so no class is left to a lucky witness."""
+    patterns: List[str] = []
+    folds: List[bool] = []
+    named: List[str] = []
+    shaped = key in _KEY_SHAPES
+    for condition in conditions:
+        if condition.operator not in _STRING_FAMILY:
+            continue
+        for value in condition.values:
+            if references_in(value) or variables_in(value) and condition.variables:
+                continue
+            like = condition.operator in ("stringlike", "stringnotlike")
+            fold = condition.operator.endswith("ignorecase")
+            pattern = value if like else literal_pattern(value)
+            if fold and shaped:  # the form allows lowercase only: matching without case is matching the lowercase
+                pattern, fold = pattern.lower(), False
+            patterns.append(pattern)
+            folds.append(fold)
+            if not like:
+                named.append(value.lower() if shaped else value)
+    if not patterns:
+        return []
+    shape = _KEY_SHAPES[key]() if shaped else any_text(1)
+    preferred = [FRESH.get(key, GENERIC_FRESH)] + named
+    try:
+        found = distinguishing_values("", patterns, shape, preferred, ignore_case=folds)
+    except WitnessLimit as error:
+        raise AnalysisLimit(str(error)) from error
+    return preferred_first(found, preferred)
+
+
 def _value_candidates(key: str, conditions: Sequence[Condition]) -> List[str]:
-    """Every value of ``key`` the conditions can tell apart: constants, witnesses, boundaries, one fresh."""
+    """Every value of ``key`` the conditions can tell apart: one per class of the String values, constants,
+    witnesses, boundaries, one fresh. Only values a request can carry: a Null or Bool test's "true" is no
+    endpoint ID, and a malformed endpoint ID is never in a request."""
     if key in ("aws:sourceip", "aws:vpcsourceip"):
         return _ip_candidates(conditions, FRESH[key])
-    out: List[str] = []
+    out: List[str] = _string_classes(key, conditions)
     perimeter = key in PERIMETER_KEYS
     for condition in conditions:
+        if condition.operator in _STRING_FAMILY or condition.operator == "null":
+            continue
+        if condition.operator == "bool" and key in _KEY_SHAPES:
+            continue
         for value in condition.values:
-            if condition.operator in ("stringlike", "stringnotlike") or condition.operator in ARN_OPERATORS:
+            if condition.operator in ARN_OPERATORS:
                 fresh = FRESH.get(key, GENERIC_FRESH)
                 out.append(fresh if glob_match(value, fresh) else witness(value))
                 if not has_wildcard(value):
@@ -205,6 +263,9 @@ def _value_candidates(key: str, conditions: Sequence[Condition]) -> List[str]:
             if not perimeter and value.upper() != value:
                 out.append(value.upper())
     out.append(FRESH.get(key, GENERIC_FRESH))
+    if key in _KEY_SHAPES:
+        shape = _KEY_SHAPES[key]()
+        out = [v for v in out if accepts(shape, v)]
     return out
 
 
@@ -217,6 +278,18 @@ def _date_neighbours(value: str) -> List[str]:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
     return [(moment + timedelta(seconds=delta)).strftime("%Y-%m-%dT%H:%M:%SZ") for delta in (-1, 1)]
+
+
+def _arn_witness(pattern: str) -> str:
+    """A principal ARN the pattern matches, with a 12-digit account and readable names (not "arn:aws:iam::0:...")."""
+    fields = pattern.split(":", 5)
+    if len(fields) != 6:
+        return witness(pattern, fill="x")
+    if has_wildcard(fields[4]):
+        fields[4] = next((a for a in (OTHER_ACCOUNT, "111122223333") if glob_match(fields[4], a)),
+                         witness(fields[4], fill="0").rjust(12, "0")[:12])
+    fields[5] = witness(fields[5], fill="x")
+    return ":".join(witness(f, fill="x") if i < 4 else f for i, f in enumerate(fields))
 
 
 def _components(keys: Sequence[str], links: Sequence[Tuple[str, str]]) -> List[Tuple[str, ...]]:
@@ -325,7 +398,10 @@ class RequestSpace:
         for statement in self.denies:
             for condition in statement.conditions:
                 if condition.key in self.options.perimeter_keys and condition.negated:
-                    found[condition.key].update(v for v in condition.values if not has_wildcard(v))
+                    fold = condition.operator.endswith("ignorecase") and condition.key in _KEY_SHAPES
+                    # Under IgnoreCase, "VPCE-0A1B..." admits the real, lowercase endpoint ID.
+                    found[condition.key].update(v.lower() if fold else v for v in condition.values
+                                                if not has_wildcard(v) and not variables_in(v))
         return {key: frozenset(values) for key, values in found.items()}
 
     def allowed_origin_descriptions_for(self, key: str, value: str) -> str:
@@ -460,7 +536,7 @@ class RequestSpace:
                     accounts.extend(v for v in condition.values if not has_wildcard(v))
                 if condition.key == "aws:principalarn":
                     for value in condition.values:
-                        text = witness(value)
+                        text = _arn_witness(value)
                         arns.append(text)
                         account = account_of_arn(text)
                         if account:
@@ -501,7 +577,9 @@ class RequestSpace:
                                      label=f"the session {arn}"))
             else:
                 out.append(Principal(kind="iam", account=account, arn=arn, label=f"the principal {arn}"))
-        return [p for p in out if not (p.principal_arn and arn_matches(EC2_INFRASTRUCTURE, p.principal_arn))]
+        excused = (EC2_INFRASTRUCTURE, SERVICE_LINKED_ROLES)
+        return [p for p in out
+                if not (p.principal_arn and any(arn_matches(pattern, p.principal_arn) for pattern in excused))]
 
     # -- key domains -------------------------------------------------------------------------------------
     def domain(self, key: str, principal: Principal, network: str) -> List[RequestValue]:
@@ -553,7 +631,9 @@ class RequestSpace:
             return ABSENT  # AWS never sets it
         if key == "aws:viaawsservice":
             return "false"
-        if key in ("aws:calledvia", "aws:calledviafirst", "aws:calledvialast", "aws:principalservicename"):
+        # Keys only AWS service principals or forward-access requests carry (docs/semantics.md): the space holds
+        # neither (both are excused), so a request of the space never carries them.
+        if key in SERVICE_ONLY_KEYS or key.endswith(":viaservice"):
             return ABSENT
         if key.startswith(PRINCIPAL_KEY_PREFIXES):
             if principal.kind == "anonymous":

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Optional, Sequence
 
 from vpce_checks.engine.matching import has_wildcard
-from vpce_checks.engine.model import ARN_OPERATORS, Condition, Policy, references_in
+from vpce_checks.engine.model import ARN_OPERATORS, Condition, Policy, references_in, variables_in
 from vpce_checks.engine.perimeter import AnalysisOptions, beyond_bound, lockouts
 from vpce_checks.engine.services import PERIMETER_KEYS, Target, endpoint_serves, is_misspelt_vpc_key, tests_perimeter
 
@@ -73,9 +73,14 @@ def is_placeholder(value: str) -> bool:
 
 
 def _value_problems(condition: Condition, label: str) -> Iterable[str]:
-    for value in condition.values:
-        if references_in(value) or value.startswith("${"):
-            continue  # one specific endpoint or VPC, resolved at deploy time
+    if condition.operator in ("null", "bool"):
+        return  # their values are true/false, not IDs
+    fold = condition.operator.endswith("ignorecase")
+    for written in condition.values:
+        if references_in(written) or written.startswith("${") or variables_in(written):
+            continue  # one specific endpoint or VPC, resolved at deploy time (or a policy variable: per request)
+        # Under an IgnoreCase operator "VPCE-0A1B..." matches the real, lowercase ID.
+        value = written.lower() if fold else written
         if condition.key in ("aws:sourcevpce", "aws:sourcevpc") and not has_wildcard(value) and is_placeholder(value):
             example = DOCUMENTATION_EXAMPLE_IDS.get(value.strip().lower())
             where = f" (the example ID of {example})" if example else ""
@@ -126,6 +131,11 @@ def soundness_of(policy: Policy, target: Target, options: Optional[AnalysisOptio
                 f"{label}: {condition.written_operator} uses a set operator on the single-valued key "
                 f"{condition.written_key}; AWS's policy validation reports it: use {plain}")
         result.problems.extend(_value_problems(condition, label))
+        if not condition.negated and condition.operator != "null" and not condition.qualifier:
+            named = ", ".join(condition.values)
+            result.notes.append(
+                f"{label}: {condition.written_operator} {condition.written_key} [{named}] denies requests that come "
+                f"THROUGH {named}, not those from elsewhere (a typo for {_negated_spelling(condition)}?)")
         result.problems.extend(_foreign_endpoints(condition, label, target, endpoint_services or {}))
         allowlist = {"aws:sourcevpce": allowed_vpce_ids, "aws:sourcevpc": allowed_vpc_ids}.get(condition.key)
         if allowlist and condition.negated:
@@ -139,6 +149,15 @@ def soundness_of(policy: Policy, target: Target, options: Optional[AnalysisOptio
     if result.sound:
         _describe_admits(policy, result)
     return result
+
+
+def _negated_spelling(condition: Condition) -> str:
+    written = condition.written_operator
+    for positive, negated in (("StringEquals", "StringNotEquals"), ("StringLike", "StringNotLike"),
+                              ("ArnEquals", "ArnNotEquals"), ("ArnLike", "ArnNotLike")):
+        if written.lower().startswith(positive.lower()):
+            return negated + written[len(positive):]
+    return "the negated operator"
 
 
 def _foreign_endpoints(condition: Condition, label: str, target: Target,

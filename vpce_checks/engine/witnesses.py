@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
-from typing import Dict, FrozenSet, List, Optional, Sequence, Tuple
+from typing import Dict, FrozenSet, List, Optional, Sequence, Tuple, Union
 
 from vpce_checks.engine.matching import glob_match
 
@@ -183,6 +183,11 @@ def account_shape() -> Automaton:
     return Shape().repeat(frozenset("0123456789"), 12, 12).done()
 
 
+def literal_pattern(text: str) -> str:
+    """A glob that matches exactly ``text`` (its own ``*``, ``?`` and ``$`` escaped)."""
+    return text.replace("$", "${$}").replace("*", "${*}").replace("?", "${?}")
+
+
 def any_text(min_length: int = 1) -> Automaton:
     """Any UTF-8 text of at least ``min_length`` characters (S3 object keys)."""
     return Shape().repeat(ANY, min_length, None).done()
@@ -218,11 +223,13 @@ def _alphabet(automata: Sequence[Automaton]) -> List[str]:
 
 def distinguishing_values(prefix: str, patterns: Sequence[str], shape: Automaton,
                           preferred: Sequence[str] = (), max_states: int = 20_000,
-                          ignore_case: bool = False) -> Dict[Tuple[bool, ...], str]:
+                          ignore_case: Union[bool, Sequence[bool]] = False) -> Dict[Tuple[bool, ...], str]:
     """For every subset of ``patterns`` that some well-formed value matches exactly (``prefix`` + value against each
     whole pattern), one such value (without the prefix). A ``preferred`` value stands for its class when it has
-    one, so counterexamples read well; the rest are the shortest values the search finds."""
-    automata = [glob_automaton(p, ignore_case) for p in patterns]
+    one, so counterexamples read well; the rest are the shortest values the search finds. ``ignore_case``: for all
+    patterns, or one flag per pattern."""
+    folds = [ignore_case] * len(patterns) if isinstance(ignore_case, bool) else list(ignore_case)
+    automata = [glob_automaton(p, fold) for p, fold in zip(patterns, folds)]
     states = []
     for automaton in automata:
         current = automaton.start()
@@ -252,16 +259,17 @@ def distinguishing_values(prefix: str, patterns: Sequence[str], shape: Automaton
             queue.append((nxt, text + char))
     taken = set()
     for value in preferred:
-        if not _accepts(shape, value):
+        if not accepts(shape, value):
             continue
-        signature = tuple(glob_match(p, prefix + value, ignore_case) for p in patterns)
+        signature = tuple(glob_match(p, prefix + value, fold) for p, fold in zip(patterns, folds))
         if signature in found and signature not in taken:
             found[signature] = value
             taken.add(signature)
     return found
 
 
-def _accepts(automaton: Automaton, text: str) -> bool:
+def accepts(automaton: Automaton, text: str) -> bool:
+    """Whether ``text`` is one of the automaton's strings (a well-formed value of a shape)."""
     states = automaton.start()
     for char in text:
         states = automaton.step(states, char)
