@@ -148,7 +148,8 @@ def test_document_spanning_services_gives_one_source_per_service(capture, tmp_pa
 
 
 @pytest.mark.parametrize(("resources", "target"), [
-    (["arn:aws:s3:::logs-*", "arn:aws:s3:::logs-*/*"], Target("s3", "logs-*")),  # only patterns: the pattern
+    # only patterns: one bucket they match (R is one resource), named after the file
+    (["arn:aws:s3:::logs-*", "arn:aws:s3:::logs-*/*"], Target("s3", "logs-policy")),
     (["arn:aws:s3:::logs-*/*", "arn:aws:s3:::audit/*"], Target("s3", "audit")),  # first concrete one
     (["arn:aws-us-gov:s3:::gov/*"], Target("s3", "gov", partition="aws-us-gov")),
     (["arn:aws:s3:::${aws:username}/*", "arn:aws:s3:::home"], Target("s3", "home")),

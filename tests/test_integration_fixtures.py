@@ -6,6 +6,7 @@ the files under that folder; the comparison is exact in both directions.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -130,3 +131,51 @@ def test_path_prints_the_checks_folder():
     path = Path(completed.stdout.strip())
     assert completed.returncode == 0 and path.is_dir() and (path / "__init__.py").exists()
     assert os.path.samefile(path, Path(__file__).resolve().parent.parent / "vpce_checks" / "checks")
+
+
+_ENDPOINT_ID = re.compile(r"^vpce-[0-9a-f]{8}([0-9a-f]{9})?$")
+_VPC_ID = re.compile(r"^vpc-[0-9a-f]{8}([0-9a-f]{9})?$")
+
+
+def _resource_type(arn: str) -> str:
+    """The IAM action database's resource type of a concrete ARN (policy_sentry, as the engine's tests see it)."""
+    from policy_sentry.querying.arns import get_matching_raw_arns, get_resource_type_name_with_raw_arn
+
+    raws = get_matching_raw_arns(arn)
+    assert raws, f"{arn} is no ARN of a known resource type"
+    return get_resource_type_name_with_raw_arn(raws[0])
+
+
+def test_every_counterexample_is_a_request_aws_could_receive(scan_json):
+    """SPEC section 4: printed whole, concrete values only, an action on a resource type it applies to, the keys of
+    its network. Checked on every failing result of every input kind."""
+    from policy_sentry.querying.actions import get_actions_matching_arn_type
+
+    requests = []
+    for row in results_of(scan_json):
+        for line in row.get("details") or []:
+            if line.startswith("Request (JSON): "):
+                requests.append((row["file_path"], row["check_id"], json.loads(line[len("Request (JSON): "):])))
+    assert len(requests) >= 40, len(requests)
+    for where, check_id, request in requests:
+        text = json.dumps(request)
+        for token in ("*", "?", "${", "<", "THIS_"):
+            assert token not in text, (where, check_id, token, request)
+        service, name = request["action"].split(":", 1)
+        assert re.fullmatch(r"[A-Za-z]+", name), (where, request["action"])
+        if not name.startswith("FutureAction"):
+            kind = _resource_type(request["resource"])
+            allowed = {a.lower() for a in get_actions_matching_arn_type(service, kind)}
+            assert request["action"].lower() in allowed, (where, request["action"], request["resource"], kind)
+        context = request["context"]
+        if request["network"] == "public":
+            assert context.get("aws:sourceip") and not context.get("aws:sourcevpce") and not context.get(
+                "aws:sourcevpc"), (where, context)
+        else:
+            assert _ENDPOINT_ID.match(context["aws:sourcevpce"]), (where, context)
+            assert _VPC_ID.match(context["aws:sourcevpc"]) and context.get("aws:vpcsourceip"), (where, context)
+            assert "aws:sourceip" not in context or context["aws:sourceip"] is None, (where, context)
+        principal = request["principal"]
+        if principal["type"] == "iam":
+            assert re.fullmatch(r"\d{12}", principal["account"]), (where, principal)
+            assert principal["arn"].split(":")[4] == principal["account"], (where, principal)

@@ -23,9 +23,11 @@ no top-level ``Statement`` with a principal), and for identity and trust policie
 from __future__ import annotations
 
 import os
+import re
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from vpce_checks.adapters.base import PolicySource
+from vpce_checks.engine.matching import witness
 from vpce_checks.engine.model import THIS_ACCOUNT, THIS_REGION
 from vpce_checks.engine.services import PROFILES, Target, service_of_arn
 
@@ -101,6 +103,10 @@ def _target_from_arns(service: str, arns: List[str], stem: str = "policy") -> Ta
         name, partition, region, account = (first[5] if len(first) == 6 else stem), "aws", "", ""
     else:
         name, partition, region, account = next((c for c in candidates if _concrete(c[0])), candidates[0])
+    if not _concrete(name):
+        # A pattern ("*", "logs-*") names no one resource: R is one resource it matches, named after the file.
+        fill = re.sub(r"[^a-z0-9-]+", "-", stem.lower()).strip("-") or "policy"
+        name = witness(re.sub(r"\$\{[^}]*\}", "*", name), fill=fill)
     return Target(
         service=service,
         name=name,

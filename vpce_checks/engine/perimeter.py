@@ -419,7 +419,7 @@ class RequestSpace:
         for statement in self.denies:
             out.extend(statement.action or ())
             out.extend(statement.not_action or ())
-        return [p for p in out if not references_in(p)]
+        return [p for p in out if not self._unknown(p)]
 
     def _known_actions(self, resource_type: Optional[str]) -> List[str]:
         """The actions that take a resource of this type, the profile's telling ones first (they make the best
@@ -474,6 +474,12 @@ class RequestSpace:
                         bucket.append((action, resource))
         self.hypothetical_actions = frozenset(a for a, _ in self.hypothetical_targets)
 
+    def _unknown(self, pattern: str) -> bool:
+        """A pattern holding an unresolved reference other than R's own name: the Reading decides what it covers,
+        so the witness search leaves it out (R's own name is known: it is the name in R's ARN)."""
+        own = references_in(self.target.name)
+        return any(ref not in own for ref in references_in(pattern))
+
     @property
     def actions(self) -> List[str]:
         """Every action of the space (known ones first)."""
@@ -490,17 +496,22 @@ class RequestSpace:
         out: List[Tuple[str, Optional[str]]] = []
         if self.profile.sub_resource:
             prefix = self.profile.sub_resource.format(arn=arn, key="")
-            if self.target.routes:
-                keys = list(self.target.routes)
-            else:
-                patterns = [p for s in self.denies for p in (s.resource or ()) + (s.not_resource or ())
-                            if not references_in(p)]
-                shape, preferred = _SUB_RESOURCE_SHAPES[self.profile.sub_resource_shape]
-                try:
-                    found = distinguishing_values(prefix, list(dict.fromkeys(patterns)), shape(), preferred)
-                except WitnessLimit as error:
-                    raise AnalysisLimit(str(error)) from error
-                keys = preferred_first(found, preferred)
+            patterns = list(dict.fromkeys(p for s in self.denies for p in (s.resource or ()) + (s.not_resource or ())
+                                          if not self._unknown(p)))
+            shape, preferred = _SUB_RESOURCE_SHAPES[self.profile.sub_resource_shape]
+            keys = []
+            try:
+                if self.target.routes:
+                    # Declared routes: every well-formed request of each route ("*/POST/refunds": any stage), one
+                    # per class of the Deny patterns.
+                    for route in self.target.routes:
+                        found = distinguishing_values(prefix, patterns + [prefix + route], shape(),
+                                                      [route.replace("*", "prod")] + list(preferred))
+                        keys.extend(v for signature, v in found.items() if signature[-1] and v not in keys)
+                else:
+                    keys = preferred_first(distinguishing_values(prefix, patterns, shape(), preferred), preferred)
+            except WitnessLimit as error:
+                raise AnalysisLimit(str(error)) from error
             # Sub-resources first: they make the most telling counterexamples.
             out.extend((prefix + key, self.profile.sub_resource_type) for key in keys)
         if self.profile.whole_resource_requested:
