@@ -908,9 +908,11 @@ def beyond_bound(policy: Policy, options: AnalysisOptions) -> Optional[str]:
     """Why the policy is too large to analyse, or None: past the bound the checks fail closed at once."""
     patterns = sum(len(element or ()) for s in policy.statements
                    for element in (s.action, s.not_action, s.resource, s.not_resource))
-    if len(policy.statements) > options.max_statements or patterns > options.max_patterns:
-        return (f"the policy has {len(policy.statements)} statements and {patterns} action/resource patterns; the "
-                f"analysis is bounded at {options.max_statements} statements and {options.max_patterns} patterns")
+    values = sum(len(c.values) for s in policy.statements for c in s.conditions)
+    if len(policy.statements) > options.max_statements or patterns + values > options.max_patterns:
+        return (f"the policy has {len(policy.statements)} statements, {patterns} action/resource patterns and "
+                f"{values} condition values; the analysis is bounded at {options.max_statements} statements and "
+                f"{options.max_patterns} patterns and values together")
     return None
 
 
