@@ -10,7 +10,7 @@ import json
 import re
 import textwrap
 from pathlib import Path
-from typing import Any, Dict, Optional
+from typing import Any, Dict
 
 import pytest
 from checkov.cloudformation.checks.resource.base_resource_check import BaseResourceCheck
@@ -24,6 +24,7 @@ from vpce_checks.adapters.base import PolicySource
 from vpce_checks.adapters.cloudformation import (
     CFN_OWNER_RESOURCES,
     CFN_POLICY_RESOURCES,
+    Readings,
     source_for_cloudformation,
     split_entity_path,
 )
@@ -43,7 +44,7 @@ class _Capture(BaseResourceCheck):
             categories=[CheckCategories.GENERAL_SECURITY],
             supported_resources=[*CFN_POLICY_RESOURCES, *CFN_OWNER_RESOURCES],
         )
-        self.sources: Dict[str, Optional[PolicySource]] = {}
+        self.sources: Dict[str, Readings] = {}
         self.confs: Dict[str, Any] = {}
         self.entity_paths: Dict[str, str] = {}
 
@@ -63,7 +64,7 @@ def capture():
         cfn_registry.checks[entity] = [c for c in cfn_registry.checks[entity] if c is not check]
 
 
-def scan(capture: _Capture, root: Path, text: str, name: str = "stack.yaml") -> Dict[str, Optional[PolicySource]]:
+def scan(capture: _Capture, root: Path, text: str, name: str = "stack.yaml") -> Dict[str, Readings]:
     """Write one template under ``root`` and run Checkov's CloudFormation runner over ``root``."""
     root.mkdir(parents=True, exist_ok=True)
     (root / name).write_text(textwrap.dedent(text))
@@ -319,14 +320,59 @@ def test_sqs_queue_policy_for_several_queues_and_policy_as_json_string(capture, 
               Queues: [!Ref First, !Ref Second]
               PolicyDocument: '{json.dumps(document)}'
         """)
-    policy = sources["Policy"]
-    assert policy is not None and policy.document == document
-    assert policy.target == Target("sqs", "first-queue")
-    assert policy.origin == (
-        "PolicyDocument of AWS::SQS::QueuePolicy Policy (one policy for 2 resources; judged for the first, "
-        "first-queue)"
-    )
+    readings = sources["Policy"]
+    assert isinstance(readings, list) and len(readings) == 2
+    assert [r.target for r in readings] == [Target("sqs", "first-queue"), Target("sqs", "${Second}")]
+    assert all(r.document == document and r.origin == "PolicyDocument of AWS::SQS::QueuePolicy Policy"
+               for r in readings)
+    assert [r.reading for r in readings] == ["SQS queue First (Queues item 1 of 2)",
+                                             "SQS queue Second (Queues item 2 of 2)"]
     assert sources["First"] is None and sources["Second"] is None
+
+
+TWO_TOPICS = """
+    Resources:
+      Billing:
+        Type: AWS::SNS::Topic
+        Properties: {TopicName: billing}
+      Audit:
+        Type: AWS::SNS::Topic
+      Policy:
+        Type: AWS::SNS::TopicPolicy
+        Properties:
+          Topics: [!Ref Billing, !Ref Audit, !Ref Billing]
+          PolicyDocument:
+            Statement:
+              - {Effect: Deny, Principal: "*", Action: "sns:*", Resource: %s,
+                 Condition: {StringNotEquals: {aws:SourceVpce: vpce-0a1b2c3d}}}
+    """
+
+
+@pytest.mark.parametrize(("resource", "failing"), [
+    ("!Ref Billing", ["SNS topic Audit (Topics item 2 of 3)"]),
+    ("[!Ref Billing, !Ref Audit]", []),
+    ('"*"', []),
+])
+def test_a_policy_for_several_topics_is_judged_for_each(capture, tmp_path, resource, failing):
+    """The false PASS of issue 12: a Deny naming only the first topic left the second open and passed."""
+    from vpce_checks.judge import FAILED, PASSED, judge_each, judge_soundness
+    from vpce_checks.settings import load_settings
+
+    readings = scan(capture, tmp_path, TWO_TOPICS % resource)["Policy"]
+    assert isinstance(readings, list) and len(readings) == 2  # the repeated Billing is read once
+    for reading in readings:
+        assert_engine_ready(reading)
+    judgement, decisive = judge_each(readings, load_settings())
+    if failing:
+        assert judgement.result == FAILED and decisive.reading == failing[0]
+        assert judgement.reason.startswith(failing[0] + ": ")
+        assert judgement.lines[0].startswith(f"Reason: {failing[0]}: ")
+        assert "arn:aws:sns:<its region>:<this account>:${Audit}" in "\n".join(judgement.lines)
+    else:
+        assert judgement.result == PASSED
+        assert judgement.lines[-1] == "Holds for each of: " + "; ".join(r.reading for r in readings)
+    soundness, _ = judge_each(readings, load_settings(), judge_soundness)  # CKV_VPCE_6 reads the same readings
+    assert soundness.result == PASSED
 
 
 def test_sqs_ref_is_the_url_and_getatt_the_arn(capture, tmp_path):

@@ -8,7 +8,7 @@ origins and the exemptions it relied on.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, List, Optional, Tuple, Union
+from typing import Any, Callable, List, Optional, Sequence, Tuple, Union
 
 from vpce_checks.adapters.base import PolicySource
 from vpce_checks.engine.evaluate import Principal, Request
@@ -143,6 +143,34 @@ def judge(source: Optional[PolicySource], settings: Union[Settings, SettingsErro
     lines += _fix(source, profile, policy)
     lines.append(docs)
     return Judgement(FAILED, verdict.reason, lines, verdict)
+
+
+_SEVERITY = {FAILED: 3, SKIPPED: 2, PASSED: 1, NO_RESULT: 0}
+
+
+def judge_each(sources: Sequence[PolicySource], settings: Union[Settings, SettingsError],
+               decide: Callable[[Any, Any], Judgement] = judge) -> Tuple[Judgement, Optional[PolicySource]]:
+    """One result for a policy with several readings (one per resource it guards, per ``Fn::If`` branch): it
+    passes only when every reading passes; a failure names the reading that fails. Also returns that reading."""
+    if not sources:
+        return Judgement(NO_RESULT), None
+    judged = [(decide(source, settings), source) for source in sources]
+    worst, source = max(judged, key=lambda pair: _SEVERITY[pair[0].result])  # the first of the worst
+    if len(judged) == 1 or not source.reading:
+        return worst, source
+    if worst.result in (FAILED, SKIPPED):
+        others = [s.reading for j, s in judged if j.result == worst.result and s is not source]
+        reason = f"{source.reading}: {worst.reason}"
+        lines = [line.replace("Reason: ", f"Reason: {source.reading}: ", 1) if i == 0 else line
+                 for i, line in enumerate(worst.lines)]
+        if others:
+            lines.insert(1, f"Also {worst.result.lower()} for: " + "; ".join(others))
+        return Judgement(worst.result, reason, lines, worst.verdict), source
+    if worst.result == PASSED:
+        held = [s.reading for j, s in judged if j.result == PASSED]
+        return Judgement(PASSED, worst.reason, worst.lines + ["Holds for each of: " + "; ".join(held)],
+                         worst.verdict), source
+    return worst, source
 
 
 def _authorization_note(source: PolicySource) -> str:

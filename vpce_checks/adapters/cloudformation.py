@@ -35,7 +35,7 @@ import os
 import re
 import sys
 from collections import OrderedDict
-from typing import Any, Dict, List, Mapping, Optional, Set, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Set, Tuple, Union
 
 from vpce_checks.adapters.base import PolicySource
 from vpce_checks.engine.model import THIS_ACCOUNT, THIS_REGION
@@ -105,6 +105,10 @@ class _NoValue:
 
 
 NO_VALUE = _NoValue()
+
+# What the adapter hands a check: nothing to judge, one policy, or one policy read several ways (PolicySource.reading):
+# once per resource of ``Queues``/``Topics`` and per undecided ``Fn::If`` branch. Every reading must pass.
+Readings = Union[None, PolicySource, List[PolicySource]]
 
 
 class _Unresolvable(Exception):
@@ -722,8 +726,9 @@ class _Renderer:
 
 def source_for_cloudformation(
     conf: dict, entity_type: str, file_path: str, logical_id: Optional[str] = None
-) -> Optional[PolicySource]:
-    """The policy that guards this resource, for the engine; None when this resource is not the one to judge.
+) -> Readings:
+    """The policy that guards this resource, for the engine; None when this resource is not the one to judge;
+    a list of readings when one policy guards several resources (each judged: checkov_glue.run_check).
 
     ``file_path`` and ``logical_id`` come from the check's ``self.entity_path`` (see ``split_entity_path``); the
     template is found from ``conf``'s ``__file__``, ``file_path`` or Checkov's runner, and read once per file.
@@ -801,7 +806,9 @@ def _inline_source(conf: Any, entity_type: str, service: str, logical_id: Option
 
 
 def _policy_source(conf: Any, entity_type: str, service: str, logical_id: Optional[str],
-                   template: Optional[_Template], label: str, syntax: str) -> PolicySource:
+                   template: Optional[_Template], label: str, syntax: str) -> Readings:
+    """The policy once per resource it names (``Queues: [A, B]``): each reading is judged, and the policy passes
+    only when it keeps the perimeter for every one of them (a Deny naming only A's ARN leaves B open)."""
     policy_property = _POLICY_PROPERTY.get(entity_type, "PolicyDocument")
     origin = f"{policy_property} of {label}"
     evaluated = [f"Properties/{policy_property}"]
@@ -810,23 +817,45 @@ def _policy_source(conf: Any, entity_type: str, service: str, logical_id: Option
     prop_names = " or ".join(_TARGET_PROPERTIES[entity_type])
     placeholder = Target(service, "${" + (logical_id or "unknown") + "}")
 
-    def problem(message: str, target: Target = placeholder) -> PolicySource:
+    def problem(message: str, target: Target = placeholder, reading: str = "") -> PolicySource:
         return PolicySource(target=target, origin=origin, problem=f"{origin}: {message}", evaluated_keys=evaluated,
-                            syntax=syntax)
+                            syntax=syntax, reading=reading)
 
     if not expressions:
         return problem(f"no {prop_names} names the {PROFILES[service].title} it protects")
-    try:
-        target, protected = _policy_target(expressions[0], service, template)
-    except _Unresolvable as error:
-        return problem(f"{prop_names}: {error}")
-    if len(expressions) > 1:
-        origin += f" (one policy for {len(expressions)} resources; judged for the first, {target.name})"
     raw = props.get(policy_property)
-    if raw is None:
-        return problem(f"has no {policy_property}", target)
-    renderer = _Renderer(template, service, protected, target)
-    return _rendered_source(raw, renderer, target, origin, evaluated, syntax, policy_property)
+    readings: List[PolicySource] = []
+    seen: Set[Target] = set()
+    for index, expr in enumerate(expressions):
+        reading = (f"{PROFILES[service].title} {_describe_reference(expr)} ({prop_names} item {index + 1} of "
+                   f"{len(expressions)})") if len(expressions) > 1 else ""
+        try:
+            target, protected = _policy_target(expr, service, template)
+        except _Unresolvable as error:
+            readings.append(problem(f"{prop_names}: {error}", reading=reading))
+            continue
+        if target in seen:
+            continue
+        seen.add(target)
+        if raw is None:
+            readings.append(problem(f"has no {policy_property}", target, reading))
+            continue
+        renderer = _Renderer(template, service, protected, target)
+        found = _rendered_source(raw, renderer, target, origin, evaluated, syntax, policy_property)
+        found.reading = reading
+        readings.append(found)
+    return readings[0] if len(readings) == 1 else readings
+
+
+def _describe_reference(expr: Any) -> str:
+    """How the template names a resource, for messages: ``OrdersQueue`` for a Ref/GetAtt, else the expression."""
+    call = _intrinsic(expr)
+    if call and call[0] == "Ref" and isinstance(call[1], str):
+        return call[1]
+    if call and call[0] == "Fn::GetAtt":
+        arg = call[1]
+        return arg if isinstance(arg, str) else ".".join(str(part) for part in arg) if isinstance(arg, list) else ""
+    return _short(expr)
 
 
 def _rendered_source(raw: Any, renderer: _Renderer, target: Target, origin: str, evaluated: List[str], syntax: str,
