@@ -540,7 +540,11 @@ def test_policy_in_another_template_does_not_count(capture, tmp_path):
     assert sources["Policy"] is not None and sources["Policy"].target == Target("s3", "data")
 
 
-def test_fn_if_with_different_branches_fails_closed(capture, tmp_path):
+def test_fn_if_with_an_undecided_condition_gives_one_reading_per_branch(capture, tmp_path):
+    """The account is known only at deploy time: each branch is judged, and both sound branches pass."""
+    from vpce_checks.judge import PASSED, judge_each
+    from vpce_checks.settings import load_settings
+
     sources = scan(capture, tmp_path, """
         Conditions:
           IsProd: !Equals [!Ref "AWS::AccountId", "111122223333"]
@@ -557,11 +561,15 @@ def test_fn_if_with_different_branches_fails_closed(capture, tmp_path):
                     Resource: "*"
                     Condition: {StringNotEquals: {aws:SourceVpce: !If [IsProd, vpce-11111111, vpce-22222222]}}
         """)
-    policy = sources["Policy"]
-    assert policy is not None and policy.document is None and not policy.missing
-    assert "Fn::If on condition IsProd" in policy.problem
-    assert '"vpce-11111111"' in policy.problem and '"vpce-22222222"' in policy.problem
-    assert policy.target == Target("s3", "data")
+    readings = sources["Policy"]
+    assert isinstance(readings, list)
+    assert [r.reading for r in readings] == ["when condition IsProd is true", "when condition IsProd is false"]
+    assert [r.document["Statement"][0]["Condition"]["StringNotEquals"]["aws:SourceVpce"] for r in readings] == [
+        "vpce-11111111", "vpce-22222222"]
+    assert all(r.target == Target("s3", "data") and r.problem is None for r in readings)
+    judgement, _ = judge_each(readings, load_settings())
+    assert judgement.result == PASSED
+    assert judgement.lines[-1] == "Holds for each of: when condition IsProd is true; when condition IsProd is false"
 
 
 FN_IF_STATEMENTS = """
@@ -580,7 +588,7 @@ FN_IF_STATEMENTS = """
     """
 
 
-@pytest.mark.parametrize(("statement", "allowed"), [
+@pytest.mark.parametrize(("statement", "one_reading"), [
     # Inside an Allow statement: Allow statements never make or break the perimeter, so either branch will do.
     ('{Effect: Allow, Principal: {AWS: !If [IsProd, "111122223333", "444455556666"]}, Action: "s3:GetObject", '
      'Resource: "*"}', True),
@@ -589,21 +597,26 @@ FN_IF_STATEMENTS = """
      True),
     ('!If [IsProd, {Effect: Allow, Principal: "*", Action: "s3:GetObject", Resource: "*"}, '
      '{Effect: Allow, Principal: "*", Action: "s3:ListBucket", Resource: "*"}]', True),
-    # Anything that can change a Deny, or whether a statement is a Deny, fails closed.
+    # Anything that can change a Deny, or whether a statement is a Deny, is judged once per branch.
     ('{Effect: !If [IsProd, Deny, Allow], Principal: "*", Action: "s3:*", Resource: "*"}', False),
     ('!If [IsProd, {Effect: Allow, Principal: "*", Action: "s3:GetObject", Resource: "*"}, '
      '{Effect: Deny, Principal: "*", Action: "s3:*", Resource: "*"}]', False),
     ('{Effect: Deny, Principal: "*", Action: !If [IsProd, "s3:*", "s3:Put*"], Resource: "*"}', False),
 ])
-def test_fn_if_with_different_branches_in_allow_statements_is_tolerated(capture, tmp_path, statement, allowed):
+def test_fn_if_in_allow_statements_needs_one_reading_and_in_denies_one_per_branch(capture, tmp_path, statement,
+                                                                                  one_reading):
     policy = scan(capture, tmp_path, FN_IF_STATEMENTS % statement)["Policy"]
-    assert policy is not None
-    if allowed:
+    if one_reading:
+        assert isinstance(policy, PolicySource)
         assert_engine_ready(policy)
         assert len(policy.document["Statement"]) == 2
         assert policy.document["Statement"][0]["Effect"] == "Deny"
     else:
-        assert policy.document is None and "Fn::If on condition IsProd" in policy.problem
+        assert isinstance(policy, list) and len(policy) == 2
+        assert [r.reading for r in policy] == ["when condition IsProd is true", "when condition IsProd is false"]
+        for reading in policy:
+            assert_engine_ready(reading)
+        assert policy[0].document != policy[1].document
 
 
 def test_fn_if_scalar_in_allow_becomes_one_unresolved_value(capture, tmp_path):
@@ -614,9 +627,12 @@ def test_fn_if_scalar_in_allow_becomes_one_unresolved_value(capture, tmp_path):
     assert re.fullmatch(r"\$\{If\.IsProd\.[0-9a-f]{8}\}", principal)
 
 
-def test_fn_if_with_novalue_keeps_a_conditional_allow_but_fails_closed_on_a_conditional_deny(capture, tmp_path):
+def test_fn_if_with_novalue_keeps_a_conditional_allow_and_judges_a_conditional_deny_both_ways(capture, tmp_path):
     """A statement present only under a deploy-time condition: an Allow never decides the perimeter (kept); a Deny
-    that may be absent cannot prove it (fail closed, naming the condition)."""
+    that may be absent is judged with and without it (the reading without it fails, naming the condition)."""
+    from vpce_checks.judge import FAILED, judge_each
+    from vpce_checks.settings import load_settings
+
     sources = scan(capture, tmp_path, """
         Conditions:
           Strict: !Equals [!Ref "AWS::Region", eu-west-1]
@@ -647,8 +663,11 @@ def test_fn_if_with_novalue_keeps_a_conditional_allow_but_fails_closed_on_a_cond
     statements = sources["AllowPolicy"].document["Statement"]
     assert [s["Effect"] for s in statements] == ["Deny", "Allow"]
     assert statements[1]["Principal"] == {"AWS": ACCT}
-    problem = sources["DenyPolicy"].problem
-    assert problem and "Strict" in problem and "AWS::NoValue" in problem
+    readings = sources["DenyPolicy"]
+    assert [[s["Effect"] for s in r.document["Statement"]] for r in readings] == [["Allow", "Deny"], ["Allow"]]
+    judgement, decisive = judge_each(readings, load_settings())
+    assert judgement.result == FAILED and decisive.reading == "when condition Strict is false"
+    assert judgement.reason.startswith("when condition Strict is false: ")
 
 
 def test_policy_document_as_sub_string(capture, tmp_path):
@@ -853,3 +872,115 @@ def test_self_referencing_name_stays_a_token(capture, tmp_path):
         """)
     assert sources["Loop"] is not None and sources["Loop"].target == Target("s3", "${Loop}")
 
+
+
+CONDITIONS_TEMPLATE = """
+    Parameters:
+      Env: {Type: String, Default: prod}
+      Other: {Type: String, Default: "y"}
+      Free: {Type: String}
+    Conditions:
+      IsProd: !Equals [!Ref Env, prod]
+      NotProd: !Not [!Condition IsProd]
+      ProdAndX: !And [!Condition IsProd, !Equals [!Ref Other, "x"]]
+      NotProdOrFree: !Or [!Condition NotProd, !Equals [!Ref Free, "a"]]
+      ProdOrFree: !Or [!Condition IsProd, !Equals [!Ref Free, "a"]]
+      IsChina: !Equals [!Ref "AWS::Partition", aws]
+      IsA: !Equals [!Ref Free, "a"]
+      IsB: !Equals ["b", !Ref Free]
+    Resources:
+      Policy:
+        Type: AWS::S3::BucketPolicy
+        Properties:
+          Bucket: data
+          PolicyDocument:
+            Statement:
+              - Effect: Deny
+                Principal: "*"
+                Action: "s3:*"
+                Resource: "*"
+                Condition: {StringNotEquals: {aws:SourceVpce: %s}}
+    """
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    # Decided from parameter defaults (Fn::Equals, Fn::Not, Fn::And, Fn::Or, Condition): only the taken branch.
+    ("!If [IsProd, vpce-11111111, vpce-22222222]", [("condition IsProd is true by parameter defaults",
+                                                     "vpce-11111111")]),
+    ("!If [NotProd, vpce-11111111, vpce-22222222]", [("condition NotProd is false by parameter defaults",
+                                                      "vpce-22222222")]),
+    ("!If [ProdAndX, vpce-11111111, vpce-22222222]", [("condition ProdAndX is false by parameter defaults",
+                                                       "vpce-22222222")]),
+    ("!If [ProdOrFree, vpce-11111111, vpce-22222222]", [("condition ProdOrFree is true by parameter defaults",
+                                                         "vpce-11111111")]),
+    # Undecided: a parameter without a default, a pseudo parameter, a condition the template does not declare.
+    ("!If [NotProdOrFree, vpce-11111111, vpce-22222222]", [("when condition NotProdOrFree is true", "vpce-11111111"),
+                                                            ("when condition NotProdOrFree is false",
+                                                             "vpce-22222222")]),
+    ("!If [IsChina, vpce-11111111, vpce-22222222]", [("when condition IsChina is true", "vpce-11111111"),
+                                                     ("when condition IsChina is false", "vpce-22222222")]),
+    ("!If [Undeclared, vpce-11111111, vpce-22222222]", [("when condition Undeclared is true", "vpce-11111111"),
+                                                        ("when condition Undeclared is false", "vpce-22222222")]),
+    # Free cannot equal both "a" and "b": three readings, not four.
+    ("[!If [IsA, vpce-11111111, vpce-22222222], !If [IsB, vpce-33333333, vpce-44444444]]", [
+        ("when conditions IsA is true and IsB is false", ["vpce-11111111", "vpce-44444444"]),
+        ("when conditions IsA is false and IsB is true", ["vpce-22222222", "vpce-33333333"]),
+        ("when conditions IsA is false and IsB is false", ["vpce-22222222", "vpce-44444444"]),
+    ]),
+    # A Fn::If inside a branch is found once that branch is taken.
+    ("!If [IsA, !If [IsB, vpce-11111111, vpce-22222222], vpce-33333333]", [
+        ("when condition IsA is false", "vpce-33333333"),
+        ("when conditions IsA is true and IsB is false", "vpce-22222222"),
+    ]),
+])
+def test_conditions_are_decided_from_defaults_or_judged_per_branch(capture, tmp_path, value, expected):
+    found = scan(capture, tmp_path, CONDITIONS_TEMPLATE % value)["Policy"]
+    readings = found if isinstance(found, list) else [found]
+    for reading in readings:
+        assert_engine_ready(reading)
+    got = [(r.reading, r.document["Statement"][0]["Condition"]["StringNotEquals"]["aws:SourceVpce"])
+           for r in readings]
+    assert sorted(got, key=str) == sorted(expected, key=str)
+
+
+def test_too_many_undecided_conditions_fail_closed(capture, tmp_path):
+    """Six independent undecided conditions (not declared, so free) make 64 combinations: more than are judged."""
+    values = ", ".join(f"!If [Free{i}, vpce-1111111{i}, vpce-2222222{i}]" for i in range(6))
+    found = scan(capture, tmp_path, CONDITIONS_TEMPLATE % f"[{values}]")["Policy"]
+    readings = found if isinstance(found, list) else [found]
+    problems = [r.problem for r in readings if r.problem]
+    assert problems and "more than 16 combinations of undecided conditions" in problems[0]
+    assert len(readings) <= 16
+
+
+def test_queues_times_branches_name_both(capture, tmp_path):
+    from vpce_checks.judge import FAILED, judge_each
+    from vpce_checks.settings import load_settings
+
+    readings = scan(capture, tmp_path, """
+        Conditions:
+          Strict: !Equals [!Ref "AWS::Region", eu-west-1]
+        Resources:
+          A: {Type: AWS::SQS::Queue, Properties: {QueueName: a}}
+          B: {Type: AWS::SQS::Queue, Properties: {QueueName: b}}
+          Policy:
+            Type: AWS::SQS::QueuePolicy
+            Properties:
+              Queues: [!Ref A, !Ref B]
+              PolicyDocument:
+                Statement:
+                  - Effect: Deny
+                    Principal: "*"
+                    Action: "sqs:*"
+                    Resource: !If [Strict, "*", !GetAtt A.Arn]
+                    Condition: {StringNotEquals: {aws:SourceVpce: vpce-0a1b2c3d}}
+        """)["Policy"]
+    assert [r.reading for r in readings] == [
+        "SQS queue A (Queues item 1 of 2), when condition Strict is true",
+        "SQS queue A (Queues item 1 of 2), when condition Strict is false",
+        "SQS queue B (Queues item 2 of 2), when condition Strict is true",
+        "SQS queue B (Queues item 2 of 2), when condition Strict is false",
+    ]
+    judgement, decisive = judge_each(readings, load_settings())
+    assert judgement.result == FAILED
+    assert decisive.reading == "SQS queue B (Queues item 2 of 2), when condition Strict is false"

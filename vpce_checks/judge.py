@@ -156,7 +156,7 @@ def judge_each(sources: Sequence[PolicySource], settings: Union[Settings, Settin
         return Judgement(NO_RESULT), None
     judged = [(decide(source, settings), source) for source in sources]
     worst, source = max(judged, key=lambda pair: _SEVERITY[pair[0].result])  # the first of the worst
-    if len(judged) == 1 or not source.reading:
+    if not source.reading:
         return worst, source
     if worst.result in (FAILED, SKIPPED):
         others = [s.reading for j, s in judged if j.result == worst.result and s is not source]
@@ -168,8 +168,8 @@ def judge_each(sources: Sequence[PolicySource], settings: Union[Settings, Settin
         return Judgement(worst.result, reason, lines, worst.verdict), source
     if worst.result == PASSED:
         held = [s.reading for j, s in judged if j.result == PASSED]
-        return Judgement(PASSED, worst.reason, worst.lines + ["Holds for each of: " + "; ".join(held)],
-                         worst.verdict), source
+        label = "Holds for each of: " if len(held) > 1 else "Judged for: "
+        return Judgement(PASSED, worst.reason, worst.lines + [label + "; ".join(held)], worst.verdict), source
     return worst, source
 
 

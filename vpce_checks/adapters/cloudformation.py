@@ -35,7 +35,8 @@ import os
 import re
 import sys
 from collections import OrderedDict
-from typing import Any, Dict, List, Mapping, Optional, Set, Tuple, Union
+from functools import partial
+from typing import Any, Callable, Dict, List, Mapping, Optional, Set, Tuple, Union
 
 from vpce_checks.adapters.base import PolicySource
 from vpce_checks.engine.model import THIS_ACCOUNT, THIS_REGION
@@ -199,6 +200,8 @@ class _Template:
 
         self.parameters = section("Parameters")
         self.mappings = section("Mappings")
+        self.conditions = section("Conditions")
+        self._logic: Optional[_Conditions] = None
         self.resources = {k: v for k, v in section("Resources").items() if isinstance(v, Mapping)}
         self._named: Optional[Tuple[Set[str], Dict[str, Set[str]]]] = None
 
@@ -210,6 +213,12 @@ class _Template:
     def properties(self, logical_id: str) -> Mapping[str, Any]:
         props = self.resources.get(logical_id, {}).get("Properties")
         return props if isinstance(props, Mapping) else {}
+
+    def logic(self) -> _Conditions:
+        """The Conditions section, evaluated from parameter defaults (built once per template)."""
+        if self._logic is None:
+            self._logic = _Conditions(self)
+        return self._logic
 
     def named_owners(self) -> Tuple[Set[str], Dict[str, Set[str]]]:
         """Logical IDs, and literal names per service, that some policy resource of this template protects."""
@@ -471,6 +480,12 @@ class _Renderer:
         self.lenient = False
         self.path: List[Any] = []
         self.conflicts: List[Tuple[Tuple[Any, ...], str, Any, Any]] = []
+        self.conflict_conditions: List[str] = []  # the Fn::If condition of each conflict
+        # Fn::If: the undecided comparisons (see _Conditions) fixed for this reading; None: conditions are not
+        # consulted (every Fn::If keeps both branches, as before conditions were read).
+        self.assumed: Optional[Dict[str, bool]] = None
+        self.taken: Dict[str, bool] = {}  # conditions that depend on an assumed comparison, as taken
+        self.defaulted: Dict[str, bool] = {}  # conditions decided from parameter defaults alone
 
     # The value of Ref / GetAtt on a bucket, queue or topic declared in the template.
     def _owner(self, logical_id: str) -> Optional[Tuple[str, Target]]:
@@ -611,6 +626,15 @@ class _Renderer:
             if not (isinstance(arg, list) and len(arg) == 3):
                 raise _Unresolvable(f"Fn::If needs [condition, value_if_true, value_if_false], got {_short(arg)}")
             condition = arg[0] if isinstance(arg[0], str) else _short(arg[0])
+            if self.assumed is not None:
+                logic = self.template.logic() if self.template else _Conditions(None)
+                holds = logic.value(condition, self.assumed)
+                if holds is not None:
+                    if logic.value(condition, {}) is None:  # depends on an assumed comparison
+                        self.taken[condition] = holds
+                    elif _short(arg[1], 2000) != _short(arg[2], 2000):  # a choice worth naming in the verdict
+                        self.defaulted[condition] = holds
+                    return self.render(arg[1] if holds else arg[2], depth)
             first, second = self.render(arg[1], depth), self.render(arg[2], depth)
             if first is NO_VALUE or second is NO_VALUE:
                 kept = second if first is NO_VALUE else first
@@ -621,6 +645,7 @@ class _Renderer:
                         f"Fn::If on condition {condition} keeps {_short(kept)} only when the condition holds "
                         "(AWS::NoValue otherwise): the perimeter must not depend on a deploy-time condition"),
                         kept, kept))
+                    self.conflict_conditions.append(condition)
                 return kept
             if first == second:
                 return first
@@ -632,6 +657,7 @@ class _Renderer:
             if not self.lenient:
                 raise _Unresolvable(message)
             self.conflicts.append((tuple(self.path), message, first, second))
+            self.conflict_conditions.append(condition)
             if all(isinstance(v, (str, int, float)) for v in (first, second)):
                 return _token("If", condition, _digest(arg))  # one unknown value
             return first  # only kept when it sits in an Allow statement, where either branch gives the same verdict
@@ -721,6 +747,139 @@ class _Renderer:
 
 
 # --------------------------------------------------------------------------------------------------------------
+# Conditions: decided from parameter defaults where they can be, otherwise judged both ways
+
+
+class _Conditions:
+    """The template's Conditions section as boolean logic over comparisons.
+
+    A ``Fn::Equals`` whose two sides render to plain values (parameter defaults substituted, as Checkov does for
+    every check) is decided; one that reads a parameter without a default or a pseudo parameter (the Region, the
+    account, the partition: known only at deploy time) is an undecided *comparison*, named by its rendered sides.
+    ``Fn::Not``/``And``/``Or`` and ``Condition`` combine them; a condition that is not declared, or not readable, is
+    itself one undecided comparison. ``value`` answers True/False/None under assumed comparison values.
+    """
+
+    _LIMIT = 50  # nesting of Condition references (a cycle is unreadable, so undecided)
+
+    def __init__(self, template: Optional[_Template]) -> None:
+        self.template = template
+        self.definitions = template.conditions if template else {}
+        # comparison -> (the unknown side, the literal side), when one side is a single unknown value: two such
+        # comparisons of one unknown with different literals cannot both hold.
+        self.pinned: Dict[str, Tuple[str, str]] = {}
+        self._comparisons: Dict[str, Set[str]] = {}
+
+    def comparisons(self, name: str) -> Set[str]:
+        """The undecided comparisons condition ``name`` depends on (empty: decided from the template alone)."""
+        if name not in self._comparisons:
+            found: Set[str] = set()
+            self._evaluate({"Condition": name}, None, found, 0)
+            self._comparisons[name] = found
+        return self._comparisons[name]
+
+    def value(self, name: str, assumed: Mapping[str, bool]) -> Optional[bool]:
+        """Whether condition ``name`` holds when the undecided comparisons are as ``assumed`` (None: unknown)."""
+        return self._evaluate({"Condition": name}, assumed, set(), 0)
+
+    def consistent(self, assumed: Mapping[str, bool]) -> bool:
+        """False when two comparisons hold that cannot both hold (one unknown equal to two different literals)."""
+        equal: Dict[str, str] = {}
+        for comparison, holds in assumed.items():
+            if holds and comparison in self.pinned:
+                unknown, literal = self.pinned[comparison]
+                if equal.setdefault(unknown, literal) != literal:
+                    return False
+        return True
+
+    def _evaluate(self, expr: Any, assumed: Optional[Mapping[str, bool]], found: Set[str],
+                  depth: int) -> Optional[bool]:
+        call = _intrinsic(expr)
+        if isinstance(expr, Mapping) and call is None:
+            keys = [k for k in expr if not (isinstance(k, str) and k.startswith("__"))]
+            if keys == ["Condition"]:
+                call = ("Condition", expr["Condition"])
+        if isinstance(expr, bool):
+            return expr
+        if isinstance(expr, str) and expr.lower() in ("true", "false"):
+            return expr.lower() == "true"
+        if call is None or depth > self._LIMIT:
+            return self._free(f"condition {_short(expr)}", assumed, found)
+        name, arg = call
+        if name == "Condition":
+            definition = self.definitions.get(arg) if isinstance(arg, str) else None
+            if definition is None:
+                return self._free(f"condition {arg}", assumed, found)
+            return self._evaluate(definition, assumed, found, depth + 1)
+        if name == "Fn::Equals" and isinstance(arg, list) and len(arg) == 2:
+            return self._equals(arg, assumed, found)
+        parts = arg if isinstance(arg, list) else None
+        if name == "Fn::Not" and parts is not None and len(parts) == 1:
+            inner = self._evaluate(parts[0], assumed, found, depth + 1)
+            return None if inner is None else not inner
+        if name in ("Fn::And", "Fn::Or") and parts:
+            values = [self._evaluate(part, assumed, found, depth + 1) for part in parts]
+            decisive = name == "Fn::Or"  # a True decides an Or, a False an And
+            if decisive in values:
+                return decisive
+            return None if None in values else not decisive
+        return self._free(f"condition {_short(expr)}", assumed, found)
+
+    def _equals(self, sides: List[Any], assumed: Optional[Mapping[str, bool]], found: Set[str]) -> Optional[bool]:
+        rendered: List[str] = []
+        unknown: List[bool] = []
+        for side in sides:
+            try:
+                value = _Renderer(self.template, "s3").render(side)
+            except Exception:  # noqa: BLE001 - an unreadable side is an unknown value
+                value = _token("Equals", _digest(side))
+            text = value if isinstance(value, str) else json.dumps(value, default=str, sort_keys=True)
+            if isinstance(value, bool):
+                text = "true" if value else "false"
+            rendered.append(text)
+            unknown.append(_mentions_deploy_time(side) or bool(_TOKEN.search(text)) or THIS_ACCOUNT in text
+                           or THIS_REGION in text)
+        if _short(sides[0], 10_000) == _short(sides[1], 10_000):
+            return True  # the same expression on both sides
+        if not any(unknown):
+            return rendered[0] == rendered[1]
+        key = "Fn::Equals " + json.dumps(sorted(rendered))
+        if unknown.count(True) == 1:
+            index = unknown.index(True)
+            if _TOKEN.fullmatch(rendered[index]):
+                self.pinned[key] = (rendered[index], rendered[1 - index])
+        return self._free(key, assumed, found)
+
+    @staticmethod
+    def _free(key: str, assumed: Optional[Mapping[str, bool]], found: Set[str]) -> Optional[bool]:
+        found.add(key)
+        return None if assumed is None else assumed.get(key)
+
+
+def _mentions_deploy_time(expr: Any) -> bool:
+    """True when ``expr`` reads a pseudo parameter (``AWS::Region``, ``AWS::Partition``, ...): its value is known
+    only at deploy time (the renderer's stand-ins, such as the partition "aws", must not decide a condition)."""
+    stack = [expr]
+    while stack:
+        item = stack.pop()
+        call = _intrinsic(item)
+        if call is not None:
+            name, arg = call
+            if name == "Ref" and isinstance(arg, str) and arg.startswith("AWS::") and arg != "AWS::NoValue":
+                return True
+            if name == "Fn::Sub":
+                text = arg[0] if isinstance(arg, list) and arg else arg
+                if isinstance(text, str) and re.search(r"\$\{\s*AWS::", text):
+                    return True
+            stack.append(arg)
+        elif isinstance(item, Mapping):
+            stack.extend(v for k, v in item.items() if not (isinstance(k, str) and k.startswith("__")))
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
+# --------------------------------------------------------------------------------------------------------------
 # The public entry point
 
 
@@ -790,7 +949,7 @@ def _resource_properties(conf: Any, entity_type: str, logical_id: Optional[str],
 
 
 def _inline_source(conf: Any, entity_type: str, service: str, logical_id: Optional[str],
-                   template: Optional[_Template], label: str, syntax: str) -> Optional[PolicySource]:
+                   template: Optional[_Template], label: str, syntax: str) -> Readings:
     """The policy an owner carries in a property (KeyPolicy, RepositoryPolicyText, ...); None when it has none."""
     path = _INLINE_POLICY[entity_type]
     raw: Any = _resource_properties(conf, entity_type, logical_id, template)
@@ -801,8 +960,9 @@ def _inline_source(conf: Any, entity_type: str, service: str, logical_id: Option
     origin = f"{'.'.join(path)} of {label}"
     evaluated = ["Properties/" + "/".join(path)]
     target = _owner_target(template, logical_id, service) if logical_id else Target(service, "${unknown}")
-    renderer = _Renderer(template, service, logical_id, target)
-    return _rendered_source(raw, renderer, target, origin, evaluated, syntax, path[-1])
+    readings = _rendered_source(raw, lambda: _Renderer(template, service, logical_id, target), target, origin,
+                                evaluated, syntax, path[-1])
+    return readings[0] if len(readings) == 1 and not readings[0].reading else readings
 
 
 def _policy_source(conf: Any, entity_type: str, service: str, logical_id: Optional[str],
@@ -840,11 +1000,11 @@ def _policy_source(conf: Any, entity_type: str, service: str, logical_id: Option
         if raw is None:
             readings.append(problem(f"has no {policy_property}", target, reading))
             continue
-        renderer = _Renderer(template, service, protected, target)
-        found = _rendered_source(raw, renderer, target, origin, evaluated, syntax, policy_property)
-        found.reading = reading
-        readings.append(found)
-    return readings[0] if len(readings) == 1 else readings
+        make = partial(_Renderer, template, service, protected, target)
+        for found in _rendered_source(raw, make, target, origin, evaluated, syntax, policy_property):
+            found.reading = ", ".join(part for part in (reading, found.reading) if part)
+            readings.append(found)
+    return readings[0] if len(readings) == 1 and not readings[0].reading else readings
 
 
 def _describe_reference(expr: Any) -> str:
@@ -858,22 +1018,83 @@ def _describe_reference(expr: Any) -> str:
     return _short(expr)
 
 
-def _rendered_source(raw: Any, renderer: _Renderer, target: Target, origin: str, evaluated: List[str], syntax: str,
-                     what: str) -> PolicySource:
-    """Render a policy document's intrinsics and hand it over, or the problem that prevents it."""
+_MAX_READINGS = 16  # branch combinations judged per policy; more undecided conditions than that fail closed
+
+
+def _rendered_source(raw: Any, make_renderer: Callable[[], _Renderer], target: Target, origin: str,
+                     evaluated: List[str], syntax: str, what: str) -> List[PolicySource]:
+    """Render a policy document's intrinsics and hand it over, or the problem that prevents it.
+
+    An ``Fn::If`` decided by parameter defaults takes its branch. One that is not, and that can change a Deny, makes
+    one reading per way the conditions can go (each judged; the policy passes only when all pass), named by the
+    conditions taken. In an Allow statement either branch gives the same verdict, and no reading is made for it.
+    """
+
+    def problem(message: str, reading: str = "") -> PolicySource:
+        return PolicySource(target=target, origin=origin, problem=f"{origin}: {message}", evaluated_keys=evaluated,
+                            syntax=syntax, reading=reading)
+
+    readings: List[PolicySource] = []
+    seen: Set[str] = set()
+    pending: List[Dict[str, bool]] = [{}]
+    while pending:
+        assumed = pending.pop(0)
+        renderer = make_renderer()
+        renderer.lenient = True
+        renderer.assumed = assumed
+        try:
+            document = renderer.render(raw)
+        except _Unresolvable as error:
+            readings.append(problem(str(error), _branch_label(renderer.taken, renderer.defaulted)))
+            continue
+        logic = renderer.template.logic() if renderer.template else _Conditions(None)
+        blocking = [(condition, message) for (path, message, first, second), condition
+                    in zip(renderer.conflicts, renderer.conflict_conditions)
+                    if not _in_allow_statement(document, path, first, second)]
+        if blocking:
+            free = [c for condition, _ in blocking for c in sorted(logic.comparisons(condition)) if c not in assumed]
+            if not free:
+                readings.append(problem(blocking[0][1], _branch_label(renderer.taken, renderer.defaulted)))
+            elif len(readings) + len(pending) + 2 > _MAX_READINGS:
+                readings.append(problem(f"{blocking[0][1]} (more than {_MAX_READINGS} combinations of undecided "
+                                        "conditions to judge)", _branch_label(renderer.taken, renderer.defaulted)))
+            else:
+                for holds in (True, False):
+                    branch = {**assumed, free[0]: holds}
+                    if logic.consistent(branch):
+                        pending.append(branch)
+            continue
+        reading = _branch_label(renderer.taken, renderer.defaulted)
+        found = _document_source(document, target, origin, evaluated, syntax, what, reading)
+        key = reading + "\0" + json.dumps(found.document, sort_keys=True, default=str) + str(found.problem)
+        if key not in seen:
+            seen.add(key)
+            readings.append(found)
+    return readings
+
+
+def _branch_label(taken: Mapping[str, bool], defaulted: Mapping[str, bool] = {}) -> str:  # noqa: B006 - read only
+    """``when condition IsProd is false``: the conditions a reading takes, for messages (those decided by parameter
+    defaults too: the verdict holds for the defaults, as Checkov substitutes them)."""
+    labels = []
+    if taken:
+        parts = [f"{name} is {str(holds).lower()}" for name, holds in sorted(taken.items())]
+        labels.append(("when condition " if len(parts) == 1 else "when conditions ") + " and ".join(parts))
+    if defaulted:
+        parts = [f"{name} is {str(holds).lower()}" for name, holds in sorted(defaulted.items())]
+        labels.append(("condition " if len(parts) == 1 else "conditions ") + " and ".join(parts)
+                      + " by parameter defaults")
+    return "; ".join(labels)
+
+
+def _document_source(document: Any, target: Target, origin: str, evaluated: List[str], syntax: str, what: str,
+                     reading: str) -> PolicySource:
+    """A rendered document as the engine's input: a JSON string is parsed, anything but an object is a problem."""
 
     def problem(message: str) -> PolicySource:
         return PolicySource(target=target, origin=origin, problem=f"{origin}: {message}", evaluated_keys=evaluated,
-                            syntax=syntax)
+                            syntax=syntax, reading=reading)
 
-    renderer.lenient = True
-    try:
-        document = renderer.render(raw)
-    except _Unresolvable as error:
-        return problem(str(error))
-    for path, message, first, second in renderer.conflicts:
-        if not _in_allow_statement(document, path, first, second):
-            return problem(message)
     if isinstance(document, str):
         try:
             document = json.loads(document)
@@ -881,7 +1102,8 @@ def _rendered_source(raw: Any, renderer: _Renderer, target: Target, origin: str,
             return problem(f"{what} is a string that is not JSON ({error}): {document[:80]!r}")
     if not isinstance(document, dict):
         return problem(f"{what} must be a JSON object, got {_short(document)}")
-    return PolicySource(target=target, document=document, origin=origin, evaluated_keys=evaluated, syntax=syntax)
+    return PolicySource(target=target, document=document, origin=origin, evaluated_keys=evaluated, syntax=syntax,
+                        reading=reading)
 
 
 def _is_allow(statement: Any) -> bool:
