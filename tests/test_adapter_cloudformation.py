@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
-from typing import Any, Dict
+from typing import Any, Dict, List
 
 import pytest
+import yaml
 from checkov.cloudformation.checks.resource.base_resource_check import BaseResourceCheck
 from checkov.cloudformation.checks.resource.registry import cfn_registry
 from checkov.cloudformation.runner import Runner
@@ -984,3 +987,110 @@ def test_queues_times_branches_name_both(capture, tmp_path):
     judgement, decisive = judge_each(readings, load_settings())
     assert judgement.result == FAILED
     assert decisive.reading == "SQS queue B (Queues item 2 of 2), when condition Strict is false"
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Every fix the CloudFormation fixtures produce is valid code for its file, in the template's partition
+
+
+class _CfnLoader(yaml.SafeLoader):
+    """YAML with CloudFormation's short-form tags (``!Sub``, ``!Ref``, ``!GetAtt`` ...) read as intrinsic dicts."""
+
+
+def _cfn_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Dict[str, Any]:
+    name = suffix if suffix in ("Ref", "Condition") else f"Fn::{suffix}"
+    if isinstance(node, yaml.ScalarNode):
+        return {name: loader.construct_scalar(node)}
+    if isinstance(node, yaml.SequenceNode):
+        return {name: loader.construct_sequence(node, deep=True)}
+    return {name: loader.construct_mapping(node, deep=True)}
+
+
+_CfnLoader.add_multi_constructor("!", _cfn_tag)
+
+
+def _fix_texts(details: List[str]) -> List[str]:
+    """The code after each ``Fix:`` line of an explanation (indented by four spaces)."""
+    texts = []
+    for index, line in enumerate(details):
+        if line.startswith("Fix:"):
+            body = []
+            for following in details[index + 1:]:
+                if not following.startswith("    "):
+                    break
+                body.append(following[4:])
+            texts.append("\n".join(body))
+    return texts
+
+
+def _parse_fix(text: str, path: str) -> Any:
+    """The fix as data: YAML for a YAML template; for JSON one value, statements joined by commas, or a member."""
+    if not path.endswith(".json"):
+        return yaml.load(text, Loader=_CfnLoader)  # noqa: S506 - a SafeLoader subclass
+    for wrapped in (text, f"[{text}]", f"{{{text}}}"):
+        try:
+            return json.loads(wrapped)
+        except ValueError:
+            continue
+    raise ValueError(f"not JSON, nor JSON statements, nor a JSON member:\n{text}")
+
+
+def _strings(value: Any) -> List[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for item in value.values() for s in _strings(item)]
+    if isinstance(value, list):
+        return [s for item in value for s in _strings(item)]
+    return []
+
+
+@pytest.fixture(scope="module")
+def cloudformation_fixture_scan():
+    """``vpce-checks scan`` (real Checkov) over the fixtures, CloudFormation only: every explanation."""
+    from tests.conftest import FIXTURES, offline_env
+
+    completed = subprocess.run([sys.executable, "-m", "vpce_checks", "scan", str(FIXTURES), "--framework",
+                                "cloudformation", "-o", "json"], env=offline_env(), capture_output=True, text=True,
+                               timeout=900, cwd=str(FIXTURES.parent))
+    assert completed.returncode == 1, completed.stderr[-3000:]  # 1: some checks failed (the failing fixtures)
+    payload = json.loads(completed.stdout)
+    reports = payload if isinstance(payload, list) else [payload]
+    return [result for report in reports if report.get("check_type") == "cloudformation"
+            for result in report["results"]["failed_checks"]]
+
+
+def test_every_cloudformation_fix_parses_in_its_files_syntax_and_partition(cloudformation_fixture_scan):
+    from tests.conftest import FIXTURES
+
+    parsed = with_partition = 0
+    for result in cloudformation_fixture_scan:
+        template = (FIXTURES / result["file_path"].lstrip("/")).read_text(encoding="utf-8")
+        for text in _fix_texts(result.get("details") or []):
+            where = f"{result['check_id']} {result['file_path']} {result['resource']}"
+            fix = _parse_fix(text, result["file_path"])
+            assert isinstance(fix, (dict, list)) and fix, where
+            parsed += 1
+            if "AWS::Partition" in template:  # the template writes arn:${AWS::Partition}: so does the fix
+                arns = [s for s in _strings(fix) if s.startswith("arn:")]
+                assert all(s.startswith("arn:${AWS::Partition}:") for s in arns), (where, arns)
+                with_partition += bool(arns)
+    assert parsed >= 40, parsed  # every failing CloudFormation fixture with a fix (45 when written)
+    assert with_partition >= 4, with_partition
+
+
+def test_fix_partition_rewrite_keeps_literals_literal():
+    """A literal ARN that becomes a Fn::Sub escapes the ${ it held (an IAM policy variable stays literal text for
+    CloudFormation); ARNs of another partition, written literally, are left alone."""
+    yaml_fix = ('- Resource:\n    - "arn:aws:s3:::b/${aws:username}/*"\n'
+                '    - !Sub "arn:aws:sqs:${AWS::Region}:${AWS::AccountId}:q"\n    - "arn:aws-cn:s3:::keep"')
+    rewritten = cfn.fix_with_template_partition(yaml_fix, "yaml")
+    assert yaml.load(rewritten, Loader=_CfnLoader) == [{"Resource": [  # noqa: S506 - a SafeLoader subclass
+        {"Fn::Sub": "arn:${AWS::Partition}:s3:::b/${!aws:username}/*"},
+        {"Fn::Sub": "arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:q"},
+        "arn:aws-cn:s3:::keep"]}]
+    json_fix = '{"Resource": ["arn:aws:s3:::b", {"Fn::Sub": "arn:aws:sqs:${AWS::Region}:x"}]},\n{"Sid": "y"}'
+    assert json.loads("[" + cfn.fix_with_template_partition(json_fix, "cfn-json") + "]") == [
+        {"Resource": [{"Fn::Sub": "arn:${AWS::Partition}:s3:::b"},
+                      {"Fn::Sub": "arn:${AWS::Partition}:sqs:${AWS::Region}:x"}]}, {"Sid": "y"}]
+    assert cfn.fix_with_template_partition("not json", "cfn-json") == "not json"

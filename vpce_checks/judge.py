@@ -59,9 +59,19 @@ def _fix_form(source: PolicySource) -> Tuple[str, bool]:
     return syntax, "aws_iam_policy_document" in source.origin
 
 
+def _in_files_partition(source: PolicySource, text: str, syntax: str) -> str:
+    """The fix with its ARNs written with the file's own partition expression (``arn:${AWS::Partition}:``)."""
+    if not source.arn_partition:
+        return text
+    from vpce_checks.adapters.cloudformation import fix_with_template_partition
+
+    return fix_with_template_partition(text, syntax)
+
+
 def _fix(source: PolicySource, profile: ServiceProfile, policy) -> List[str]:
     syntax, data_source = _fix_form(source)
-    text = fix_for(policy, profile, source.target, syntax, data_source=data_source)
+    text = _in_files_partition(source, fix_for(policy, profile, source.target, syntax, data_source=data_source),
+                               syntax)
     where = "the data source" if data_source else "the policy's Statement list"
     return _fix_lines(f"Fix: add to {where}:", text)
 
@@ -90,7 +100,8 @@ def _missing(source: PolicySource, settings: Settings, check_id: str) -> Judgeme
     elif source.syntax in ("yaml", "json"):
         syntax = "yaml" if source.syntax == "yaml" else "cfn-json"
         lines += _fix_lines(f"Fix: add an {CFN_POLICY_RESOURCE[profile.prefix]} for it whose PolicyDocument has "
-                            "this statement:", fix_for(empty, profile, source.target, syntax))
+                            "this statement:",
+                            _in_files_partition(source, fix_for(empty, profile, source.target, syntax), syntax))
     lines.append("Set VPCE_CHECKS_MISSING_POLICY=skip to skip resources without a policy.")
     lines.append(f"Docs: {docs_page(profile.check_id)}")
     return Judgement(FAILED, reason, lines)
@@ -272,7 +283,8 @@ def judge_soundness(source: Optional[PolicySource], settings: Union[Settings, Se
     lines.append(f"Policy: {source.origin}")
     syntax, data_source = _fix_form(source)
     lines += _fix_lines("Fix: one Deny that lists every allowed endpoint exactly, in place of the statements above:",
-                        fix_for(policy, profile, source.target, syntax, data_source=data_source, endpoints=good))
+                        _in_files_partition(source, fix_for(policy, profile, source.target, syntax,
+                                                            data_source=data_source, endpoints=good), syntax))
     lines.append(docs)
     return Judgement(FAILED, result.problems[0], lines)
 

@@ -37,6 +37,9 @@ class PolicySource:
     # ``Queues: [A, B]``) or whose Deny depends on a deploy-time ``Fn::If`` is read once per resource and branch,
     # and passes only when every reading passes (judge.judge_each); empty when the policy has one reading.
     reading: str = ""
+    # How the file writes an ARN's partition, when not literally: "${AWS::Partition}" in a CloudFormation template
+    # that writes its ARNs so; fixes then write it the same way (judge.py, adapters/cloudformation.py).
+    arn_partition: str = ""
 
     @property
     def missing(self) -> bool:

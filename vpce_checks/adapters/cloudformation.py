@@ -23,9 +23,14 @@ defaults with their types, mappings, ``Fn::Sub``/``Join``/``Select``/``If``...) 
 
 Unresolved values become ``${...}`` tokens with no colon inside (``${Ref.VpceId}``, ``${ImportValue.SharedVpceId}``,
 ``${GetAtt.Other.Arn}``, ``${Resolve.ssm./path}``); ``Ref``/``GetAtt`` of a bucket, queue or topic declared in the
-template become its name, URL or ARN. ``Fn::If`` keeps a value when both branches agree. When they differ (or one
-is ``AWS::NoValue``), the choice is harmless inside an Allow statement (Allow statements never decide the
-perimeter) and anywhere else makes the policy a problem (fail closed), since the Deny may differ at deploy time.
+template become its name, URL or ARN. ``Fn::If`` whose condition the parameter defaults decide (``_Conditions``)
+takes that branch; otherwise it keeps a value when both branches agree. When they differ (or one is
+``AWS::NoValue``), the choice is harmless inside an Allow statement (Allow statements never decide the perimeter);
+anywhere else the policy is read once per way the undecided conditions can go, and each reading is judged.
+
+A policy resource that names several resources (``Queues: [A, B]``, ``Topics``) is read once per resource. Several
+readings come back as a list of ``PolicySource`` with ``reading`` naming each ("SQS queue B (Queues item 2 of 2),
+when condition IsProd is false"); ``judge.judge_each`` passes the policy only when every reading passes.
 """
 
 from __future__ import annotations
@@ -203,6 +208,8 @@ class _Template:
         self.conditions = section("Conditions")
         self._logic: Optional[_Conditions] = None
         self.resources = {k: v for k, v in section("Resources").items() if isinstance(v, Mapping)}
+        # Whether the template writes ARNs with the partition pseudo parameter (fixes then do too).
+        self.uses_partition = _mentions_partition(self.resources)
         self._named: Optional[Tuple[Set[str], Dict[str, Set[str]]]] = None
 
     def resource_type(self, logical_id: str) -> Optional[str]:
@@ -880,6 +887,75 @@ def _mentions_deploy_time(expr: Any) -> bool:
 
 
 # --------------------------------------------------------------------------------------------------------------
+# Fixes in the template's own partition
+
+PARTITION_EXPRESSION = "${AWS::Partition}"
+_PARTITION_IN_SUB = re.compile(r"\$\{\s*AWS::Partition\s*\}")
+_YAML_ARN = re.compile(r'(!Sub )?"arn:aws:((?:[^"\\]|\\.)*)"')
+
+
+def _mentions_partition(value: Any) -> bool:
+    """True when ``value`` has ``!Ref AWS::Partition`` or ``${AWS::Partition}`` in a ``Fn::Sub`` anywhere."""
+    stack, seen = [value], set()
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (Mapping, list)):
+            if id(item) in seen:
+                continue
+            seen.add(id(item))
+        call = _intrinsic(item)
+        if call is not None:
+            name, arg = call
+            if name == "Ref" and arg == "AWS::Partition":
+                return True
+            text = arg[0] if name == "Fn::Sub" and isinstance(arg, list) and arg else arg
+            if name == "Fn::Sub" and isinstance(text, str) and _PARTITION_IN_SUB.search(text):
+                return True
+        if isinstance(item, Mapping):
+            stack.extend(v for k, v in item.items() if not (isinstance(k, str) and k.startswith("__")))
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
+def fix_with_template_partition(fix: str, syntax: str) -> str:
+    """A CloudFormation fix (``yaml`` or ``cfn-json``) with each ``arn:aws:`` ARN written ``arn:${AWS::Partition}:``
+    inside ``Fn::Sub``, for templates that write their ARNs so (the same template then deploys to every partition).
+
+    The text stays valid for its file: a literal that becomes a ``Fn::Sub`` escapes any ``${`` it held as ``${!``.
+    Text this function cannot read is returned unchanged.
+    """
+    if syntax == "yaml":
+        def to_sub(match: re.Match[str]) -> str:
+            body = match.group(2) if match.group(1) else match.group(2).replace("${", "${!")
+            return '!Sub "arn:' + PARTITION_EXPRESSION + ":" + body + '"'
+
+        return "\n".join(_YAML_ARN.sub(to_sub, line) for line in fix.split("\n"))
+    if syntax != "cfn-json":
+        return fix
+    try:
+        statements = json.loads("[" + fix + "]")  # the fix is one statement or several joined by ",\n"
+    except ValueError:
+        return fix
+    return ",\n".join(json.dumps(_json_partition(statement), indent=2) for statement in statements)
+
+
+def _json_partition(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith("arn:aws:"):
+        return {"Fn::Sub": "arn:" + PARTITION_EXPRESSION + ":" + value[len("arn:aws:"):].replace("${", "${!")}
+    if isinstance(value, dict) and list(value) == ["Fn::Sub"] and isinstance(value["Fn::Sub"], str):
+        text = value["Fn::Sub"]
+        if text.startswith("arn:aws:"):
+            return {"Fn::Sub": "arn:" + PARTITION_EXPRESSION + ":" + text[len("arn:aws:"):]}
+        return value
+    if isinstance(value, dict):
+        return {key: _json_partition(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_json_partition(item) for item in value]
+    return value
+
+
+# --------------------------------------------------------------------------------------------------------------
 # The public entry point
 
 
@@ -908,12 +984,16 @@ def source_for_cloudformation(
             logical_id = _guess_logical_id(template, conf, entity_type)
             label = f"{entity_type} {logical_id or '(unknown logical ID)'}"
         if entity_type in CFN_POLICY_RESOURCES:
-            return _policy_source(conf, entity_type, service, logical_id, template, label, syntax)
-        if entity_type in _INLINE_POLICY:
-            inline = _inline_source(conf, entity_type, service, logical_id, template, label, syntax)
-            if inline is not None:
-                return inline
-        return _owner_source(entity_type, service, logical_id, template, path or file_path, label, syntax)
+            found = _policy_source(conf, entity_type, service, logical_id, template, label, syntax)
+        else:
+            found = _inline_source(conf, entity_type, service, logical_id, template, label, syntax) \
+                if entity_type in _INLINE_POLICY else None
+            if found is None:
+                found = _owner_source(entity_type, service, logical_id, template, path or file_path, label, syntax)
+        if template is not None and template.uses_partition:
+            for source in found if isinstance(found, list) else [found] if found is not None else []:
+                source.arn_partition = PARTITION_EXPRESSION
+        return found
     except Exception as error:  # noqa: BLE001 - a check must never raise (Checkov turns it into a silent UNKNOWN)
         return PolicySource(
             target=Target(service, "${" + (logical_id or "unknown") + "}"),
