@@ -1010,7 +1010,7 @@ _CfnLoader.add_multi_constructor("!", _cfn_tag)
 
 
 def _fix_texts(details: List[str]) -> List[str]:
-    """The code after each ``Fix:`` line of an explanation (indented by four spaces)."""
+    """The code after each ``Fix:`` line of an explanation (indented by four spaces; CKV_VPCE_7's fix is prose)."""
     texts = []
     for index, line in enumerate(details):
         if line.startswith("Fix:"):
@@ -1019,7 +1019,8 @@ def _fix_texts(details: List[str]) -> List[str]:
                 if not following.startswith("    "):
                     break
                 body.append(following[4:])
-            texts.append("\n".join(body))
+            if body:
+                texts.append("\n".join(body))
     return texts
 
 
@@ -1094,3 +1095,13 @@ def test_fix_partition_rewrite_keeps_literals_literal():
         {"Resource": [{"Fn::Sub": "arn:${AWS::Partition}:s3:::b"},
                       {"Fn::Sub": "arn:${AWS::Partition}:sqs:${AWS::Region}:x"}]}, {"Sid": "y"}]
     assert cfn.fix_with_template_partition("not json", "cfn-json") == "not json"
+
+
+def test_sam_fix_goes_to_custom_statements(cloudformation_fixture_scan):
+    """SAM writes the API's policy from Auth.ResourcePolicy: a statement to add belongs in its CustomStatements."""
+    sam = [r for r in cloudformation_fixture_scan
+           if r["check_id"] == "CKV_VPCE_5" and r["resource"].startswith("AWS::Serverless::Api.")]
+    assert len(sam) >= 2
+    for result in sam:
+        fixes = [line for line in result["details"] if line.startswith("Fix:")]
+        assert fixes == ["Fix: add to Auth.ResourcePolicy.CustomStatements (SAM adds them to the policy it writes):"]

@@ -7,6 +7,7 @@ origins and the exemptions it relied on.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, List, Optional, Sequence, Tuple, Union
 
@@ -73,6 +74,8 @@ def _fix(source: PolicySource, profile: ServiceProfile, policy) -> List[str]:
     text = _in_files_partition(source, fix_for(policy, profile, source.target, syntax, data_source=data_source),
                                syntax)
     where = "the data source" if data_source else "the policy's Statement list"
+    if re.search(r"SAM Auth\.ResourcePolicy( \+| of AWS::)", source.origin):  # the API's own, not only events
+        where = "Auth.ResourcePolicy.CustomStatements (SAM adds them to the policy it writes)"
     return _fix_lines(f"Fix: add to {where}:", text)
 
 
