@@ -1105,3 +1105,57 @@ def test_sam_fix_goes_to_custom_statements(cloudformation_fixture_scan):
     for result in sam:
         fixes = [line for line in result["details"] if line.startswith("Fix:")]
         assert fixes == ["Fix: add to Auth.ResourcePolicy.CustomStatements (SAM adds them to the policy it writes):"]
+
+
+CONDITIONAL_POLICY = """
+    Parameters:
+      Stage: {Type: String}
+      Mode: {Type: String, Default: disabled}
+    Conditions:
+      IsProd: !Equals [!Ref Stage, prod]
+      Enabled: !Equals [!Ref Mode, enabled]
+    Resources:
+      Jobs:
+        Type: AWS::SQS::Queue
+        %s
+        Properties: {QueueName: jobs}
+      Policy:
+        Type: AWS::SQS::QueuePolicy
+        Condition: %s
+        Properties:
+          Queues: [!Ref Jobs]
+          PolicyDocument:
+            Statement:
+              - {Effect: Deny, Principal: "*", Action: "sqs:*", Resource: "*",
+                 Condition: {StringNotEquals: {aws:SourceVpce: vpce-0a1b2c3d}}}
+    """
+
+
+def test_a_policy_resource_with_an_undecided_condition_is_also_read_as_absent(capture, tmp_path):
+    """CloudFormation creates a resource with a Condition only when it holds: when it does not, the queue has no
+    policy, and that reading fails (naming the condition)."""
+    from vpce_checks.judge import FAILED, judge_each
+    from vpce_checks.settings import load_settings
+
+    sources = scan(capture, tmp_path, CONDITIONAL_POLICY % ("", "IsProd"))
+    readings = sources["Policy"]
+    assert [r.reading for r in readings] == ["when condition IsProd is true", "when condition IsProd is false"]
+    assert_engine_ready(readings[0])
+    assert readings[1].missing and readings[1].target == Target("sqs", "jobs")
+    judgement, decisive = judge_each(readings, load_settings())
+    assert judgement.result == FAILED and decisive is readings[1]
+    assert judgement.reason.startswith("when condition IsProd is false: the SQS queue has no resource policy")
+    assert sources["Jobs"] is None
+
+
+def test_a_policy_resource_and_its_queue_under_one_condition_come_and_go_together(capture, tmp_path):
+    sources = scan(capture, tmp_path, CONDITIONAL_POLICY % ("Condition: IsProd", "IsProd"))
+    readings = sources["Policy"]
+    assert [r.reading for r in readings] == ["when condition IsProd is true"]
+    assert_engine_ready(readings[0])
+
+
+def test_a_policy_resource_the_defaults_do_not_create_leaves_its_queue_without_policy(capture, tmp_path):
+    sources = scan(capture, tmp_path, CONDITIONAL_POLICY % ("", "Enabled"))
+    assert sources.get("Policy") is None  # Checkov does not even hand over a resource its defaults leave out
+    assert sources["Jobs"] is not None and sources["Jobs"].missing

@@ -227,14 +227,25 @@ class _Template:
             self._logic = _Conditions(self)
         return self._logic
 
+    def condition_of(self, logical_id: str) -> Optional[str]:
+        """The resource's ``Condition`` attribute: CloudFormation creates it only when that condition holds."""
+        condition = self.resources.get(logical_id, {}).get("Condition")
+        return condition if isinstance(condition, str) else None
+
+    def created(self, logical_id: str) -> Optional[bool]:
+        """Whether the resource is created with the parameter defaults (None: it depends on deploy-time values)."""
+        condition = self.condition_of(logical_id)
+        return True if condition is None else self.logic().value(condition, {})
+
     def named_owners(self) -> Tuple[Set[str], Dict[str, Set[str]]]:
-        """Logical IDs, and literal names per service, that some policy resource of this template protects."""
+        """Logical IDs, and literal names per service, that some policy resource of this template protects (a
+        policy resource that the parameter defaults leave uncreated protects nothing)."""
         if self._named is None:
             ids: Set[str] = set()
             names: Dict[str, Set[str]] = {}
             for kind, service in CFN_POLICY_RESOURCES.items():
                 for logical_id in self.resources:
-                    if self.resource_type(logical_id) != kind:
+                    if self.resource_type(logical_id) != kind or self.created(logical_id) is False:
                         continue
                     for expr in _target_expressions(kind, self.properties(logical_id)):
                         ids |= _referenced_ids(expr, self, _OWNER_TYPE[service])
@@ -1048,7 +1059,8 @@ def _inline_source(conf: Any, entity_type: str, service: str, logical_id: Option
 def _policy_source(conf: Any, entity_type: str, service: str, logical_id: Optional[str],
                    template: Optional[_Template], label: str, syntax: str) -> Readings:
     """The policy once per resource it names (``Queues: [A, B]``): each reading is judged, and the policy passes
-    only when it keeps the perimeter for every one of them (a Deny naming only A's ARN leaves B open)."""
+    only when it keeps the perimeter for every one of them (a Deny naming only A's ARN leaves B open). A policy
+    resource with a ``Condition`` the defaults cannot decide is also read as absent (no policy) when it is false."""
     policy_property = _POLICY_PROPERTY.get(entity_type, "PolicyDocument")
     origin = f"{policy_property} of {label}"
     evaluated = [f"Properties/{policy_property}"]
@@ -1063,12 +1075,18 @@ def _policy_source(conf: Any, entity_type: str, service: str, logical_id: Option
 
     if not expressions:
         return problem(f"no {prop_names} names the {PROFILES[service].title} it protects")
+    condition = template.condition_of(logical_id) if template is not None and logical_id else None
+    created = template.created(logical_id) if template is not None and logical_id else True
+    if created is False:
+        return None  # never created with the defaults: what it names is judged as having no policy
     raw = props.get(policy_property)
     readings: List[PolicySource] = []
     seen: Set[Target] = set()
     for index, expr in enumerate(expressions):
         reading = (f"{PROFILES[service].title} {_describe_reference(expr)} ({prop_names} item {index + 1} of "
                    f"{len(expressions)})") if len(expressions) > 1 else ""
+        if created is None:  # the policy exists only when its Condition holds: judged with and without it
+            reading = ", ".join(part for part in (reading, f"when condition {condition} is true") if part)
         try:
             target, protected = _policy_target(expr, service, template)
         except _Unresolvable as error:
@@ -1084,6 +1102,13 @@ def _policy_source(conf: Any, entity_type: str, service: str, logical_id: Option
         for found in _rendered_source(raw, make, target, origin, evaluated, syntax, policy_property):
             found.reading = ", ".join(part for part in (reading, found.reading) if part)
             readings.append(found)
+        if created is None and not (protected and template is not None
+                                    and template.condition_of(protected) == condition):
+            # Without the policy resource the resource has no policy (unless it, too, exists only then).
+            readings.append(PolicySource(
+                target=target, document=None, evaluated_keys=evaluated, syntax=syntax,
+                origin=f"{label} (created only when condition {condition} is true)",
+                reading=reading.replace(f"when condition {condition} is true", f"when condition {condition} is false")))
     return readings[0] if len(readings) == 1 and not readings[0].reading else readings
 
 
