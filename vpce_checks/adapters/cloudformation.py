@@ -26,7 +26,9 @@ Unresolved values become ``${...}`` tokens with no colon inside (``${Ref.VpceId}
 template become its name, URL or ARN. ``Fn::If`` whose condition the parameter defaults decide (``_Conditions``)
 takes that branch; otherwise it keeps a value when both branches agree. When they differ (or one is
 ``AWS::NoValue``), the choice is harmless inside an Allow statement (Allow statements never decide the perimeter);
-anywhere else the policy is read once per way the undecided conditions can go, and each reading is judged.
+anywhere else the policy is read once per way the undecided conditions can go, and each reading is judged. A
+policy resource with a ``Condition`` attribute exists only when it holds: decided false by the defaults, it protects
+nothing (Checkov then does not even hand it over); undecided, it is also read as absent (no policy at all).
 
 A policy resource that names several resources (``Queues: [A, B]``, ``Topics``) is read once per resource. Several
 readings come back as a list of ``PolicySource`` with ``reading`` naming each ("SQS queue B (Queues item 2 of 2),
@@ -787,6 +789,7 @@ class _Conditions:
         # comparisons of one unknown with different literals cannot both hold.
         self.pinned: Dict[str, Tuple[str, str]] = {}
         self._comparisons: Dict[str, Set[str]] = {}
+        self._values: Dict[Tuple[str, Tuple[Tuple[str, bool], ...]], Optional[bool]] = {}
 
     def comparisons(self, name: str) -> Set[str]:
         """The undecided comparisons condition ``name`` depends on (empty: decided from the template alone)."""
@@ -798,7 +801,11 @@ class _Conditions:
 
     def value(self, name: str, assumed: Mapping[str, bool]) -> Optional[bool]:
         """Whether condition ``name`` holds when the undecided comparisons are as ``assumed`` (None: unknown)."""
-        return self._evaluate({"Condition": name}, assumed, set(), 0)
+        relevant = self.comparisons(name)
+        key = (name, tuple(sorted((c, v) for c, v in assumed.items() if c in relevant)))
+        if key not in self._values:  # every Fn::If of every reading asks: answer each question once
+            self._values[key] = self._evaluate({"Condition": name}, assumed, set(), 0)
+        return self._values[key]
 
     def consistent(self, assumed: Mapping[str, bool]) -> bool:
         """False when two comparisons hold that cannot both hold (one unknown equal to two different literals)."""
