@@ -1159,3 +1159,18 @@ def test_a_policy_resource_the_defaults_do_not_create_leaves_its_queue_without_p
     sources = scan(capture, tmp_path, CONDITIONAL_POLICY % ("", "Enabled"))
     assert sources.get("Policy") is None  # Checkov does not even hand over a resource its defaults leave out
     assert sources["Jobs"] is not None and sources["Jobs"].missing
+
+
+def test_fix_command_writes_the_templates_partition():
+    """`vpce-checks fix` (real Checkov underneath) on a template that writes arn:${AWS::Partition}: does too."""
+    from tests.conftest import FIXTURES, offline_env
+
+    template = FIXTURES / "CKV_VPCE_1" / "cloudformation" / "fn_if_conditional_deny_fail.yaml"
+    completed = subprocess.run([sys.executable, "-m", "vpce_checks", "fix", str(template), "--vpce",
+                                "vpce-0c83a8ad9bb98ef71"], env=offline_env(), capture_output=True, text=True,
+                               timeout=900, cwd=str(FIXTURES.parent))
+    header, _, body = completed.stdout.partition(":\n")
+    assert header.startswith("AWS::S3::BucketPolicy.VaultBucketPolicy"), completed.stdout + completed.stderr
+    statement = yaml.load(body.split("\n#", 1)[0], Loader=_CfnLoader)[0]  # noqa: S506 - a SafeLoader subclass
+    assert statement["Resource"] == [{"Fn::Sub": "arn:${AWS::Partition}:s3:::${VaultBucket}"},
+                                     {"Fn::Sub": "arn:${AWS::Partition}:s3:::${VaultBucket}/*"}]

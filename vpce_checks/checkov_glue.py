@@ -77,7 +77,7 @@ def _source_record(found: Any) -> Optional[dict]:
     if not isinstance(found, PolicySource) or found.document is None:
         return None
     return {"document": found.document, "target": dataclasses.asdict(found.target), "syntax": found.syntax,
-            "origin": found.origin}
+            "origin": found.origin, "arn_partition": found.arn_partition}
 
 
 def _record(check: Any, conf: Any, judgement: Judgement, found: Any = None) -> None:
