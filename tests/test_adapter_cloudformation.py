@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List
 
 import pytest
+import yaml
 from checkov.cloudformation.checks.resource.base_resource_check import BaseResourceCheck
 from checkov.cloudformation.checks.resource.registry import cfn_registry
 from checkov.cloudformation.runner import Runner
@@ -24,6 +27,7 @@ from vpce_checks.adapters.base import PolicySource
 from vpce_checks.adapters.cloudformation import (
     CFN_OWNER_RESOURCES,
     CFN_POLICY_RESOURCES,
+    Readings,
     source_for_cloudformation,
     split_entity_path,
 )
@@ -43,7 +47,7 @@ class _Capture(BaseResourceCheck):
             categories=[CheckCategories.GENERAL_SECURITY],
             supported_resources=[*CFN_POLICY_RESOURCES, *CFN_OWNER_RESOURCES],
         )
-        self.sources: Dict[str, Optional[PolicySource]] = {}
+        self.sources: Dict[str, Readings] = {}
         self.confs: Dict[str, Any] = {}
         self.entity_paths: Dict[str, str] = {}
 
@@ -63,7 +67,7 @@ def capture():
         cfn_registry.checks[entity] = [c for c in cfn_registry.checks[entity] if c is not check]
 
 
-def scan(capture: _Capture, root: Path, text: str, name: str = "stack.yaml") -> Dict[str, Optional[PolicySource]]:
+def scan(capture: _Capture, root: Path, text: str, name: str = "stack.yaml") -> Dict[str, Readings]:
     """Write one template under ``root`` and run Checkov's CloudFormation runner over ``root``."""
     root.mkdir(parents=True, exist_ok=True)
     (root / name).write_text(textwrap.dedent(text))
@@ -319,14 +323,59 @@ def test_sqs_queue_policy_for_several_queues_and_policy_as_json_string(capture, 
               Queues: [!Ref First, !Ref Second]
               PolicyDocument: '{json.dumps(document)}'
         """)
-    policy = sources["Policy"]
-    assert policy is not None and policy.document == document
-    assert policy.target == Target("sqs", "first-queue")
-    assert policy.origin == (
-        "PolicyDocument of AWS::SQS::QueuePolicy Policy (one policy for 2 resources; judged for the first, "
-        "first-queue)"
-    )
+    readings = sources["Policy"]
+    assert isinstance(readings, list) and len(readings) == 2
+    assert [r.target for r in readings] == [Target("sqs", "first-queue"), Target("sqs", "${Second}")]
+    assert all(r.document == document and r.origin == "PolicyDocument of AWS::SQS::QueuePolicy Policy"
+               for r in readings)
+    assert [r.reading for r in readings] == ["SQS queue First (Queues item 1 of 2)",
+                                             "SQS queue Second (Queues item 2 of 2)"]
     assert sources["First"] is None and sources["Second"] is None
+
+
+TWO_TOPICS = """
+    Resources:
+      Billing:
+        Type: AWS::SNS::Topic
+        Properties: {TopicName: billing}
+      Audit:
+        Type: AWS::SNS::Topic
+      Policy:
+        Type: AWS::SNS::TopicPolicy
+        Properties:
+          Topics: [!Ref Billing, !Ref Audit, !Ref Billing]
+          PolicyDocument:
+            Statement:
+              - {Effect: Deny, Principal: "*", Action: "sns:*", Resource: %s,
+                 Condition: {StringNotEquals: {aws:SourceVpce: vpce-0a1b2c3d}}}
+    """
+
+
+@pytest.mark.parametrize(("resource", "failing"), [
+    ("!Ref Billing", ["SNS topic Audit (Topics item 2 of 3)"]),
+    ("[!Ref Billing, !Ref Audit]", []),
+    ('"*"', []),
+])
+def test_a_policy_for_several_topics_is_judged_for_each(capture, tmp_path, resource, failing):
+    """The false PASS of issue 12: a Deny naming only the first topic left the second open and passed."""
+    from vpce_checks.judge import FAILED, PASSED, judge_each, judge_soundness
+    from vpce_checks.settings import load_settings
+
+    readings = scan(capture, tmp_path, TWO_TOPICS % resource)["Policy"]
+    assert isinstance(readings, list) and len(readings) == 2  # the repeated Billing is read once
+    for reading in readings:
+        assert_engine_ready(reading)
+    judgement, decisive = judge_each(readings, load_settings())
+    if failing:
+        assert judgement.result == FAILED and decisive.reading == failing[0]
+        assert judgement.reason.startswith(failing[0] + ": ")
+        assert judgement.lines[0].startswith(f"Reason: {failing[0]}: ")
+        assert "arn:aws:sns:<its region>:<this account>:${Audit}" in "\n".join(judgement.lines)
+    else:
+        assert judgement.result == PASSED
+        assert judgement.lines[-1] == "Holds for each of: " + "; ".join(r.reading for r in readings)
+    soundness, _ = judge_each(readings, load_settings(), judge_soundness)  # CKV_VPCE_6 reads the same readings
+    assert soundness.result == PASSED
 
 
 def test_sqs_ref_is_the_url_and_getatt_the_arn(capture, tmp_path):
@@ -494,7 +543,11 @@ def test_policy_in_another_template_does_not_count(capture, tmp_path):
     assert sources["Policy"] is not None and sources["Policy"].target == Target("s3", "data")
 
 
-def test_fn_if_with_different_branches_fails_closed(capture, tmp_path):
+def test_fn_if_with_an_undecided_condition_gives_one_reading_per_branch(capture, tmp_path):
+    """The account is known only at deploy time: each branch is judged, and both sound branches pass."""
+    from vpce_checks.judge import PASSED, judge_each
+    from vpce_checks.settings import load_settings
+
     sources = scan(capture, tmp_path, """
         Conditions:
           IsProd: !Equals [!Ref "AWS::AccountId", "111122223333"]
@@ -511,11 +564,15 @@ def test_fn_if_with_different_branches_fails_closed(capture, tmp_path):
                     Resource: "*"
                     Condition: {StringNotEquals: {aws:SourceVpce: !If [IsProd, vpce-11111111, vpce-22222222]}}
         """)
-    policy = sources["Policy"]
-    assert policy is not None and policy.document is None and not policy.missing
-    assert "Fn::If on condition IsProd" in policy.problem
-    assert '"vpce-11111111"' in policy.problem and '"vpce-22222222"' in policy.problem
-    assert policy.target == Target("s3", "data")
+    readings = sources["Policy"]
+    assert isinstance(readings, list)
+    assert [r.reading for r in readings] == ["when condition IsProd is true", "when condition IsProd is false"]
+    assert [r.document["Statement"][0]["Condition"]["StringNotEquals"]["aws:SourceVpce"] for r in readings] == [
+        "vpce-11111111", "vpce-22222222"]
+    assert all(r.target == Target("s3", "data") and r.problem is None for r in readings)
+    judgement, _ = judge_each(readings, load_settings())
+    assert judgement.result == PASSED
+    assert judgement.lines[-1] == "Holds for each of: when condition IsProd is true; when condition IsProd is false"
 
 
 FN_IF_STATEMENTS = """
@@ -534,7 +591,7 @@ FN_IF_STATEMENTS = """
     """
 
 
-@pytest.mark.parametrize(("statement", "allowed"), [
+@pytest.mark.parametrize(("statement", "one_reading"), [
     # Inside an Allow statement: Allow statements never make or break the perimeter, so either branch will do.
     ('{Effect: Allow, Principal: {AWS: !If [IsProd, "111122223333", "444455556666"]}, Action: "s3:GetObject", '
      'Resource: "*"}', True),
@@ -543,21 +600,26 @@ FN_IF_STATEMENTS = """
      True),
     ('!If [IsProd, {Effect: Allow, Principal: "*", Action: "s3:GetObject", Resource: "*"}, '
      '{Effect: Allow, Principal: "*", Action: "s3:ListBucket", Resource: "*"}]', True),
-    # Anything that can change a Deny, or whether a statement is a Deny, fails closed.
+    # Anything that can change a Deny, or whether a statement is a Deny, is judged once per branch.
     ('{Effect: !If [IsProd, Deny, Allow], Principal: "*", Action: "s3:*", Resource: "*"}', False),
     ('!If [IsProd, {Effect: Allow, Principal: "*", Action: "s3:GetObject", Resource: "*"}, '
      '{Effect: Deny, Principal: "*", Action: "s3:*", Resource: "*"}]', False),
     ('{Effect: Deny, Principal: "*", Action: !If [IsProd, "s3:*", "s3:Put*"], Resource: "*"}', False),
 ])
-def test_fn_if_with_different_branches_in_allow_statements_is_tolerated(capture, tmp_path, statement, allowed):
+def test_fn_if_in_allow_statements_needs_one_reading_and_in_denies_one_per_branch(capture, tmp_path, statement,
+                                                                                  one_reading):
     policy = scan(capture, tmp_path, FN_IF_STATEMENTS % statement)["Policy"]
-    assert policy is not None
-    if allowed:
+    if one_reading:
+        assert isinstance(policy, PolicySource)
         assert_engine_ready(policy)
         assert len(policy.document["Statement"]) == 2
         assert policy.document["Statement"][0]["Effect"] == "Deny"
     else:
-        assert policy.document is None and "Fn::If on condition IsProd" in policy.problem
+        assert isinstance(policy, list) and len(policy) == 2
+        assert [r.reading for r in policy] == ["when condition IsProd is true", "when condition IsProd is false"]
+        for reading in policy:
+            assert_engine_ready(reading)
+        assert policy[0].document != policy[1].document
 
 
 def test_fn_if_scalar_in_allow_becomes_one_unresolved_value(capture, tmp_path):
@@ -568,9 +630,12 @@ def test_fn_if_scalar_in_allow_becomes_one_unresolved_value(capture, tmp_path):
     assert re.fullmatch(r"\$\{If\.IsProd\.[0-9a-f]{8}\}", principal)
 
 
-def test_fn_if_with_novalue_keeps_a_conditional_allow_but_fails_closed_on_a_conditional_deny(capture, tmp_path):
+def test_fn_if_with_novalue_keeps_a_conditional_allow_and_judges_a_conditional_deny_both_ways(capture, tmp_path):
     """A statement present only under a deploy-time condition: an Allow never decides the perimeter (kept); a Deny
-    that may be absent cannot prove it (fail closed, naming the condition)."""
+    that may be absent is judged with and without it (the reading without it fails, naming the condition)."""
+    from vpce_checks.judge import FAILED, judge_each
+    from vpce_checks.settings import load_settings
+
     sources = scan(capture, tmp_path, """
         Conditions:
           Strict: !Equals [!Ref "AWS::Region", eu-west-1]
@@ -601,8 +666,11 @@ def test_fn_if_with_novalue_keeps_a_conditional_allow_but_fails_closed_on_a_cond
     statements = sources["AllowPolicy"].document["Statement"]
     assert [s["Effect"] for s in statements] == ["Deny", "Allow"]
     assert statements[1]["Principal"] == {"AWS": ACCT}
-    problem = sources["DenyPolicy"].problem
-    assert problem and "Strict" in problem and "AWS::NoValue" in problem
+    readings = sources["DenyPolicy"]
+    assert [[s["Effect"] for s in r.document["Statement"]] for r in readings] == [["Allow", "Deny"], ["Allow"]]
+    judgement, decisive = judge_each(readings, load_settings())
+    assert judgement.result == FAILED and decisive.reading == "when condition Strict is false"
+    assert judgement.reason.startswith("when condition Strict is false: ")
 
 
 def test_policy_document_as_sub_string(capture, tmp_path):
@@ -807,3 +875,302 @@ def test_self_referencing_name_stays_a_token(capture, tmp_path):
         """)
     assert sources["Loop"] is not None and sources["Loop"].target == Target("s3", "${Loop}")
 
+
+
+CONDITIONS_TEMPLATE = """
+    Parameters:
+      Env: {Type: String, Default: prod}
+      Other: {Type: String, Default: "y"}
+      Free: {Type: String}
+    Conditions:
+      IsProd: !Equals [!Ref Env, prod]
+      NotProd: !Not [!Condition IsProd]
+      ProdAndX: !And [!Condition IsProd, !Equals [!Ref Other, "x"]]
+      NotProdOrFree: !Or [!Condition NotProd, !Equals [!Ref Free, "a"]]
+      ProdOrFree: !Or [!Condition IsProd, !Equals [!Ref Free, "a"]]
+      IsChina: !Equals [!Ref "AWS::Partition", aws]
+      IsA: !Equals [!Ref Free, "a"]
+      IsB: !Equals ["b", !Ref Free]
+    Resources:
+      Policy:
+        Type: AWS::S3::BucketPolicy
+        Properties:
+          Bucket: data
+          PolicyDocument:
+            Statement:
+              - Effect: Deny
+                Principal: "*"
+                Action: "s3:*"
+                Resource: "*"
+                Condition: {StringNotEquals: {aws:SourceVpce: %s}}
+    """
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    # Decided from parameter defaults (Fn::Equals, Fn::Not, Fn::And, Fn::Or, Condition): only the taken branch.
+    ("!If [IsProd, vpce-11111111, vpce-22222222]", [("condition IsProd is true by parameter defaults",
+                                                     "vpce-11111111")]),
+    ("!If [NotProd, vpce-11111111, vpce-22222222]", [("condition NotProd is false by parameter defaults",
+                                                      "vpce-22222222")]),
+    ("!If [ProdAndX, vpce-11111111, vpce-22222222]", [("condition ProdAndX is false by parameter defaults",
+                                                       "vpce-22222222")]),
+    ("!If [ProdOrFree, vpce-11111111, vpce-22222222]", [("condition ProdOrFree is true by parameter defaults",
+                                                         "vpce-11111111")]),
+    # Undecided: a parameter without a default, a pseudo parameter, a condition the template does not declare.
+    ("!If [NotProdOrFree, vpce-11111111, vpce-22222222]", [("when condition NotProdOrFree is true", "vpce-11111111"),
+                                                            ("when condition NotProdOrFree is false",
+                                                             "vpce-22222222")]),
+    ("!If [IsChina, vpce-11111111, vpce-22222222]", [("when condition IsChina is true", "vpce-11111111"),
+                                                     ("when condition IsChina is false", "vpce-22222222")]),
+    ("!If [Undeclared, vpce-11111111, vpce-22222222]", [("when condition Undeclared is true", "vpce-11111111"),
+                                                        ("when condition Undeclared is false", "vpce-22222222")]),
+    # Free cannot equal both "a" and "b": three readings, not four.
+    ("[!If [IsA, vpce-11111111, vpce-22222222], !If [IsB, vpce-33333333, vpce-44444444]]", [
+        ("when conditions IsA is true and IsB is false", ["vpce-11111111", "vpce-44444444"]),
+        ("when conditions IsA is false and IsB is true", ["vpce-22222222", "vpce-33333333"]),
+        ("when conditions IsA is false and IsB is false", ["vpce-22222222", "vpce-44444444"]),
+    ]),
+    # A Fn::If inside a branch is found once that branch is taken.
+    ("!If [IsA, !If [IsB, vpce-11111111, vpce-22222222], vpce-33333333]", [
+        ("when condition IsA is false", "vpce-33333333"),
+        ("when conditions IsA is true and IsB is false", "vpce-22222222"),
+    ]),
+])
+def test_conditions_are_decided_from_defaults_or_judged_per_branch(capture, tmp_path, value, expected):
+    found = scan(capture, tmp_path, CONDITIONS_TEMPLATE % value)["Policy"]
+    readings = found if isinstance(found, list) else [found]
+    for reading in readings:
+        assert_engine_ready(reading)
+    got = [(r.reading, r.document["Statement"][0]["Condition"]["StringNotEquals"]["aws:SourceVpce"])
+           for r in readings]
+    assert sorted(got, key=str) == sorted(expected, key=str)
+
+
+def test_too_many_undecided_conditions_fail_closed(capture, tmp_path):
+    """Six independent undecided conditions (not declared, so free) make 64 combinations: more than are judged."""
+    values = ", ".join(f"!If [Free{i}, vpce-1111111{i}, vpce-2222222{i}]" for i in range(6))
+    found = scan(capture, tmp_path, CONDITIONS_TEMPLATE % f"[{values}]")["Policy"]
+    readings = found if isinstance(found, list) else [found]
+    problems = [r.problem for r in readings if r.problem]
+    assert problems and "more than 16 combinations of undecided conditions" in problems[0]
+    assert len(readings) <= 16
+
+
+def test_queues_times_branches_name_both(capture, tmp_path):
+    from vpce_checks.judge import FAILED, judge_each
+    from vpce_checks.settings import load_settings
+
+    readings = scan(capture, tmp_path, """
+        Conditions:
+          Strict: !Equals [!Ref "AWS::Region", eu-west-1]
+        Resources:
+          A: {Type: AWS::SQS::Queue, Properties: {QueueName: a}}
+          B: {Type: AWS::SQS::Queue, Properties: {QueueName: b}}
+          Policy:
+            Type: AWS::SQS::QueuePolicy
+            Properties:
+              Queues: [!Ref A, !Ref B]
+              PolicyDocument:
+                Statement:
+                  - Effect: Deny
+                    Principal: "*"
+                    Action: "sqs:*"
+                    Resource: !If [Strict, "*", !GetAtt A.Arn]
+                    Condition: {StringNotEquals: {aws:SourceVpce: vpce-0a1b2c3d}}
+        """)["Policy"]
+    assert [r.reading for r in readings] == [
+        "SQS queue A (Queues item 1 of 2), when condition Strict is true",
+        "SQS queue A (Queues item 1 of 2), when condition Strict is false",
+        "SQS queue B (Queues item 2 of 2), when condition Strict is true",
+        "SQS queue B (Queues item 2 of 2), when condition Strict is false",
+    ]
+    judgement, decisive = judge_each(readings, load_settings())
+    assert judgement.result == FAILED
+    assert decisive.reading == "SQS queue B (Queues item 2 of 2), when condition Strict is false"
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Every fix the CloudFormation fixtures produce is valid code for its file, in the template's partition
+
+
+class _CfnLoader(yaml.SafeLoader):
+    """YAML with CloudFormation's short-form tags (``!Sub``, ``!Ref``, ``!GetAtt`` ...) read as intrinsic dicts."""
+
+
+def _cfn_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Dict[str, Any]:
+    name = suffix if suffix in ("Ref", "Condition") else f"Fn::{suffix}"
+    if isinstance(node, yaml.ScalarNode):
+        return {name: loader.construct_scalar(node)}
+    if isinstance(node, yaml.SequenceNode):
+        return {name: loader.construct_sequence(node, deep=True)}
+    return {name: loader.construct_mapping(node, deep=True)}
+
+
+_CfnLoader.add_multi_constructor("!", _cfn_tag)
+
+
+def _fix_texts(details: List[str]) -> List[str]:
+    """The code after each ``Fix:`` line of an explanation (indented by four spaces; CKV_VPCE_7's fix is prose)."""
+    texts = []
+    for index, line in enumerate(details):
+        if line.startswith("Fix:"):
+            body = []
+            for following in details[index + 1:]:
+                if not following.startswith("    "):
+                    break
+                body.append(following[4:])
+            if body:
+                texts.append("\n".join(body))
+    return texts
+
+
+def _parse_fix(text: str, path: str) -> Any:
+    """The fix as data: YAML for a YAML template; for JSON one value, statements joined by commas, or a member."""
+    if not path.endswith(".json"):
+        return yaml.load(text, Loader=_CfnLoader)  # noqa: S506 - a SafeLoader subclass
+    for wrapped in (text, f"[{text}]", f"{{{text}}}"):
+        try:
+            return json.loads(wrapped)
+        except ValueError:
+            continue
+    raise ValueError(f"not JSON, nor JSON statements, nor a JSON member:\n{text}")
+
+
+def _strings(value: Any) -> List[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for item in value.values() for s in _strings(item)]
+    if isinstance(value, list):
+        return [s for item in value for s in _strings(item)]
+    return []
+
+
+@pytest.fixture(scope="module")
+def cloudformation_fixture_scan():
+    """``vpce-checks scan`` (real Checkov) over the fixtures, CloudFormation only: every explanation."""
+    from tests.conftest import FIXTURES, offline_env
+
+    completed = subprocess.run([sys.executable, "-m", "vpce_checks", "scan", str(FIXTURES), "--framework",
+                                "cloudformation", "-o", "json"], env=offline_env(), capture_output=True, text=True,
+                               timeout=900, cwd=str(FIXTURES.parent))
+    assert completed.returncode == 1, completed.stderr[-3000:]  # 1: some checks failed (the failing fixtures)
+    payload = json.loads(completed.stdout)
+    reports = payload if isinstance(payload, list) else [payload]
+    return [result for report in reports if report.get("check_type") == "cloudformation"
+            for result in report["results"]["failed_checks"]]
+
+
+def test_every_cloudformation_fix_parses_in_its_files_syntax_and_partition(cloudformation_fixture_scan):
+    from tests.conftest import FIXTURES
+
+    parsed = with_partition = 0
+    for result in cloudformation_fixture_scan:
+        template = (FIXTURES / result["file_path"].lstrip("/")).read_text(encoding="utf-8")
+        for text in _fix_texts(result.get("details") or []):
+            where = f"{result['check_id']} {result['file_path']} {result['resource']}"
+            fix = _parse_fix(text, result["file_path"])
+            assert isinstance(fix, (dict, list)) and fix, where
+            parsed += 1
+            if "AWS::Partition" in template:  # the template writes arn:${AWS::Partition}: so does the fix
+                arns = [s for s in _strings(fix) if s.startswith("arn:")]
+                assert all(s.startswith("arn:${AWS::Partition}:") for s in arns), (where, arns)
+                with_partition += bool(arns)
+    assert parsed >= 40, parsed  # every failing CloudFormation fixture with a fix (45 when written)
+    assert with_partition >= 4, with_partition
+
+
+def test_fix_partition_rewrite_keeps_literals_literal():
+    """A literal ARN that becomes a Fn::Sub escapes the ${ it held (an IAM policy variable stays literal text for
+    CloudFormation); ARNs of another partition, written literally, are left alone."""
+    yaml_fix = ('- Resource:\n    - "arn:aws:s3:::b/${aws:username}/*"\n'
+                '    - !Sub "arn:aws:sqs:${AWS::Region}:${AWS::AccountId}:q"\n    - "arn:aws-cn:s3:::keep"')
+    rewritten = cfn.fix_with_template_partition(yaml_fix, "yaml")
+    assert yaml.load(rewritten, Loader=_CfnLoader) == [{"Resource": [  # noqa: S506 - a SafeLoader subclass
+        {"Fn::Sub": "arn:${AWS::Partition}:s3:::b/${!aws:username}/*"},
+        {"Fn::Sub": "arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:q"},
+        "arn:aws-cn:s3:::keep"]}]
+    json_fix = '{"Resource": ["arn:aws:s3:::b", {"Fn::Sub": "arn:aws:sqs:${AWS::Region}:x"}]},\n{"Sid": "y"}'
+    assert json.loads("[" + cfn.fix_with_template_partition(json_fix, "cfn-json") + "]") == [
+        {"Resource": [{"Fn::Sub": "arn:${AWS::Partition}:s3:::b"},
+                      {"Fn::Sub": "arn:${AWS::Partition}:sqs:${AWS::Region}:x"}]}, {"Sid": "y"}]
+    assert cfn.fix_with_template_partition("not json", "cfn-json") == "not json"
+
+
+def test_sam_fix_goes_to_custom_statements(cloudformation_fixture_scan):
+    """SAM writes the API's policy from Auth.ResourcePolicy: a statement to add belongs in its CustomStatements."""
+    sam = [r for r in cloudformation_fixture_scan
+           if r["check_id"] == "CKV_VPCE_5" and r["resource"].startswith("AWS::Serverless::Api.")]
+    assert len(sam) >= 2
+    for result in sam:
+        fixes = [line for line in result["details"] if line.startswith("Fix:")]
+        assert fixes == ["Fix: add to Auth.ResourcePolicy.CustomStatements (SAM adds them to the policy it writes):"]
+
+
+CONDITIONAL_POLICY = """
+    Parameters:
+      Stage: {Type: String}
+      Mode: {Type: String, Default: disabled}
+    Conditions:
+      IsProd: !Equals [!Ref Stage, prod]
+      Enabled: !Equals [!Ref Mode, enabled]
+    Resources:
+      Jobs:
+        Type: AWS::SQS::Queue
+        %s
+        Properties: {QueueName: jobs}
+      Policy:
+        Type: AWS::SQS::QueuePolicy
+        Condition: %s
+        Properties:
+          Queues: [!Ref Jobs]
+          PolicyDocument:
+            Statement:
+              - {Effect: Deny, Principal: "*", Action: "sqs:*", Resource: "*",
+                 Condition: {StringNotEquals: {aws:SourceVpce: vpce-0a1b2c3d}}}
+    """
+
+
+def test_a_policy_resource_with_an_undecided_condition_is_also_read_as_absent(capture, tmp_path):
+    """CloudFormation creates a resource with a Condition only when it holds: when it does not, the queue has no
+    policy, and that reading fails (naming the condition)."""
+    from vpce_checks.judge import FAILED, judge_each
+    from vpce_checks.settings import load_settings
+
+    sources = scan(capture, tmp_path, CONDITIONAL_POLICY % ("", "IsProd"))
+    readings = sources["Policy"]
+    assert [r.reading for r in readings] == ["when condition IsProd is true", "when condition IsProd is false"]
+    assert_engine_ready(readings[0])
+    assert readings[1].missing and readings[1].target == Target("sqs", "jobs")
+    judgement, decisive = judge_each(readings, load_settings())
+    assert judgement.result == FAILED and decisive is readings[1]
+    assert judgement.reason.startswith("when condition IsProd is false: the SQS queue has no resource policy")
+    assert sources["Jobs"] is None
+
+
+def test_a_policy_resource_and_its_queue_under_one_condition_come_and_go_together(capture, tmp_path):
+    sources = scan(capture, tmp_path, CONDITIONAL_POLICY % ("Condition: IsProd", "IsProd"))
+    readings = sources["Policy"]
+    assert [r.reading for r in readings] == ["when condition IsProd is true"]
+    assert_engine_ready(readings[0])
+
+
+def test_a_policy_resource_the_defaults_do_not_create_leaves_its_queue_without_policy(capture, tmp_path):
+    sources = scan(capture, tmp_path, CONDITIONAL_POLICY % ("", "Enabled"))
+    assert sources.get("Policy") is None  # Checkov does not even hand over a resource its defaults leave out
+    assert sources["Jobs"] is not None and sources["Jobs"].missing
+
+
+def test_fix_command_writes_the_templates_partition():
+    """`vpce-checks fix` (real Checkov underneath) on a template that writes arn:${AWS::Partition}: does too."""
+    from tests.conftest import FIXTURES, offline_env
+
+    template = FIXTURES / "CKV_VPCE_1" / "cloudformation" / "fn_if_conditional_deny_fail.yaml"
+    completed = subprocess.run([sys.executable, "-m", "vpce_checks", "fix", str(template), "--vpce",
+                                "vpce-0c83a8ad9bb98ef71"], env=offline_env(), capture_output=True, text=True,
+                               timeout=900, cwd=str(FIXTURES.parent))
+    header, _, body = completed.stdout.partition(":\n")
+    assert header.startswith("AWS::S3::BucketPolicy.VaultBucketPolicy"), completed.stdout + completed.stderr
+    statement = yaml.load(body.split("\n#", 1)[0], Loader=_CfnLoader)[0]  # noqa: S506 - a SafeLoader subclass
+    assert statement["Resource"] == [{"Fn::Sub": "arn:${AWS::Partition}:s3:::${VaultBucket}"},
+                                     {"Fn::Sub": "arn:${AWS::Partition}:s3:::${VaultBucket}/*"}]

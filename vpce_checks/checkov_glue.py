@@ -19,7 +19,7 @@ from checkov.common.models.enums import CheckResult
 
 from vpce_checks.adapters.base import PolicySource
 from vpce_checks.engine.services import PROFILES
-from vpce_checks.judge import FAILED, NO_RESULT, PASSED, SKIPPED, Judgement, docs_page, judge
+from vpce_checks.judge import FAILED, NO_RESULT, PASSED, SKIPPED, Judgement, docs_page, judge, judge_each
 from vpce_checks.settings import SettingsError, load_settings
 
 DETAILS_DIR = "VPCE_CHECKS_DETAILS_DIR"
@@ -77,7 +77,7 @@ def _source_record(found: Any) -> Optional[dict]:
     if not isinstance(found, PolicySource) or found.document is None:
         return None
     return {"document": found.document, "target": dataclasses.asdict(found.target), "syntax": found.syntax,
-            "origin": found.origin}
+            "origin": found.origin, "arn_partition": found.arn_partition}
 
 
 def _record(check: Any, conf: Any, judgement: Judgement, found: Any = None) -> None:
@@ -111,7 +111,10 @@ def run_check(check: Any, conf: Any, find: Callable[[], Any],
     found = None
     try:
         found = find()
-        judgement = decide(found, _settings())
+        if isinstance(found, list):  # several readings of one policy (adapters/base.py, PolicySource.reading)
+            judgement, found = judge_each(found, _settings(), decide)
+        else:
+            judgement = decide(found, _settings())
         if found is not None:
             check.evaluated_keys = list(getattr(found, "evaluated_keys", []) or [])
     except Exception as error:  # noqa: BLE001 - an exception would become a silent UNKNOWN in Checkov

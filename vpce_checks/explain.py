@@ -317,7 +317,12 @@ def fix_statements(path: str, endpoints: Sequence[str], vpcs: Sequence[str], set
         action = (f"replace {', '.join(repaired.replaced)} in {where} with" if repaired.replaced
                   else f"add to {where}")
         out.append(f"{report.resource} ({report.file}): {action}:")
-        out.append(render_fix(repaired.statement, syntax, profile, data_source))
+        text = render_fix(repaired.statement, syntax, profile, data_source)
+        if source.get("arn_partition"):  # the template writes arn:${AWS::Partition}: and so does its fix
+            from vpce_checks.adapters.cloudformation import fix_with_template_partition
+
+            text = fix_with_template_partition(text, syntax)
+        out.append(text)
         out.extend(f"# {change}" for change in repaired.changes if "replaced by" not in change)
         out.append("")
     return "\n".join(out) + ("\n" if out else "No failing policy to fix.\n")

@@ -8,8 +8,9 @@ origins and the exemptions it relied on.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
-from typing import Any, List, Optional, Tuple, Union
+from typing import Any, Callable, List, Optional, Sequence, Tuple, Union
 
 from vpce_checks.adapters.base import PolicySource
 from vpce_checks.engine.evaluate import Principal, Request
@@ -62,10 +63,22 @@ def _fix_form(source: PolicySource) -> Tuple[str, bool]:
     return syntax, "aws_iam_policy_document" in source.origin
 
 
+def _in_files_partition(source: PolicySource, text: str, syntax: str) -> str:
+    """The fix with its ARNs written with the file's own partition expression (``arn:${AWS::Partition}:``)."""
+    if not source.arn_partition:
+        return text
+    from vpce_checks.adapters.cloudformation import fix_with_template_partition
+
+    return fix_with_template_partition(text, syntax)
+
+
 def _fix(source: PolicySource, profile: ServiceProfile, policy) -> List[str]:
     syntax, data_source = _fix_form(source)
-    text = fix_for(policy, profile, source.target, syntax, data_source=data_source)
+    text = _in_files_partition(source, fix_for(policy, profile, source.target, syntax, data_source=data_source),
+                               syntax)
     where = "the data source" if data_source else "the policy's Statement list"
+    if re.search(r"SAM Auth\.ResourcePolicy( \+| of AWS::)", source.origin):  # the API's own, not only events
+        where = "Auth.ResourcePolicy.CustomStatements (SAM adds them to the policy it writes)"
     return _fix_lines(f"Fix: add to {where}:", text)
 
 
@@ -93,7 +106,8 @@ def _missing(source: PolicySource, settings: Settings, check_id: str) -> Judgeme
     elif source.syntax in ("yaml", "json"):
         syntax = "yaml" if source.syntax == "yaml" else "cfn-json"
         lines += _fix_lines(f"Fix: add an {CFN_POLICY_RESOURCE[profile.prefix]} for it whose PolicyDocument has "
-                            "this statement:", fix_for(empty, profile, source.target, syntax))
+                            "this statement:",
+                            _in_files_partition(source, fix_for(empty, profile, source.target, syntax), syntax))
     lines.append("Set VPCE_CHECKS_MISSING_POLICY=skip to skip resources without a policy.")
     lines.append(f"Docs: {docs_page(profile.check_id)}")
     return Judgement(FAILED, reason, lines)
@@ -150,6 +164,34 @@ def judge(source: Optional[PolicySource], settings: Union[Settings, SettingsErro
     lines += _fix(source, profile, policy)
     lines.append(docs)
     return Judgement(FAILED, verdict.reason, lines, verdict)
+
+
+_SEVERITY = {FAILED: 3, SKIPPED: 2, PASSED: 1, NO_RESULT: 0}
+
+
+def judge_each(sources: Sequence[PolicySource], settings: Union[Settings, SettingsError],
+               decide: Callable[[Any, Any], Judgement] = judge) -> Tuple[Judgement, Optional[PolicySource]]:
+    """One result for a policy with several readings (one per resource it guards, per ``Fn::If`` branch): it
+    passes only when every reading passes; a failure names the reading that fails. Also returns that reading."""
+    if not sources:
+        return Judgement(NO_RESULT), None
+    judged = [(decide(source, settings), source) for source in sources]
+    worst, source = max(judged, key=lambda pair: _SEVERITY[pair[0].result])  # the first of the worst
+    if not source.reading:
+        return worst, source
+    if worst.result in (FAILED, SKIPPED):
+        others = [s.reading for j, s in judged if j.result == worst.result and s is not source]
+        reason = f"{source.reading}: {worst.reason}"
+        lines = [line.replace("Reason: ", f"Reason: {source.reading}: ", 1) if i == 0 else line
+                 for i, line in enumerate(worst.lines)]
+        if others:
+            lines.insert(1, f"Also {worst.result.lower()} for: " + "; ".join(others))
+        return Judgement(worst.result, reason, lines, worst.verdict), source
+    if worst.result == PASSED:
+        held = [s.reading for j, s in judged if j.result == PASSED]
+        label = "Holds for each of: " if len(held) > 1 else "Judged for: "
+        return Judgement(PASSED, worst.reason, worst.lines + [label + "; ".join(held)], worst.verdict), source
+    return worst, source
 
 
 def _authorization_note(source: PolicySource) -> str:
@@ -251,7 +293,8 @@ def judge_soundness(source: Optional[PolicySource], settings: Union[Settings, Se
     lines.append(f"Policy: {source.origin}")
     syntax, data_source = _fix_form(source)
     lines += _fix_lines("Fix: one Deny that lists every allowed endpoint exactly, in place of the statements above:",
-                        fix_for(policy, profile, source.target, syntax, data_source=data_source, endpoints=good))
+                        _in_files_partition(source, fix_for(policy, profile, source.target, syntax,
+                                                            data_source=data_source, endpoints=good), syntax))
     lines.append(docs)
     return Judgement(FAILED, result.problems[0], lines)
 

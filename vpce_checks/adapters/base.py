@@ -33,6 +33,13 @@ class PolicySource:
     # ("${aws_vpc_endpoint.s3.id}" -> "com.amazonaws.eu-west-1.s3"), so CKV_VPCE_6 can tell an endpoint for another
     # service (it never carries this resource's requests).
     endpoint_services: Dict[str, str] = field(default_factory=dict)
+    # One of several readings of one policy, named: a policy that guards several resources (CloudFormation
+    # ``Queues: [A, B]``) or whose Deny depends on a deploy-time ``Fn::If`` is read once per resource and branch,
+    # and passes only when every reading passes (judge.judge_each); empty when the policy has one reading.
+    reading: str = ""
+    # How the file writes an ARN's partition, when not literally: "${AWS::Partition}" in a CloudFormation template
+    # that writes its ARNs so; fixes then write it the same way (judge.py, adapters/cloudformation.py).
+    arn_partition: str = ""
 
     @property
     def missing(self) -> bool:

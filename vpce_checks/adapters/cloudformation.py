@@ -23,9 +23,16 @@ defaults with their types, mappings, ``Fn::Sub``/``Join``/``Select``/``If``...) 
 
 Unresolved values become ``${...}`` tokens with no colon inside (``${Ref.VpceId}``, ``${ImportValue.SharedVpceId}``,
 ``${GetAtt.Other.Arn}``, ``${Resolve.ssm./path}``); ``Ref``/``GetAtt`` of a bucket, queue or topic declared in the
-template become its name, URL or ARN. ``Fn::If`` keeps a value when both branches agree. When they differ (or one
-is ``AWS::NoValue``), the choice is harmless inside an Allow statement (Allow statements never decide the
-perimeter) and anywhere else makes the policy a problem (fail closed), since the Deny may differ at deploy time.
+template become its name, URL or ARN. ``Fn::If`` whose condition the parameter defaults decide (``_Conditions``)
+takes that branch; otherwise it keeps a value when both branches agree. When they differ (or one is
+``AWS::NoValue``), the choice is harmless inside an Allow statement (Allow statements never decide the perimeter);
+anywhere else the policy is read once per way the undecided conditions can go, and each reading is judged. A
+policy resource with a ``Condition`` attribute exists only when it holds: decided false by the defaults, it protects
+nothing (Checkov then does not even hand it over); undecided, it is also read as absent (no policy at all).
+
+A policy resource that names several resources (``Queues: [A, B]``, ``Topics``) is read once per resource. Several
+readings come back as a list of ``PolicySource`` with ``reading`` naming each ("SQS queue B (Queues item 2 of 2),
+when condition IsProd is false"); ``judge.judge_each`` passes the policy only when every reading passes.
 """
 
 from __future__ import annotations
@@ -35,7 +42,8 @@ import os
 import re
 import sys
 from collections import OrderedDict
-from typing import Any, Dict, List, Mapping, Optional, Set, Tuple
+from functools import partial
+from typing import Any, Callable, Dict, List, Mapping, Optional, Set, Tuple, Union
 
 from vpce_checks.adapters.base import PolicySource
 from vpce_checks.engine.model import THIS_ACCOUNT, THIS_REGION
@@ -105,6 +113,10 @@ class _NoValue:
 
 
 NO_VALUE = _NoValue()
+
+# What the adapter hands a check: nothing to judge, one policy, or one policy read several ways (PolicySource.reading):
+# once per resource of ``Queues``/``Topics`` and per undecided ``Fn::If`` branch. Every reading must pass.
+Readings = Union[None, PolicySource, List[PolicySource]]
 
 
 class _Unresolvable(Exception):
@@ -195,7 +207,11 @@ class _Template:
 
         self.parameters = section("Parameters")
         self.mappings = section("Mappings")
+        self.conditions = section("Conditions")
+        self._logic: Optional[_Conditions] = None
         self.resources = {k: v for k, v in section("Resources").items() if isinstance(v, Mapping)}
+        # Whether the template writes ARNs with the partition pseudo parameter (fixes then do too).
+        self.uses_partition = _mentions_partition(self.resources)
         self._named: Optional[Tuple[Set[str], Dict[str, Set[str]]]] = None
 
     def resource_type(self, logical_id: str) -> Optional[str]:
@@ -207,14 +223,31 @@ class _Template:
         props = self.resources.get(logical_id, {}).get("Properties")
         return props if isinstance(props, Mapping) else {}
 
+    def logic(self) -> _Conditions:
+        """The Conditions section, evaluated from parameter defaults (built once per template)."""
+        if self._logic is None:
+            self._logic = _Conditions(self)
+        return self._logic
+
+    def condition_of(self, logical_id: str) -> Optional[str]:
+        """The resource's ``Condition`` attribute: CloudFormation creates it only when that condition holds."""
+        condition = self.resources.get(logical_id, {}).get("Condition")
+        return condition if isinstance(condition, str) else None
+
+    def created(self, logical_id: str) -> Optional[bool]:
+        """Whether the resource is created with the parameter defaults (None: it depends on deploy-time values)."""
+        condition = self.condition_of(logical_id)
+        return True if condition is None else self.logic().value(condition, {})
+
     def named_owners(self) -> Tuple[Set[str], Dict[str, Set[str]]]:
-        """Logical IDs, and literal names per service, that some policy resource of this template protects."""
+        """Logical IDs, and literal names per service, that some policy resource of this template protects (a
+        policy resource that the parameter defaults leave uncreated protects nothing)."""
         if self._named is None:
             ids: Set[str] = set()
             names: Dict[str, Set[str]] = {}
             for kind, service in CFN_POLICY_RESOURCES.items():
                 for logical_id in self.resources:
-                    if self.resource_type(logical_id) != kind:
+                    if self.resource_type(logical_id) != kind or self.created(logical_id) is False:
                         continue
                     for expr in _target_expressions(kind, self.properties(logical_id)):
                         ids |= _referenced_ids(expr, self, _OWNER_TYPE[service])
@@ -467,6 +500,12 @@ class _Renderer:
         self.lenient = False
         self.path: List[Any] = []
         self.conflicts: List[Tuple[Tuple[Any, ...], str, Any, Any]] = []
+        self.conflict_conditions: List[str] = []  # the Fn::If condition of each conflict
+        # Fn::If: the undecided comparisons (see _Conditions) fixed for this reading; None: conditions are not
+        # consulted (every Fn::If keeps both branches, as before conditions were read).
+        self.assumed: Optional[Dict[str, bool]] = None
+        self.taken: Dict[str, bool] = {}  # conditions that depend on an assumed comparison, as taken
+        self.defaulted: Dict[str, bool] = {}  # conditions decided from parameter defaults alone
 
     # The value of Ref / GetAtt on a bucket, queue or topic declared in the template.
     def _owner(self, logical_id: str) -> Optional[Tuple[str, Target]]:
@@ -607,6 +646,15 @@ class _Renderer:
             if not (isinstance(arg, list) and len(arg) == 3):
                 raise _Unresolvable(f"Fn::If needs [condition, value_if_true, value_if_false], got {_short(arg)}")
             condition = arg[0] if isinstance(arg[0], str) else _short(arg[0])
+            if self.assumed is not None:
+                logic = self.template.logic() if self.template else _Conditions(None)
+                holds = logic.value(condition, self.assumed)
+                if holds is not None:
+                    if logic.value(condition, {}) is None:  # depends on an assumed comparison
+                        self.taken[condition] = holds
+                    elif _short(arg[1], 2000) != _short(arg[2], 2000):  # a choice worth naming in the verdict
+                        self.defaulted[condition] = holds
+                    return self.render(arg[1] if holds else arg[2], depth)
             first, second = self.render(arg[1], depth), self.render(arg[2], depth)
             if first is NO_VALUE or second is NO_VALUE:
                 kept = second if first is NO_VALUE else first
@@ -617,6 +665,7 @@ class _Renderer:
                         f"Fn::If on condition {condition} keeps {_short(kept)} only when the condition holds "
                         "(AWS::NoValue otherwise): the perimeter must not depend on a deploy-time condition"),
                         kept, kept))
+                    self.conflict_conditions.append(condition)
                 return kept
             if first == second:
                 return first
@@ -628,6 +677,7 @@ class _Renderer:
             if not self.lenient:
                 raise _Unresolvable(message)
             self.conflicts.append((tuple(self.path), message, first, second))
+            self.conflict_conditions.append(condition)
             if all(isinstance(v, (str, int, float)) for v in (first, second)):
                 return _token("If", condition, _digest(arg))  # one unknown value
             return first  # only kept when it sits in an Allow statement, where either branch gives the same verdict
@@ -717,13 +767,221 @@ class _Renderer:
 
 
 # --------------------------------------------------------------------------------------------------------------
+# Conditions: decided from parameter defaults where they can be, otherwise judged both ways
+
+
+class _Conditions:
+    """The template's Conditions section as boolean logic over comparisons.
+
+    A ``Fn::Equals`` whose two sides render to plain values (parameter defaults substituted, as Checkov does for
+    every check) is decided; one that reads a parameter without a default or a pseudo parameter (the Region, the
+    account, the partition: known only at deploy time) is an undecided *comparison*, named by its rendered sides.
+    ``Fn::Not``/``And``/``Or`` and ``Condition`` combine them; a condition that is not declared, or not readable, is
+    itself one undecided comparison. ``value`` answers True/False/None under assumed comparison values.
+    """
+
+    _LIMIT = 50  # nesting of Condition references (a cycle is unreadable, so undecided)
+
+    def __init__(self, template: Optional[_Template]) -> None:
+        self.template = template
+        self.definitions = template.conditions if template else {}
+        # comparison -> (the unknown side, the literal side), when one side is a single unknown value: two such
+        # comparisons of one unknown with different literals cannot both hold.
+        self.pinned: Dict[str, Tuple[str, str]] = {}
+        self._comparisons: Dict[str, Set[str]] = {}
+        self._values: Dict[Tuple[str, Tuple[Tuple[str, bool], ...]], Optional[bool]] = {}
+
+    def comparisons(self, name: str) -> Set[str]:
+        """The undecided comparisons condition ``name`` depends on (empty: decided from the template alone)."""
+        if name not in self._comparisons:
+            found: Set[str] = set()
+            self._evaluate({"Condition": name}, None, found, 0)
+            self._comparisons[name] = found
+        return self._comparisons[name]
+
+    def value(self, name: str, assumed: Mapping[str, bool]) -> Optional[bool]:
+        """Whether condition ``name`` holds when the undecided comparisons are as ``assumed`` (None: unknown)."""
+        relevant = self.comparisons(name)
+        key = (name, tuple(sorted((c, v) for c, v in assumed.items() if c in relevant)))
+        if key not in self._values:  # every Fn::If of every reading asks: answer each question once
+            self._values[key] = self._evaluate({"Condition": name}, assumed, set(), 0)
+        return self._values[key]
+
+    def consistent(self, assumed: Mapping[str, bool]) -> bool:
+        """False when two comparisons hold that cannot both hold (one unknown equal to two different literals)."""
+        equal: Dict[str, str] = {}
+        for comparison, holds in assumed.items():
+            if holds and comparison in self.pinned:
+                unknown, literal = self.pinned[comparison]
+                if equal.setdefault(unknown, literal) != literal:
+                    return False
+        return True
+
+    def _evaluate(self, expr: Any, assumed: Optional[Mapping[str, bool]], found: Set[str],
+                  depth: int) -> Optional[bool]:
+        call = _intrinsic(expr)
+        if isinstance(expr, Mapping) and call is None:
+            keys = [k for k in expr if not (isinstance(k, str) and k.startswith("__"))]
+            if keys == ["Condition"]:
+                call = ("Condition", expr["Condition"])
+        if isinstance(expr, bool):
+            return expr
+        if isinstance(expr, str) and expr.lower() in ("true", "false"):
+            return expr.lower() == "true"
+        if call is None or depth > self._LIMIT:
+            return self._free(f"condition {_short(expr)}", assumed, found)
+        name, arg = call
+        if name == "Condition":
+            definition = self.definitions.get(arg) if isinstance(arg, str) else None
+            if definition is None:
+                return self._free(f"condition {arg}", assumed, found)
+            return self._evaluate(definition, assumed, found, depth + 1)
+        if name == "Fn::Equals" and isinstance(arg, list) and len(arg) == 2:
+            return self._equals(arg, assumed, found)
+        parts = arg if isinstance(arg, list) else None
+        if name == "Fn::Not" and parts is not None and len(parts) == 1:
+            inner = self._evaluate(parts[0], assumed, found, depth + 1)
+            return None if inner is None else not inner
+        if name in ("Fn::And", "Fn::Or") and parts:
+            values = [self._evaluate(part, assumed, found, depth + 1) for part in parts]
+            decisive = name == "Fn::Or"  # a True decides an Or, a False an And
+            if decisive in values:
+                return decisive
+            return None if None in values else not decisive
+        return self._free(f"condition {_short(expr)}", assumed, found)
+
+    def _equals(self, sides: List[Any], assumed: Optional[Mapping[str, bool]], found: Set[str]) -> Optional[bool]:
+        rendered: List[str] = []
+        unknown: List[bool] = []
+        for side in sides:
+            try:
+                value = _Renderer(self.template, "s3").render(side)
+            except Exception:  # noqa: BLE001 - an unreadable side is an unknown value
+                value = _token("Equals", _digest(side))
+            text = value if isinstance(value, str) else json.dumps(value, default=str, sort_keys=True)
+            if isinstance(value, bool):
+                text = "true" if value else "false"
+            rendered.append(text)
+            unknown.append(_mentions_deploy_time(side) or bool(_TOKEN.search(text)) or THIS_ACCOUNT in text
+                           or THIS_REGION in text)
+        if _short(sides[0], 10_000) == _short(sides[1], 10_000):
+            return True  # the same expression on both sides
+        if not any(unknown):
+            return rendered[0] == rendered[1]
+        key = "Fn::Equals " + json.dumps(sorted(rendered))
+        if unknown.count(True) == 1:
+            index = unknown.index(True)
+            if _TOKEN.fullmatch(rendered[index]):
+                self.pinned[key] = (rendered[index], rendered[1 - index])
+        return self._free(key, assumed, found)
+
+    @staticmethod
+    def _free(key: str, assumed: Optional[Mapping[str, bool]], found: Set[str]) -> Optional[bool]:
+        found.add(key)
+        return None if assumed is None else assumed.get(key)
+
+
+def _mentions_deploy_time(expr: Any) -> bool:
+    """True when ``expr`` reads a pseudo parameter (``AWS::Region``, ``AWS::Partition``, ...): its value is known
+    only at deploy time (the renderer's stand-ins, such as the partition "aws", must not decide a condition)."""
+    stack = [expr]
+    while stack:
+        item = stack.pop()
+        call = _intrinsic(item)
+        if call is not None:
+            name, arg = call
+            if name == "Ref" and isinstance(arg, str) and arg.startswith("AWS::") and arg != "AWS::NoValue":
+                return True
+            if name == "Fn::Sub":
+                text = arg[0] if isinstance(arg, list) and arg else arg
+                if isinstance(text, str) and re.search(r"\$\{\s*AWS::", text):
+                    return True
+            stack.append(arg)
+        elif isinstance(item, Mapping):
+            stack.extend(v for k, v in item.items() if not (isinstance(k, str) and k.startswith("__")))
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Fixes in the template's own partition
+
+PARTITION_EXPRESSION = "${AWS::Partition}"
+_PARTITION_IN_SUB = re.compile(r"\$\{\s*AWS::Partition\s*\}")
+_YAML_ARN = re.compile(r'(!Sub )?"arn:aws:((?:[^"\\]|\\.)*)"')
+
+
+def _mentions_partition(value: Any) -> bool:
+    """True when ``value`` has ``!Ref AWS::Partition`` or ``${AWS::Partition}`` in a ``Fn::Sub`` anywhere."""
+    stack, seen = [value], set()
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (Mapping, list)):
+            if id(item) in seen:
+                continue
+            seen.add(id(item))
+        call = _intrinsic(item)
+        if call is not None:
+            name, arg = call
+            if name == "Ref" and arg == "AWS::Partition":
+                return True
+            text = arg[0] if name == "Fn::Sub" and isinstance(arg, list) and arg else arg
+            if name == "Fn::Sub" and isinstance(text, str) and _PARTITION_IN_SUB.search(text):
+                return True
+        if isinstance(item, Mapping):
+            stack.extend(v for k, v in item.items() if not (isinstance(k, str) and k.startswith("__")))
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
+def fix_with_template_partition(fix: str, syntax: str) -> str:
+    """A CloudFormation fix (``yaml`` or ``cfn-json``) with each ``arn:aws:`` ARN written ``arn:${AWS::Partition}:``
+    inside ``Fn::Sub``, for templates that write their ARNs so (the same template then deploys to every partition).
+
+    The text stays valid for its file: a literal that becomes a ``Fn::Sub`` escapes any ``${`` it held as ``${!``.
+    Text this function cannot read is returned unchanged.
+    """
+    if syntax == "yaml":
+        def to_sub(match: re.Match[str]) -> str:
+            body = match.group(2) if match.group(1) else match.group(2).replace("${", "${!")
+            return '!Sub "arn:' + PARTITION_EXPRESSION + ":" + body + '"'
+
+        return "\n".join(_YAML_ARN.sub(to_sub, line) for line in fix.split("\n"))
+    if syntax != "cfn-json":
+        return fix
+    try:
+        statements = json.loads("[" + fix + "]")  # the fix is one statement or several joined by ",\n"
+    except ValueError:
+        return fix
+    return ",\n".join(json.dumps(_json_partition(statement), indent=2) for statement in statements)
+
+
+def _json_partition(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith("arn:aws:"):
+        return {"Fn::Sub": "arn:" + PARTITION_EXPRESSION + ":" + value[len("arn:aws:"):].replace("${", "${!")}
+    if isinstance(value, dict) and list(value) == ["Fn::Sub"] and isinstance(value["Fn::Sub"], str):
+        text = value["Fn::Sub"]
+        if text.startswith("arn:aws:"):
+            return {"Fn::Sub": "arn:" + PARTITION_EXPRESSION + ":" + text[len("arn:aws:"):]}
+        return value
+    if isinstance(value, dict):
+        return {key: _json_partition(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_json_partition(item) for item in value]
+    return value
+
+
+# --------------------------------------------------------------------------------------------------------------
 # The public entry point
 
 
 def source_for_cloudformation(
     conf: dict, entity_type: str, file_path: str, logical_id: Optional[str] = None
-) -> Optional[PolicySource]:
-    """The policy that guards this resource, for the engine; None when this resource is not the one to judge.
+) -> Readings:
+    """The policy that guards this resource, for the engine; None when this resource is not the one to judge;
+    a list of readings when one policy guards several resources (each judged: checkov_glue.run_check).
 
     ``file_path`` and ``logical_id`` come from the check's ``self.entity_path`` (see ``split_entity_path``); the
     template is found from ``conf``'s ``__file__``, ``file_path`` or Checkov's runner, and read once per file.
@@ -744,12 +1002,16 @@ def source_for_cloudformation(
             logical_id = _guess_logical_id(template, conf, entity_type)
             label = f"{entity_type} {logical_id or '(unknown logical ID)'}"
         if entity_type in CFN_POLICY_RESOURCES:
-            return _policy_source(conf, entity_type, service, logical_id, template, label, syntax)
-        if entity_type in _INLINE_POLICY:
-            inline = _inline_source(conf, entity_type, service, logical_id, template, label, syntax)
-            if inline is not None:
-                return inline
-        return _owner_source(entity_type, service, logical_id, template, path or file_path, label, syntax)
+            found = _policy_source(conf, entity_type, service, logical_id, template, label, syntax)
+        else:
+            found = _inline_source(conf, entity_type, service, logical_id, template, label, syntax) \
+                if entity_type in _INLINE_POLICY else None
+            if found is None:
+                found = _owner_source(entity_type, service, logical_id, template, path or file_path, label, syntax)
+        if template is not None and template.uses_partition:
+            for source in found if isinstance(found, list) else [found] if found is not None else []:
+                source.arn_partition = PARTITION_EXPRESSION
+        return found
     except Exception as error:  # noqa: BLE001 - a check must never raise (Checkov turns it into a silent UNKNOWN)
         return PolicySource(
             target=Target(service, "${" + (logical_id or "unknown") + "}"),
@@ -785,7 +1047,7 @@ def _resource_properties(conf: Any, entity_type: str, logical_id: Optional[str],
 
 
 def _inline_source(conf: Any, entity_type: str, service: str, logical_id: Optional[str],
-                   template: Optional[_Template], label: str, syntax: str) -> Optional[PolicySource]:
+                   template: Optional[_Template], label: str, syntax: str) -> Readings:
     """The policy an owner carries in a property (KeyPolicy, RepositoryPolicyText, ...); None when it has none."""
     path = _INLINE_POLICY[entity_type]
     raw: Any = _resource_properties(conf, entity_type, logical_id, template)
@@ -796,12 +1058,16 @@ def _inline_source(conf: Any, entity_type: str, service: str, logical_id: Option
     origin = f"{'.'.join(path)} of {label}"
     evaluated = ["Properties/" + "/".join(path)]
     target = _owner_target(template, logical_id, service) if logical_id else Target(service, "${unknown}")
-    renderer = _Renderer(template, service, logical_id, target)
-    return _rendered_source(raw, renderer, target, origin, evaluated, syntax, path[-1])
+    readings = _rendered_source(raw, lambda: _Renderer(template, service, logical_id, target), target, origin,
+                                evaluated, syntax, path[-1])
+    return readings[0] if len(readings) == 1 and not readings[0].reading else readings
 
 
 def _policy_source(conf: Any, entity_type: str, service: str, logical_id: Optional[str],
-                   template: Optional[_Template], label: str, syntax: str) -> PolicySource:
+                   template: Optional[_Template], label: str, syntax: str) -> Readings:
+    """The policy once per resource it names (``Queues: [A, B]``): each reading is judged, and the policy passes
+    only when it keeps the perimeter for every one of them (a Deny naming only A's ARN leaves B open). A policy
+    resource with a ``Condition`` the defaults cannot decide is also read as absent (no policy) when it is false."""
     policy_property = _POLICY_PROPERTY.get(entity_type, "PolicyDocument")
     origin = f"{policy_property} of {label}"
     evaluated = [f"Properties/{policy_property}"]
@@ -810,41 +1076,137 @@ def _policy_source(conf: Any, entity_type: str, service: str, logical_id: Option
     prop_names = " or ".join(_TARGET_PROPERTIES[entity_type])
     placeholder = Target(service, "${" + (logical_id or "unknown") + "}")
 
-    def problem(message: str, target: Target = placeholder) -> PolicySource:
+    def problem(message: str, target: Target = placeholder, reading: str = "") -> PolicySource:
         return PolicySource(target=target, origin=origin, problem=f"{origin}: {message}", evaluated_keys=evaluated,
-                            syntax=syntax)
+                            syntax=syntax, reading=reading)
 
     if not expressions:
         return problem(f"no {prop_names} names the {PROFILES[service].title} it protects")
-    try:
-        target, protected = _policy_target(expressions[0], service, template)
-    except _Unresolvable as error:
-        return problem(f"{prop_names}: {error}")
-    if len(expressions) > 1:
-        origin += f" (one policy for {len(expressions)} resources; judged for the first, {target.name})"
+    condition = template.condition_of(logical_id) if template is not None and logical_id else None
+    created = template.created(logical_id) if template is not None and logical_id else True
+    if created is False:
+        return None  # never created with the defaults: what it names is judged as having no policy
     raw = props.get(policy_property)
-    if raw is None:
-        return problem(f"has no {policy_property}", target)
-    renderer = _Renderer(template, service, protected, target)
-    return _rendered_source(raw, renderer, target, origin, evaluated, syntax, policy_property)
+    readings: List[PolicySource] = []
+    seen: Set[Target] = set()
+    for index, expr in enumerate(expressions):
+        reading = (f"{PROFILES[service].title} {_describe_reference(expr)} ({prop_names} item {index + 1} of "
+                   f"{len(expressions)})") if len(expressions) > 1 else ""
+        if created is None:  # the policy exists only when its Condition holds: judged with and without it
+            reading = ", ".join(part for part in (reading, f"when condition {condition} is true") if part)
+        try:
+            target, protected = _policy_target(expr, service, template)
+        except _Unresolvable as error:
+            readings.append(problem(f"{prop_names}: {error}", reading=reading))
+            continue
+        if target in seen:
+            continue
+        seen.add(target)
+        if raw is None:
+            readings.append(problem(f"has no {policy_property}", target, reading))
+            continue
+        make = partial(_Renderer, template, service, protected, target)
+        for found in _rendered_source(raw, make, target, origin, evaluated, syntax, policy_property):
+            found.reading = ", ".join(part for part in (reading, found.reading) if part)
+            readings.append(found)
+        if created is None and not (protected and template is not None
+                                    and template.condition_of(protected) == condition):
+            # Without the policy resource the resource has no policy (unless it, too, exists only then).
+            readings.append(PolicySource(
+                target=target, document=None, evaluated_keys=evaluated, syntax=syntax,
+                origin=f"{label} (created only when condition {condition} is true)",
+                reading=reading.replace(f"when condition {condition} is true", f"when condition {condition} is false")))
+    return readings[0] if len(readings) == 1 and not readings[0].reading else readings
 
 
-def _rendered_source(raw: Any, renderer: _Renderer, target: Target, origin: str, evaluated: List[str], syntax: str,
-                     what: str) -> PolicySource:
-    """Render a policy document's intrinsics and hand it over, or the problem that prevents it."""
+def _describe_reference(expr: Any) -> str:
+    """How the template names a resource, for messages: ``OrdersQueue`` for a Ref/GetAtt, else the expression."""
+    call = _intrinsic(expr)
+    if call and call[0] == "Ref" and isinstance(call[1], str):
+        return call[1]
+    if call and call[0] == "Fn::GetAtt":
+        arg = call[1]
+        return arg if isinstance(arg, str) else ".".join(str(part) for part in arg) if isinstance(arg, list) else ""
+    return _short(expr)
+
+
+_MAX_READINGS = 16  # branch combinations judged per policy; more undecided conditions than that fail closed
+
+
+def _rendered_source(raw: Any, make_renderer: Callable[[], _Renderer], target: Target, origin: str,
+                     evaluated: List[str], syntax: str, what: str) -> List[PolicySource]:
+    """Render a policy document's intrinsics and hand it over, or the problem that prevents it.
+
+    An ``Fn::If`` decided by parameter defaults takes its branch. One that is not, and that can change a Deny, makes
+    one reading per way the conditions can go (each judged; the policy passes only when all pass), named by the
+    conditions taken. In an Allow statement either branch gives the same verdict, and no reading is made for it.
+    """
+
+    def problem(message: str, reading: str = "") -> PolicySource:
+        return PolicySource(target=target, origin=origin, problem=f"{origin}: {message}", evaluated_keys=evaluated,
+                            syntax=syntax, reading=reading)
+
+    readings: List[PolicySource] = []
+    seen: Set[str] = set()
+    pending: List[Dict[str, bool]] = [{}]
+    while pending:
+        assumed = pending.pop(0)
+        renderer = make_renderer()
+        renderer.lenient = True
+        renderer.assumed = assumed
+        try:
+            document = renderer.render(raw)
+        except _Unresolvable as error:
+            readings.append(problem(str(error), _branch_label(renderer.taken, renderer.defaulted)))
+            continue
+        logic = renderer.template.logic() if renderer.template else _Conditions(None)
+        blocking = [(condition, message) for (path, message, first, second), condition
+                    in zip(renderer.conflicts, renderer.conflict_conditions)
+                    if not _in_allow_statement(document, path, first, second)]
+        if blocking:
+            free = [c for condition, _ in blocking for c in sorted(logic.comparisons(condition)) if c not in assumed]
+            if not free:
+                readings.append(problem(blocking[0][1], _branch_label(renderer.taken, renderer.defaulted)))
+            elif len(readings) + len(pending) + 2 > _MAX_READINGS:
+                readings.append(problem(f"{blocking[0][1]} (more than {_MAX_READINGS} combinations of undecided "
+                                        "conditions to judge)", _branch_label(renderer.taken, renderer.defaulted)))
+            else:
+                for holds in (True, False):
+                    branch = {**assumed, free[0]: holds}
+                    if logic.consistent(branch):
+                        pending.append(branch)
+            continue
+        reading = _branch_label(renderer.taken, renderer.defaulted)
+        found = _document_source(document, target, origin, evaluated, syntax, what, reading)
+        key = reading + "\0" + json.dumps(found.document, sort_keys=True, default=str) + str(found.problem)
+        if key not in seen:
+            seen.add(key)
+            readings.append(found)
+    return readings
+
+
+def _branch_label(taken: Mapping[str, bool], defaulted: Mapping[str, bool] = {}) -> str:  # noqa: B006 - read only
+    """``when condition IsProd is false``: the conditions a reading takes, for messages (those decided by parameter
+    defaults too: the verdict holds for the defaults, as Checkov substitutes them)."""
+    labels = []
+    if taken:
+        parts = [f"{name} is {str(holds).lower()}" for name, holds in sorted(taken.items())]
+        labels.append(("when condition " if len(parts) == 1 else "when conditions ") + " and ".join(parts))
+    if defaulted:
+        parts = [f"{name} is {str(holds).lower()}" for name, holds in sorted(defaulted.items())]
+        labels.append(("condition " if len(parts) == 1 else "conditions ") + " and ".join(parts)
+                      + " by parameter defaults")
+    return "; ".join(labels)
+
+
+def _document_source(document: Any, target: Target, origin: str, evaluated: List[str], syntax: str, what: str,
+                     reading: str) -> PolicySource:
+    """A rendered document as the engine's input: a JSON string is parsed, anything but an object is a problem."""
 
     def problem(message: str) -> PolicySource:
         return PolicySource(target=target, origin=origin, problem=f"{origin}: {message}", evaluated_keys=evaluated,
-                            syntax=syntax)
+                            syntax=syntax, reading=reading)
 
-    renderer.lenient = True
-    try:
-        document = renderer.render(raw)
-    except _Unresolvable as error:
-        return problem(str(error))
-    for path, message, first, second in renderer.conflicts:
-        if not _in_allow_statement(document, path, first, second):
-            return problem(message)
     if isinstance(document, str):
         try:
             document = json.loads(document)
@@ -852,7 +1214,8 @@ def _rendered_source(raw: Any, renderer: _Renderer, target: Target, origin: str,
             return problem(f"{what} is a string that is not JSON ({error}): {document[:80]!r}")
     if not isinstance(document, dict):
         return problem(f"{what} must be a JSON object, got {_short(document)}")
-    return PolicySource(target=target, document=document, origin=origin, evaluated_keys=evaluated, syntax=syntax)
+    return PolicySource(target=target, document=document, origin=origin, evaluated_keys=evaluated, syntax=syntax,
+                        reading=reading)
 
 
 def _is_allow(statement: Any) -> bool:

@@ -7,7 +7,12 @@ from typing import List, Optional
 
 from vpce_checks.adapters.apigateway import api_policy_for_cloudformation, api_policy_for_terraform
 from vpce_checks.adapters.base import PolicySource
-from vpce_checks.adapters.cloudformation import CFN_OWNER_RESOURCES, CFN_POLICY_RESOURCES, source_for_cloudformation
+from vpce_checks.adapters.cloudformation import (
+    CFN_OWNER_RESOURCES,
+    CFN_POLICY_RESOURCES,
+    Readings,
+    source_for_cloudformation,
+)
 from vpce_checks.adapters.terraform import TERRAFORM_OWNER_RESOURCES, TERRAFORM_POLICY_RESOURCES, source_for_terraform
 
 TERRAFORM_API_RESOURCES = ("aws_api_gateway_rest_api",)
@@ -33,8 +38,9 @@ def policy_for_terraform(conf: dict, entity_type: str, graph: object | None, fil
     return source_for_terraform(conf, entity_type, graph, file_path)
 
 
-def policy_for_cloudformation(conf: dict, entity_type: str, file_path: str, logical_id: str) -> Optional[PolicySource]:
-    """The policy a CloudFormation resource carries; a REST API's only when the API is private."""
+def policy_for_cloudformation(conf: dict, entity_type: str, file_path: str, logical_id: str) -> Readings:
+    """The policy a CloudFormation resource carries (a list when it has several readings: one per queue or topic
+    it guards, per Fn::If branch); a REST API's only when the API is private."""
     if entity_type in CFN_API_RESOURCES:
         return api_policy_for_cloudformation(conf, entity_type, file_path, logical_id)
     return source_for_cloudformation(conf, entity_type, file_path, logical_id)
