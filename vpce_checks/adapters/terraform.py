@@ -489,7 +489,7 @@ class _Context:
     """What normalising a document needs to know about the resource it protects."""
 
     __slots__ = ("service", "target", "address", "scope", "index", "module_dir", "root_dir", "self_bases",
-                 "self_each", "node")
+                 "self_each", "node", "evaluated")
 
     def __init__(self, service: str, target: Target, address: str, scope: str, index: Optional[_GraphIndex],
                  module_dir: str, root_dir: str = "") -> None:
@@ -503,6 +503,9 @@ class _Context:
         self.self_bases: Tuple[str, ...] = ()  # reference bases that name the protected resource
         self.self_each = False  # each.value names it (for_each over the owner resource)
         self.node: Optional[Mapping[str, Any]] = None  # the resource's graph node: its file and lines
+        # The document came from the symbolic evaluator (tf_expressions), not Checkov's rendering: its strings
+        # hold references only as ${...}, so no bare-reference or stray-quote repair applies.
+        self.evaluated = False
 
     def resolve(self, ref: _Ref) -> Optional[str]:
         """The value a reference stands for, when it is the protected resource or a caller-context data source."""
@@ -817,6 +820,16 @@ def _literal_pointer_name(service: str, pointer: str) -> str:
 
 
 def _judge(value: Any, context: _Context, origin: str) -> PolicySource:
+    """The PolicySource the engine judges for a resource's ``policy`` attribute: evaluated from the Terraform source
+    when the evaluator reads it, else from the value Checkov rendered."""
+    if origin.startswith("policy of ") and context.node is not None and not context.evaluated:
+        evaluated = _judge_from_source(context, origin)
+        if evaluated is not None:
+            return evaluated
+    return _judge_value(value, context, origin)
+
+
+def _judge_value(value: Any, context: _Context, origin: str) -> PolicySource:
     """Resolve and normalise one policy value into the PolicySource the engine judges."""
     resolved = _resolve_policy(value, context, origin, 0, frozenset())
     if resolved.problem is not None:
@@ -835,6 +848,149 @@ def _judge(value: Any, context: _Context, origin: str) -> PolicySource:
     return PolicySource(target=context.target, document=document, origin=resolved.origin,
                         evaluated_keys=list(_EVALUATED_KEYS), syntax="hcl",
                         endpoint_services=_endpoint_services(document, context))
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The policy read from the Terraform source through the symbolic evaluator (tf_expressions)
+# --------------------------------------------------------------------------------------------------------------
+
+
+def _source_block(context: _Context, block_kind: str, block_type: str, name: str) -> Tuple[Any, Any]:
+    """(module source, block) of a block of the resource's own module, or (None, None) when the evaluator cannot
+    read it (plan JSON, a resource inside a called module, a file the grammar rejects)."""
+    from vpce_checks.adapters.tf_source import module_source
+
+    node = context.node
+    path = node.get("file_path_") if node else None
+    if context.scope or not isinstance(path, str) or not path.endswith(".tf"):
+        return None, None
+    source = module_source(os.path.dirname(os.path.abspath(path)))
+    return source, source.blocks.get((block_kind, block_type, name))
+
+
+def _judge_from_source(context: _Context, origin: str) -> Optional[PolicySource]:
+    """The policy attribute evaluated from the source (locals, format, join, concat, conditionals, for, merge,
+    templatefile, data sources); None to fall back to Checkov's rendering (a form the evaluator does not read)."""
+    from vpce_checks.adapters import tf_expressions as expressions
+    from vpce_checks.adapters.tf_source import attribute, scope_for
+
+    ident = (context.node or {}).get("id_")
+    name = _strip_index(ident).split(".") if isinstance(ident, str) else []
+    if len(name) != 2:
+        return None
+    source, block = _source_block(context, "resource", name[0], name[1])
+    expression = attribute(block, "policy") if block is not None else None
+    if expression is None:
+        return None
+    origin = _source_origin(expressions.source_text(expression), context, origin)
+    scope = scope_for(source, context.root_dir)
+    scope.data = _data_resolver(context, source, origin)
+    try:
+        variants = expressions.evaluate_variants(scope, expression)
+    except expressions.Unsupported:
+        return None
+    except (expressions.EvaluationProblem, RecursionError) as problem:
+        return PolicySource(target=context.target, origin=origin, problem=f"{origin}: {problem}",
+                            evaluated_keys=list(_EVALUATED_KEYS), syntax="hcl")
+    if any(isinstance(value, expressions.Unknown) for _, value in variants):
+        return None  # the whole policy is a symbol (var.policy, module output): Checkov's path explains it
+    context.evaluated = True
+    sources: List[PolicySource] = []
+    for label, value in variants:
+        branch_origin = f"{origin} (branch where {label})" if label else origin
+        value = expressions.materialize(value)
+        sources.append(_judge_value(value, context, branch_origin))
+    return _worst_variant(sources)
+
+
+def _source_origin(text: str, context: _Context, origin: str) -> str:
+    """Where the document comes from, as the Checkov path names it (the fix's form depends on it)."""
+    match = _rx(_DATA_DOCUMENT).match(text)
+    if match:
+        return f"data.aws_iam_policy_document.{match.group(1)} via {context.address}"
+    if re.match(r"(?:file|templatefile)\(", text):
+        return f"{_shorten(text, 80)} via {context.address}"
+    return origin
+
+
+def _worst_variant(sources: List[PolicySource]) -> PolicySource:
+    """Of the documents an unknown condition can give, the one to report: a branch that fails coverage, else one
+    that fails soundness, else the first (all pass). Identical documents are one."""
+    distinct: List[PolicySource] = []
+    for found in sources:
+        if not any(other.document == found.document and other.problem == found.problem for other in distinct):
+            distinct.append(found)
+    if len(distinct) == 1:
+        only = distinct[0]
+        only.origin = sources[0].origin.split(" (branch where ", 1)[0]
+        return only
+    from vpce_checks.judge import FAILED, judge, judge_soundness
+    from vpce_checks.settings import SettingsError, load_settings
+
+    try:
+        settings: Any = load_settings()
+    except SettingsError as error:
+        settings = error
+    for decide in (judge, judge_soundness):
+        for found in distinct:
+            if found.problem is not None or decide(found, settings).result == FAILED:
+                return found
+    return distinct[0]
+
+
+def _data_resolver(context: _Context, source: Any, origin: str) -> Callable[..., Any]:
+    """data.aws_iam_policy_document.X.json and data.template_file.X.rendered, evaluated from the module's source;
+    other data sources stay symbols (region, account and partition are resolved when the document is
+    normalised)."""
+    from vpce_checks.adapters import tf_expressions as expressions
+    from vpce_checks.adapters.tf_source import block_values
+
+    busy: List[str] = []
+
+    def resolve(evaluator: Any, name: str, steps: List[Any]) -> Any:
+        data_type, _, data_name = name.partition(".")
+        wanted = (data_type == "aws_iam_policy_document" and steps[:1] in (["json"], ["minified_json"])) or (
+            data_type == "template_file" and steps[:1] == ["rendered"])
+        if not wanted or len(steps) != 1:
+            return None
+        block = source.blocks.get(("data", data_type, data_name))
+        if block is None:
+            raise expressions.Unsupported(f"data.{name} is not in the module's source")
+        if name in busy:
+            raise expressions.EvaluationProblem(f"data.{name} includes itself")
+        busy.append(name)
+        try:
+            if data_type == "template_file":
+                return _render_template_file(evaluator, block, name)
+            values = expressions.materialize(block_values(evaluator, block))
+            values["file_path_"] = (context.node or {}).get("file_path_")
+            data_origin = f"data.{name} via {context.address}"
+            resolved = _render_data_document(values, context, data_origin, 1, frozenset())
+            if resolved.problem is not None:
+                raise expressions.EvaluationProblem(resolved.problem)
+            return json.dumps(resolved.document)
+        finally:
+            busy.pop()
+
+    return resolve
+
+
+def _render_template_file(evaluator: Any, block: Any, name: str) -> str:
+    """data "template_file": its ``template`` rendered with its ``vars`` (the template provider's semantics)."""
+    from vpce_checks.adapters import tf_expressions as expressions
+    from vpce_checks.adapters.tf_source import attribute
+
+    template_node = attribute(block, "template")
+    if template_node is None:
+        raise expressions.EvaluationProblem(f"data.{name} has no template")
+    template = evaluator.value(template_node)
+    variables_node = attribute(block, "vars")
+    variables = evaluator.value(variables_node) if variables_node is not None else {}
+    if not isinstance(template, str):
+        raise expressions.EvaluationProblem(f"the template of data.{name} is not text the scan can read")
+    if not isinstance(variables, dict):
+        raise expressions.EvaluationProblem(f"the vars of data.{name} are not an object the scan can read")
+    return expressions.render_template(template, variables, evaluator)
 
 
 def _endpoint_services(document: Any, context: _Context) -> Dict[str, str]:
@@ -1774,6 +1930,8 @@ def _normalise(value: Any, context: _Context) -> Any:
 
 def _normalise_string(text: str, context: _Context) -> str:
     """One string of the document: unevaluated expressions, stray quotes, ``$${`` escapes, ``${}`` and bare refs."""
+    if context.evaluated:
+        return _evaluated_string(text, context)
     if text[:1].isalpha() or text[:1] in "[{":
         stripped = text.strip()
         if _rx(_UNEVALUATED).match(stripped) and stripped.count("(") == stripped.count(")"):
@@ -1803,6 +1961,23 @@ def _normalise_string(text: str, context: _Context) -> str:
         position += 1
     out.append(_bare_references(text[literal_start:], context))
     return "".join(out)
+
+
+def _evaluated_string(text: str, context: _Context) -> str:
+    """A string the evaluator produced: each ``${expr}`` is a symbol (or an IAM policy variable) to resolve."""
+    if "${" not in text:
+        return text
+    out: List[str] = []
+    position = 0
+    while True:
+        start = text.find("${", position)
+        end = _closing_brace(text, start + 1) if start >= 0 else -1
+        if start < 0 or end < 0:
+            out.append(text[position:])
+            return "".join(out)
+        out.append(text[position:start])
+        out.append(_interpolation(text[start + 2: end], context))
+        position = end + 1
 
 
 def _condition_booleans(document: Any) -> None:
