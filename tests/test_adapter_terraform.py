@@ -854,7 +854,8 @@ def test_module_variable_with_stray_quotes(results: Dict[str, Dict[str, Any]]) -
     assert source["target"]["name"] == "modbucket"
     statement = source["document"]["Statement"][0]
     assert statement["Resource"] == ["arn:aws:s3:::modbucket", "arn:aws:s3:::modbucket/*"]
-    assert statement["Condition"] == {"StringNotEquals": {"aws:SourceVpce": VPCE}}
+    # the module input is the caller's aws_vpc_endpoint.s3: named so it never reads as a module resource
+    assert statement["Condition"] == {"StringNotEquals": {"aws:SourceVpce": "${caller.aws_vpc_endpoint.s3.id}"}}
 
 
 def test_module_policy_on_a_root_bucket(results: Dict[str, Dict[str, Any]]) -> None:

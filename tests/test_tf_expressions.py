@@ -160,3 +160,37 @@ def test_file_reads_are_bounded(tmp_path: Path) -> None:
     (tmp_path / "latin1.json").write_bytes(b"\xff\xfe{")
     with pytest.raises(EvaluationProblem, match="UTF-8"):
         read_bounded(str(tmp_path / "latin1.json"))
+
+
+def test_splat_over_a_counted_resource_is_its_instances(tmp_path: Path) -> None:
+    counted = ("b.tf", 'resource "aws_s3_bucket" "this" {\n  count = 1\n}\n'
+                       'resource "aws_s3_bucket" "maybe" {\n  count = var.flag ? 1 : 0\n}\n')
+    assert _value(tmp_path, 'join("", aws_s3_bucket.this[*].id)', counted) == "${aws_s3_bucket.this[0].id}"
+    variants = _variants(tmp_path, 'join("", aws_s3_bucket.maybe[*].id)', (counted,))
+    assert [(label, value) for label, value in variants] == [
+        ("var.flag is true", "${aws_s3_bucket.maybe[0].id}"), ("var.flag is false", "")]
+
+
+def test_related_conditions_are_decided_once(tmp_path: Path) -> None:
+    # `a && b` and `a` share the symbol a; a list index past the end under assumed branches is a combination
+    # Terraform would reject, so it is left out rather than reported
+    expression = '(var.a && var.b) ? (var.a ? ["x"] : [])[0] : "none"'
+    variants = _variants(tmp_path, expression)
+    assert sorted(materialize(value) for _, value in variants) == ["none", "none", "x"]
+
+
+def test_module_inputs_come_from_the_caller(tmp_path: Path) -> None:
+    from vpce_checks.adapters.tf_source import module_scope
+
+    (tmp_path / "main.tf").write_text(
+        'module "logs" {\n  source = "./mod"\n  bucket_arn = aws_s3_bucket.root.arn\n  region = '
+        'data.aws_region.current.name\n}\n', encoding="utf-8")
+    (tmp_path / "mod").mkdir()
+    (tmp_path / "mod" / "main.tf").write_text(
+        'variable "bucket_arn" {}\nvariable "region" {}\nlocals {\n  r = ["${var.bucket_arn}/*", var.region]\n}\n',
+        encoding="utf-8")
+    call = {"path": str(tmp_path / "main.tf"), "name": "logs", "nested_tf_module": None}
+    scope = module_scope(str(tmp_path / "mod"), str(tmp_path), call)
+    [(label, value)] = evaluate_variants(scope, parse_expression("local.r"))
+    # the caller's bucket is renamed so it never reads as the module's own aws_s3_bucket.root; the Region is kept
+    assert materialize(value) == ["${caller.aws_s3_bucket.root.arn}/*", "${data.aws_region.current.name}"]

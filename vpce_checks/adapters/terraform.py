@@ -185,13 +185,15 @@ class _GraphIndex:
 class _Pointers:
     """What the policy resources of one service point at, so an owner's lookup is a set membership test."""
 
-    __slots__ = ("exact", "any_instance", "bases", "names")
+    __slots__ = ("exact", "any_instance", "bases", "names", "unjudged")
 
     def __init__(self) -> None:
         self.exact: Set[Tuple[str, str]] = set()  # (scope, id with a literal index)
         self.any_instance: Set[Tuple[str, str]] = set()  # (scope, id without index): unindexed or computed index
         self.bases: Set[Tuple[str, str]] = set()  # (scope, id without index) of every reference
         self.names: Set[str] = set()  # names that literal pointers give (bucket, last part of a URL or ARN)
+        # (scope, owner id, policy address) of policy resources Checkov renders with a false count and never checks
+        self.unjudged: List[Tuple[str, str, str]] = []
 
 
 _INDEX_CACHE: List[Tuple[object, int, _GraphIndex]] = []
@@ -489,7 +491,7 @@ class _Context:
     """What normalising a document needs to know about the resource it protects."""
 
     __slots__ = ("service", "target", "address", "scope", "index", "module_dir", "root_dir", "self_bases",
-                 "self_each", "node", "evaluated")
+                 "self_each", "node", "evaluated", "caller_self")
 
     def __init__(self, service: str, target: Target, address: str, scope: str, index: Optional[_GraphIndex],
                  module_dir: str, root_dir: str = "") -> None:
@@ -506,6 +508,9 @@ class _Context:
         # The document came from the symbolic evaluator (tf_expressions), not Checkov's rendering: its strings
         # hold references only as ${...}, so no bare-reference or stray-quote repair applies.
         self.evaluated = False
+        # Reference bases of the module's caller(s) that name the protected resource ("caller.aws_s3_bucket.b"):
+        # a module's policy on a bucket passed in by its caller (see tf_expressions.from_caller).
+        self.caller_self: Tuple[str, ...] = ()
 
     def resolve(self, ref: _Ref) -> Optional[str]:
         """The value a reference stands for, when it is the protected resource or a caller-context data source."""
@@ -725,6 +730,8 @@ def _source(
     scope = _scope_for(address, entity_type, node)
     module_dir = _module_dir(node, file_path)
     root_dir = _root_dir(node, module_dir)
+    if _declared_absent(node, root_dir):
+        return None
 
     if entity_type in TERRAFORM_POLICY_RESOURCES:
         if entity_type == "aws_dynamodb_resource_policy" and _names_a_stream(conf):
@@ -744,6 +751,14 @@ def _source(
         return _judge(policy, context, f"policy of {address}")
     if index is not None and _has_separate_policy(index, service, scope, owner_id, context.target.name):
         return None
+    unjudged = _unjudged_policy(index, service, scope, owner_id) if index is not None else None
+    if unjudged is not None:
+        return PolicySource(target=context.target, origin=f"{unjudged} via {address}", evaluated_keys=["policy"],
+                            syntax="hcl", problem=(
+                                f"{unjudged} points at {address}, but Checkov rendered its count as false and does "
+                                "not check it, while its count depends on values the scan cannot know: whether the "
+                                "bucket has a policy, and which, is undecided (give the variables behind the count "
+                                "values with --var-file, or set VPCE_CHECKS_UNRESOLVED=skip)"))
     return PolicySource(target=context.target, document=None, origin="", evaluated_keys=list(_EVALUATED_KEYS),
                         syntax="hcl")
 
@@ -779,13 +794,41 @@ def _has_separate_policy(index: _GraphIndex, service: str, scope: str, owner_id:
     return (scope, owner_id) in pointers.exact or (scope, base) in pointers.any_instance
 
 
+def _unjudged_policy(index: _GraphIndex, service: str, scope: str, owner_id: str) -> Optional[str]:
+    """A policy resource pointing at this owner that Checkov does not check (its rendering of ``count`` is false)
+    although the evaluator cannot tell its count is 0: its address, else None."""
+    pointers = index.pointers.get(service) or _collect_pointers(index, service)
+    owner_id = _normalise_index(owner_id)
+    for policy_scope, base, address in pointers.unjudged:
+        if policy_scope == scope and _same_instance(base, owner_id):
+            return address
+    return None
+
+
 def _collect_pointers(index: _GraphIndex, service: str) -> _Pointers:
     """Resolve every policy resource's bucket / queue_url / arn once (module scope included)."""
     policy_type = _POLICY_OF_SERVICE[service]
     attribute = _POINTER_ATTRIBUTE[policy_type]
     pointers = _Pointers()
     for resource_type, node_scope, attrs in index.policy_nodes:
-        pointer = _unwrap(attrs.get(attribute)) if resource_type == policy_type else None
+        if resource_type != policy_type:
+            continue
+        path = attrs.get("file_path_")
+        module_dir = os.path.dirname(os.path.abspath(path)) if isinstance(path, str) and path else ""
+        if _declared_absent(attrs, _root_dir(attrs, module_dir)):
+            continue  # count = 0: this policy resource does not exist, so it protects nothing
+        if _unwrap(attrs.get("count")) in (False, 0, "0", "false"):  # Checkov skips it: the owner must say so
+            address = attrs.get("__address__") or attrs.get("id_")
+            for scope, base in _node_pointer_bases(attrs, resource_type, node_scope):
+                pointers.unjudged.append((scope, base, str(address)))
+            continue
+        for scope, base in _node_pointer_bases(attrs, resource_type, node_scope):
+            pointers.bases.add((scope, _strip_index(base)))
+            if _index_part(base) is None:
+                pointers.any_instance.add((scope, base))
+            else:
+                pointers.exact.add((scope, base))
+        pointer = _unwrap(attrs.get(attribute))
         if not isinstance(pointer, str):
             continue
         text = pointer.strip()
@@ -806,6 +849,37 @@ def _collect_pointers(index: _GraphIndex, service: str) -> _Pointers:
         else:
             pointers.exact.add((scope, ref.base))
     return pointers
+
+
+def _node_pointer_bases(attrs: Mapping[str, Any], resource_type: str, node_scope: str) -> List[Tuple[str, str]]:
+    """(module scope, owner id) of each owner a policy resource's pointer names, read from the source by the
+    evaluator: locals, join(), try(), splats and both branches of a conditional (the issue's module forms)."""
+    from vpce_checks.adapters import tf_expressions as expressions
+    from vpce_checks.adapters.tf_source import module_scope, module_source
+
+    path, ident = attrs.get("file_path_"), attrs.get("id_")
+    if not isinstance(path, str) or not path.endswith(".tf") or not isinstance(ident, str):
+        return []
+    module_dir = os.path.dirname(os.path.abspath(path))
+    try:
+        scope = module_scope(module_dir, _root_dir(attrs, module_dir), attrs.get("source_module_object_"))
+    except expressions.Unsupported:
+        return []
+    block = module_source(module_dir).blocks.get(("resource", resource_type, _strip_index(ident).split(".", 1)[-1]))
+    found = []
+    for base in sorted(_pointer_bases(scope, block, resource_type) or ()):
+        owner_scope = node_scope
+        while base.startswith("caller."):  # the module's caller passed the owner in: it lives one level up
+            base = base[len("caller."):]
+            owner_scope = _parent_scope(owner_scope)
+        found.append((owner_scope, _normalise_index(base)))
+    return found
+
+
+def _parent_scope(scope: str) -> str:
+    """The scope of the module that calls ``scope`` ("module.a.module.b." -> "module.a.")."""
+    parent = re.match(rf"^(.*)module\.{_IDENT}(?:{_INDEX})?\.$", scope)
+    return parent.group(1) if parent else ""
 
 
 def _literal_pointer_name(service: str, pointer: str) -> str:
@@ -855,52 +929,117 @@ def _judge_value(value: Any, context: _Context, origin: str) -> PolicySource:
 # --------------------------------------------------------------------------------------------------------------
 
 
-def _source_block(context: _Context, block_kind: str, block_type: str, name: str) -> Tuple[Any, Any]:
-    """(module source, block) of a block of the resource's own module, or (None, None) when the evaluator cannot
-    read it (plan JSON, a resource inside a called module, a file the grammar rejects)."""
-    from vpce_checks.adapters.tf_source import module_source
+def _source_block(node: Optional[Mapping[str, Any]], root_dir: str, block_kind: str, block_type: str,
+                  name: str) -> Tuple[Any, Any]:
+    """(evaluation scope, block) of a block of a graph node's module instance, or (None, None) when the evaluator
+    cannot read it (plan JSON, a module call or file the grammar rejects)."""
+    from vpce_checks.adapters import tf_expressions as expressions
+    from vpce_checks.adapters.tf_source import module_scope, module_source
 
-    node = context.node
     path = node.get("file_path_") if node else None
-    if context.scope or not isinstance(path, str) or not path.endswith(".tf"):
+    if node is None or not isinstance(path, str) or not path.endswith(".tf"):
         return None, None
-    source = module_source(os.path.dirname(os.path.abspath(path)))
-    return source, source.blocks.get((block_kind, block_type, name))
+    try:
+        scope = module_scope(os.path.dirname(os.path.abspath(path)), root_dir, node.get("source_module_object_"))
+    except expressions.Unsupported:
+        return None, None
+    return scope, module_source(scope.module_dir).blocks.get((block_kind, block_type, name))
+
+
+def _declared_absent(node: Optional[Mapping[str, Any]], root_dir: str) -> bool:
+    """Is the resource's ``count`` 0 whatever the unknown conditions are? Then it does not exist (a module's bucket
+    switched off for a directory bucket) and gives no result."""
+    from vpce_checks.adapters import tf_expressions as expressions
+    from vpce_checks.adapters.tf_source import attribute
+
+    ident = node.get("id_") if node else None
+    parts = _strip_index(ident).split(".") if isinstance(ident, str) else []
+    if len(parts) != 2:
+        return False
+    scope, block = _source_block(node, root_dir, "resource", parts[0], parts[1])
+    count = attribute(block, "count") if block is not None else None
+    if count is None:
+        return False
+    try:
+        variants = expressions.evaluate_variants(scope, count)
+    except (expressions.Unsupported, expressions.EvaluationProblem, RecursionError):
+        return False
+    return all(value == 0 and not isinstance(value, bool) for _, value in variants)
 
 
 def _judge_from_source(context: _Context, origin: str) -> Optional[PolicySource]:
     """The policy attribute evaluated from the source (locals, format, join, concat, conditionals, for, merge,
     templatefile, data sources); None to fall back to Checkov's rendering (a form the evaluator does not read)."""
     from vpce_checks.adapters import tf_expressions as expressions
-    from vpce_checks.adapters.tf_source import attribute, scope_for
+    from vpce_checks.adapters.tf_source import attribute, module_source
 
     ident = (context.node or {}).get("id_")
     name = _strip_index(ident).split(".") if isinstance(ident, str) else []
     if len(name) != 2:
         return None
-    source, block = _source_block(context, "resource", name[0], name[1])
+    scope, block = _source_block(context.node, context.root_dir, "resource", name[0], name[1])
     expression = attribute(block, "policy") if block is not None else None
     if expression is None:
         return None
     origin = _source_origin(expressions.source_text(expression), context, origin)
-    scope = scope_for(source, context.root_dir)
-    scope.data = _data_resolver(context, source, origin)
+    bases = _pointer_bases(scope, block, name[0]) if name[0] in _POINTER_ATTRIBUTE else None
+    if bases:
+        context.self_bases = tuple(dict.fromkeys([*context.self_bases, *(b for b in bases if "caller." not in b)]))
+        context.caller_self = tuple(sorted(b for b in bases if b.startswith("caller.")))
+    chain: Any = scope
+    while chain is not None:  # a module's caller may pass a data source's document in (var.policy)
+        chain.data = _data_resolver(context, module_source(chain.module_dir), origin)
+        chain = chain.caller
+    pointer_name = _POINTER_ATTRIBUTE.get(name[0])
+    pointer = attribute(block, pointer_name) if pointer_name else None
     try:
-        variants = expressions.evaluate_variants(scope, expression)
+        variants = expressions.evaluate_variants(scope, expression, attribute(block, "count"), pointer)
     except expressions.Unsupported:
         return None
     except (expressions.EvaluationProblem, RecursionError) as problem:
         return PolicySource(target=context.target, origin=origin, problem=f"{origin}: {problem}",
                             evaluated_keys=list(_EVALUATED_KEYS), syntax="hcl")
+    pointed = [pair[1] for _, pair in variants] if pointer is not None else []
+    variants = [(label, pair[0]) for label, pair in variants] if pointer is not None else variants
     if any(isinstance(value, expressions.Unknown) for _, value in variants):
         return None  # the whole policy is a symbol (var.policy, module output): Checkov's path explains it
     context.evaluated = True
     sources: List[PolicySource] = []
-    for label, value in variants:
+    for position, (label, value) in enumerate(variants):
         branch_origin = f"{origin} (branch where {label})" if label else origin
         value = expressions.materialize(value)
-        sources.append(_judge_value(value, context, branch_origin))
+        branch_context = context
+        if pointed and bases and len(variants) > 1:  # the pointer itself may depend on the unknown condition
+            branch_context = _branch_target(context, expressions.materialize(pointed[position]), bases or set())
+        sources.append(_judge_value(value, branch_context, branch_origin))
     return _worst_variant(sources)
+
+
+def _pointer_bases(scope: Any, block: Any, resource_type: str) -> Optional[Set[str]]:
+    """The owner resources a policy resource's bucket / queue_url / arn argument can name, evaluated from the
+    source over every branch of its conditionals (locals, join(), try(), splats): reference bases such as
+    "aws_s3_bucket.this[0]" or, for a bucket the module's caller passed in, "caller.aws_s3_bucket.logs". None when
+    the evaluator cannot read the argument."""
+    from vpce_checks.adapters import tf_expressions as expressions
+    from vpce_checks.adapters.tf_source import attribute
+
+    attribute_name = _POINTER_ATTRIBUTE.get(resource_type)
+    expression = attribute(block, attribute_name) if attribute_name and block is not None else None
+    if expression is None:
+        return None
+    owner_type = _OWNER_OF_SERVICE[TERRAFORM_POLICY_RESOURCES[resource_type]]
+    try:
+        variants = expressions.evaluate_variants(scope, expression)
+    except (expressions.Unsupported, expressions.EvaluationProblem, RecursionError):
+        return None
+    pattern = _rx(rf"(?<![\w.])((?:caller\.)*{owner_type}\.{_IDENT})({_INDEX})?")
+    found: Set[str] = set()
+    for _, value in variants:
+        for text in _strings_in(expressions.materialize(value), 0):
+            for match in pattern.finditer(text):
+                index = match.group(2) or ""
+                found.add(match.group(1) + (index if re.fullmatch(r'\[(?:\d+|"[^"]*")\]', index) else ""))
+    return found
 
 
 def _source_origin(text: str, context: _Context, origin: str) -> str:
@@ -911,6 +1050,23 @@ def _source_origin(text: str, context: _Context, origin: str) -> str:
     if re.match(r"(?:file|templatefile)\(", text):
         return f"{_shorten(text, 80)} via {context.address}"
     return origin
+
+
+def _branch_target(context: _Context, pointer: Any, bases: Set[str]) -> _Context:
+    """The context for one branch of a policy resource whose bucket / queue_url / arn argument depends on an
+    unknown condition: when that branch names none of the owners linked to the policy (an existing bucket passed
+    in by name), the policy protects that other resource, and nothing in it refers to the linked owner as itself."""
+    text = pointer if isinstance(pointer, str) else ""
+    if any(base.split("[", 1)[0] in text for base in bases):
+        return context
+    branch = _Context(context.service, context.target, context.address, context.scope, context.index,
+                      context.module_dir, context.root_dir)
+    branch.node, branch.evaluated = context.node, context.evaluated
+    if text and "${" not in text:
+        branch.target = _target_from_literal(context.service, text)
+    else:
+        branch.target = Target(service=context.service, name=text or f"${{{context.address}}}")
+    return branch
 
 
 def _worst_variant(sources: List[PolicySource]) -> PolicySource:
@@ -943,19 +1099,13 @@ def _data_resolver(context: _Context, source: Any, origin: str) -> Callable[...,
     other data sources stay symbols (region, account and partition are resolved when the document is
     normalised)."""
     from vpce_checks.adapters import tf_expressions as expressions
-    from vpce_checks.adapters.tf_source import block_values
+    from vpce_checks.adapters.tf_source import attribute, block_values
 
     busy: List[str] = []
+    wanted = {"aws_iam_policy_document": ("json", "minified_json"), "template_file": ("rendered",)}
 
-    def resolve(evaluator: Any, name: str, steps: List[Any]) -> Any:
-        data_type, _, data_name = name.partition(".")
-        wanted = (data_type == "aws_iam_policy_document" and steps[:1] in (["json"], ["minified_json"])) or (
-            data_type == "template_file" and steps[:1] == ["rendered"])
-        if not wanted or len(steps) != 1:
-            return None
-        block = source.blocks.get(("data", data_type, data_name))
-        if block is None:
-            raise expressions.Unsupported(f"data.{name} is not in the module's source")
+    def render(evaluator: Any, data_type: str, data_name: str, block: Any) -> str:
+        name = f"{data_type}.{data_name}"
         if name in busy:
             raise expressions.EvaluationProblem(f"data.{name} includes itself")
         busy.append(name)
@@ -964,13 +1114,48 @@ def _data_resolver(context: _Context, source: Any, origin: str) -> Callable[...,
                 return _render_template_file(evaluator, block, name)
             values = expressions.materialize(block_values(evaluator, block))
             values["file_path_"] = (context.node or {}).get("file_path_")
-            data_origin = f"data.{name} via {context.address}"
-            resolved = _render_data_document(values, context, data_origin, 1, frozenset())
+            resolved = _render_data_document(values, context, f"data.{name} via {context.address}", 1, frozenset())
             if resolved.problem is not None:
                 raise expressions.EvaluationProblem(resolved.problem)
             return json.dumps(resolved.document)
         finally:
             busy.pop()
+
+    def resolve(evaluator: Any, name: str, steps: List[Any]) -> Any:
+        """The data source's instance(s): one object, or a list of them under ``count``; each holds only the
+        rendered document (other attributes stay symbols)."""
+        data_type, _, data_name = name.partition(".")
+        attributes = wanted.get(data_type)
+        named = [s for s in steps if isinstance(s, str)]
+        if attributes is None or (named and named[0] not in attributes):
+            return None
+        block = source.blocks.get(("data", data_type, data_name))
+        if block is None:
+            raise expressions.Unsupported(f"data.{name} is not in the module's source")
+        if attribute(block, "for_each") is not None:
+            return None
+        count_node = attribute(block, "count")
+
+        def instance(index: Optional[int]) -> Dict[str, Any]:
+            if index is not None:
+                evaluator.bindings.append({"count": {"index": index}})
+            try:
+                rendered = render(evaluator, data_type, data_name, block)
+            finally:
+                if index is not None:
+                    evaluator.bindings.pop()
+            return {attribute_name: rendered for attribute_name in attributes}
+
+        if count_node is None:
+            return evaluator.apply_steps(instance(None), steps, f"data.{name}")
+        count = evaluator.value(count_node)
+        if isinstance(count, bool) or not isinstance(count, int):
+            return None  # how many instances is unknown: the reference stays a symbol
+        if steps and isinstance(steps[0], int):  # one instance: render only that one
+            if not 0 <= steps[0] < count:
+                raise expressions.Infeasible(f"data.{name}[{steps[0]}] does not exist (count = {count})")
+            return evaluator.apply_steps(instance(steps[0]), steps[1:], f"data.{name}[{steps[0]}]")
+        return evaluator.apply_steps([instance(i) for i in range(min(count, 16))], steps, f"data.{name}")
 
     return resolve
 
@@ -997,7 +1182,8 @@ def _endpoint_services(document: Any, context: _Context) -> Dict[str, str]:
     """The service_name of every aws_vpc_endpoint the document references by ``.id`` (found through the graph)."""
     found: Dict[str, str] = {}
     for text in _strings_in(document, 0):
-        for match in _rx(rf"\$\{{(aws_vpc_endpoint\.{_IDENT}(?:{_INDEX})?)\.id\}}").finditer(text):
+        for match in _rx(rf"\$\{{(?:caller\.)*(aws_vpc_endpoint\.{_IDENT}(?:{_INDEX})?)\.id\}}").finditer(text):
+            # a caller's endpoint ("caller." prefix): looked up from the module outwards through its callers
             node = _lookup_up(context.index, "resource", context.scope, match.group(1))[1]
             service_name = _unwrap(node.get("service_name")) if node else None
             if isinstance(service_name, str) and service_name:
@@ -1998,6 +2184,15 @@ def _condition_booleans(document: Any) -> None:
 def _interpolation(expression: str, context: _Context) -> str:
     stripped = expression.strip()
     if _rx(_POLICY_VARIABLE).fullmatch(stripped):
+        return "${" + expression + "}"
+    if stripped.startswith("caller.") and context.caller_self:
+        prefix = re.match(r"^(?:caller\.)+", stripped).group(0)  # type: ignore[union-attr]
+        ref = _parse_reference(stripped[len(prefix):])
+        own = _OWN_ATTRIBUTES.get(context.service, {}).get(ref.attribute) if ref is not None else None
+        if ref is not None and ref.kind == "resource" and own is not None and any(
+                base.startswith(prefix) and not base[len(prefix):].startswith("caller.")
+                and _same_instance(ref.base, base[len(prefix):]) for base in context.caller_self):
+            return PROFILES[context.service].resource_arn(context.target) if own == "arn" else context.target.name
         return "${" + expression + "}"
     ref = _parse_reference(stripped)
     resolved = context.resolve(ref) if ref is not None else None

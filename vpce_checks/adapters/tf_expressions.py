@@ -32,10 +32,13 @@ _KEYWORDS = {"true": True, "false": False, "null": None}
 class Unknown:
     """A value the scan cannot know (a resource attribute, a variable without a default), named by its expression."""
 
-    __slots__ = ("text",)
+    __slots__ = ("text", "combo")
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, combo: Optional[Tuple[str, Any, Any]] = None) -> None:
         self.text = text
+        # A boolean combination of unknowns ("&&", a, b), ("||", a, b), ("!", a, None): a condition on it is
+        # decided symbol by symbol, so `a && b` and `a` agree on a.
+        self.combo = combo
 
     def __repr__(self) -> str:
         return f"Unknown({self.text!r})"
@@ -53,6 +56,11 @@ class EvaluationProblem(Exception):
 
 class Unsupported(Exception):
     """An expression form this evaluator does not read: the caller falls back to Checkov's rendering."""
+
+
+class Infeasible(EvaluationProblem):
+    """An index past the end of a list: Terraform rejects the configuration. Under assumed branches of unknown
+    conditions this means the assumed combination cannot occur (the conditions are related)."""
 
 
 class _Fork(Exception):
@@ -76,6 +84,12 @@ class Scope:
         self.locals: Dict[str, Any] = {}  # name -> parse tree of its expression
         self.variables: Dict[str, Any] = {}  # name -> parse tree of its default, or None without one
         self.data: Optional[Resolver] = None
+        # Inside a called module: the module block's arguments (var.X) and the scope they are evaluated in.
+        self.inputs: Dict[str, Any] = {}
+        self.caller: Optional[Scope] = None
+        # The module's resource blocks' ``count`` expressions: a splat over a counted resource is a list of its
+        # instances (join("", aws_s3_bucket.this[*].id) is the one bucket's id).
+        self.counts: Dict[Tuple[str, str], Any] = {}
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -260,7 +274,7 @@ class Evaluator:
 
     def __init__(self, scope: Scope, choices: Optional[Dict[str, bool]] = None) -> None:
         self.scope = scope
-        self.choices = dict(choices or {})
+        self.choices = choices if choices is not None else {}  # shared with sub-evaluators (module callers)
         self.bindings: List[Dict[str, Any]] = []  # for-expression, dynamic-block and each/count names
         self._locals_busy: List[str] = []
         self._locals_done: Dict[str, Any] = {}
@@ -330,7 +344,9 @@ class Evaluator:
         if kind == "unary_op":
             operator, operand = str(children[0]), self.value(children[1])
             if isinstance(operand, Unknown):
-                return Unknown(source_text(node))
+                if operator == "!":
+                    return Unknown("!" + operand.text, ("!", operand, None))
+                return Unknown("-" + operand.text)
             if operator == "!":
                 return not _as_bool(operand)
             return -_as_number(operand)
@@ -386,6 +402,10 @@ class Evaluator:
             return self.apply_steps(self.local(steps[0]), steps[1:], f"local.{steps[0]}")
         if root == "var" and steps and isinstance(steps[0], str):
             name = steps[0]
+            if self.scope.caller is not None and name in self.scope.inputs:
+                caller = Evaluator(self.scope.caller, self.choices)
+                caller.depth = self.depth
+                return self.apply_steps(from_caller(caller.value(self.scope.inputs[name])), steps[1:], f"var.{name}")
             if name in self.scope.variables and self.scope.variables[name] is not None:
                 default = self.scope.variables[name]
                 return self.apply_steps(self.value(default) if not _is_value(default) else default, steps[1:],
@@ -399,6 +419,12 @@ class Evaluator:
                 return found
         if root in ("each", "count", "self", "terraform"):
             return Unknown(text)
+        count = self.scope.counts.get((root, steps[0])) if len(steps) == 1 else None
+        if count is not None:
+            number = self.value(count)
+            if isinstance(number, bool) or not isinstance(number, int) or not 0 <= number <= 64:
+                return Unknown(text)
+            return [Unknown(f"{text}[{i}]") for i in range(number)]
         return Unknown(text)
 
     def local(self, name: str) -> Any:
@@ -436,7 +462,7 @@ class Evaluator:
             elif isinstance(value, list):
                 position = _as_int(step)
                 if not 0 <= position < len(value):
-                    raise EvaluationProblem(f"{text}: index {position} is out of range")
+                    raise Infeasible(f"{text}: index {position} is out of range")
                 value = value[position]
             else:
                 raise EvaluationProblem(f"{text}: cannot take {step!r} of a {type(value).__name__}")
@@ -508,7 +534,7 @@ class Evaluator:
         if keyword == "if":
             condition = self.value(parse_expression(words[1] if len(words) > 1 else ""))
             if isinstance(condition, Unknown):
-                condition = self.choose(condition.text)
+                condition = self.choose(condition)
             then_parts = parts[position + 1: middle if middle is not None else cursor]
             else_parts = parts[middle + 1: cursor] if middle is not None else []
             return self.render(then_parts if _as_bool(condition) else else_parts), cursor + 1
@@ -531,15 +557,26 @@ class Evaluator:
 
     # -- operators ---------------------------------------------------------------------------------------------
 
-    def choose(self, condition: str) -> bool:
-        if condition not in self.choices:
-            raise _Fork(condition)
-        return self.choices[condition]
+    def choose(self, condition: Unknown | bool) -> bool:
+        """The branch taken for an unknown condition, keyed by the symbol it is (the same symbol decides every
+        conditional that tests it; a caller's symbols carry the "caller." prefix, so modules stay apart)."""
+        if not isinstance(condition, Unknown):
+            return _as_bool(condition)
+        if condition.combo is not None:
+            operator, left, right = condition.combo
+            if operator == "!":
+                return not self.choose(left)
+            if operator == "&&":
+                return self.choose(left) and self.choose(right)
+            return self.choose(left) or self.choose(right)
+        if condition.text not in self.choices:
+            raise _Fork(condition.text)
+        return self.choices[condition.text]
 
     def conditional(self, condition_node: Any, then_node: Any, else_node: Any) -> Any:
         condition = self.value(condition_node)
         if isinstance(condition, Unknown):
-            condition = self.choose(source_text(condition_node))
+            condition = self.choose(condition)
         return self.value(then_node if _as_bool(condition) else else_node)
 
     def binary(self, node: Any) -> Any:
@@ -556,7 +593,7 @@ class Evaluator:
             operands.append(condition)
             value = self._chain(operands, operators)
             if isinstance(value, Unknown):
-                value = self.choose(value.text)
+                value = self.choose(value)
             return self.value(then_node if _as_bool(value) else else_node)
         operands.append(current)
         return self._chain(operands, operators)
@@ -600,7 +637,7 @@ class Evaluator:
                 if condition is not None:
                     keep = self.value([c for c in _children(condition) if not _kind(c).startswith("token:")][0])
                     if isinstance(keep, Unknown):
-                        keep = self.choose(keep.text)
+                        keep = self.choose(keep)
                     if not _as_bool(keep):
                         continue
                 if as_object:
@@ -668,17 +705,38 @@ class Evaluator:
         return render_template(content, variables, self)
 
 
+_CONTEXT_DATA = ("data.aws_caller_identity.", "data.aws_region.", "data.aws_partition.")
+
+
+def _caller_text(text: str) -> str:
+    """A symbol of a module's caller, renamed so it never reads as the module's own resource of the same name
+    (``aws_s3_bucket.this`` in the root is not the module's ``aws_s3_bucket.this``). The account, Region and
+    partition data sources keep their names: a module inherits its caller's provider."""
+    return text if text.startswith(_CONTEXT_DATA) else "caller." + text
+
+
+def from_caller(value: Any, depth: int = 0) -> Any:
+    """A value computed in a module's caller, as the module sees it (see _caller_text)."""
+    if depth > _MAX_DEPTH:
+        raise EvaluationProblem("the value nests too deeply")
+    if isinstance(value, Unknown):
+        return Unknown(_caller_text(value.text))
+    if isinstance(value, str) and "${" in value:
+        return re.sub(r"\$\{(?![A-Za-z0-9-]+:)([^}]*)\}", lambda m: "${" + _caller_text(m.group(1)) + "}", value)
+    if isinstance(value, dict):
+        return {k: from_caller(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list):
+        return [from_caller(v, depth + 1) for v in value]
+    return value
+
+
 def render_template(content: str, variables: Dict[str, Any], parent: Evaluator) -> str:
     """A template file rendered with only its own variables in scope (templatefile(), template_file)."""
     inner = Evaluator(Scope(parent.scope.module_dir, parent.scope.root_dir), parent.choices)
     inner.template_only = True
     inner.bindings.append(dict(variables))
     inner.scope.data = None
-    try:
-        parts = _template_parts(content, escapes=False)
-        return inner.render(parts)
-    finally:
-        parent.choices.update(inner.choices)
+    return inner.render(_template_parts(content, escapes=False))
 
 
 def read_bounded(path: str) -> str:
@@ -709,16 +767,28 @@ def read_bounded(path: str) -> str:
         raise EvaluationProblem(f"{path} is not UTF-8 text") from exc
 
 
-def evaluate_variants(scope: Scope, node: Any) -> List[Tuple[str, Any]]:
+def evaluate_variants(scope: Scope, node: Any, guard: Any = None, also: Any = None) -> List[Tuple[str, Any]]:
     """The value of an expression under every combination of its unknown conditions (at most 8): a list of
-    (description of the branches taken, value); one entry with an empty description when nothing forked."""
+    (description of the branches taken, value); one entry with an empty description when nothing forked.
+    ``guard``: the resource's ``count``; a combination where it is 0 is left out (the resource does not exist).
+    ``also``: a second expression evaluated under the same branches; each value is then the pair of both."""
     pending: List[Dict[str, bool]] = [{}]
     done: List[Tuple[str, Any]] = []
     while pending:
         choices = pending.pop(0)
-        evaluator = Evaluator(scope, choices)
+        evaluator = Evaluator(scope, dict(choices))
         try:
+            if guard is not None and evaluator.value(guard) in (0, False):
+                if not choices:
+                    raise EvaluationProblem("the resource's count is 0: it does not exist")
+                continue
             found = evaluator.value(node)
+            if also is not None:
+                found = (found, evaluator.value(also))
+        except Infeasible:
+            if not choices:
+                raise
+            continue  # this combination of branches cannot occur: Terraform would reject it
         except _Fork as fork:
             if len(done) + len(pending) + 2 > _MAX_VARIANTS:
                 raise EvaluationProblem(f"the value depends on more than {_MAX_VARIANTS} combinations of unknown "
@@ -728,6 +798,8 @@ def evaluate_variants(scope: Scope, node: Any) -> List[Tuple[str, Any]]:
             continue
         label = ", ".join(f"{condition} is {'true' if chosen else 'false'}" for condition, chosen in choices.items())
         done.append((label, found))
+    if not done:
+        raise EvaluationProblem("no combination of the unknown conditions gives a valid value")
     return done
 
 
@@ -898,6 +970,8 @@ def _operate(operator: str, left: Any, right: Any, text: str) -> Any:
                 if operator == "||" and value:
                     return True
                 return other
+        if isinstance(left, Unknown) and isinstance(right, Unknown):
+            return Unknown(text, (operator, left, right))
     if isinstance(left, Unknown) or isinstance(right, Unknown) or has_unknown(left) or has_unknown(right):
         return Unknown(text)
     if operator == "==":
@@ -1149,12 +1223,59 @@ def _zipmap(keys: Any, values: Any) -> Dict[str, Any]:
     return {to_string(k): v for k, v in zip(key_list, value_list)}
 
 
+def _one(value: Any) -> Any:
+    items = _known_list(value)
+    if len(items) > 1:
+        raise ValueError("one() of a list with more than one element")
+    return items[0] if items else None
+
+
 def _replace(text: Any, old: Any, new: Any) -> str:
-    _known(text, old, new)
+    _known(text, old)  # an unknown replacement is written in as its symbol
     old_text = to_string(old)
     if len(old_text) > 1 and old_text.startswith("/") and old_text.endswith("/"):
         raise _NeedsKnown()  # a regular expression replace: RE2 syntax is not Python's
     return to_string(text).replace(old_text, to_string(new))
+
+
+def _numbers(*values: Any) -> List[Any]:
+    _known(*values)
+    flat = [v for value in values for v in (value if isinstance(value, list) else [value])]
+    return [_as_number(v) for v in flat]
+
+
+def _substr(text: Any, offset: Any, length: Any) -> str:
+    value = _string_function(lambda s: s)(text)
+    start, count = _as_int(offset), _as_int(length)
+    start = start if start >= 0 else max(len(value) + start, 0)
+    return value[start:] if count < 0 else value[start: start + count]
+
+
+def _slice(value: Any, start: Any, end: Any) -> List[Any]:
+    items = _known_list(value)
+    return items[_as_int(start): _as_int(end)]
+
+
+def _setop(operation: str) -> Callable[..., List[Any]]:
+    def apply(*sets: Any) -> List[Any]:
+        lists = [_known_list(s) for s in sets]
+        if any(has_unknown(items) for items in lists):
+            raise _NeedsKnown()
+        out = list(lists[0]) if lists else []
+        for other in lists[1:]:
+            if operation == "union":
+                out += [item for item in other if item not in out]
+            elif operation == "intersection":
+                out = [item for item in out if item in other]
+            else:
+                out = [item for item in out if item not in other]
+        return _distinct(out)
+
+    return apply
+
+
+def _always_unknown(*_: Any) -> Any:
+    raise _NeedsKnown()  # timestamp(), uuid(): a new value on every run
 
 
 _FUNCTIONS: Dict[str, Callable[..., Any]] = {
@@ -1167,5 +1288,21 @@ _FUNCTIONS: Dict[str, Callable[..., Any]] = {
     "trimspace": _string_function(str.strip),
     "trimprefix": _string_function(lambda s, p: s[len(p):] if s.startswith(p) else s),
     "trimsuffix": _string_function(lambda s, p: s[: -len(p)] if p and s.endswith(p) else s),
-    "tomap": lambda value: value, "sort": lambda value: sorted(to_string(v) for v in _known_list(value)),
+    "tomap": lambda value: value, "one": _one,
+    "title": _string_function(lambda s: re.sub(r"(?<![A-Za-z0-9])[a-z]", lambda m: m.group(0).upper(), s)),
+    "chomp": _string_function(lambda s: s.rstrip("\r\n")),
+    "startswith": _string_function(lambda s, p: s.startswith(p)),
+    "endswith": _string_function(lambda s, p: s.endswith(p)),
+    "strcontains": _string_function(lambda s, p: p in s),
+    "substr": _substr, "slice": _slice, "reverse": lambda value: list(reversed(_known_list(value))),
+    "min": lambda *values: min(_numbers(*values)), "max": lambda *values: max(_numbers(*values)),
+    "sum": lambda value: sum(_numbers(value)), "tonumber": lambda value: _as_number(_known(value) or value),
+    "tobool": lambda value: _as_bool(_known(value) or value),
+    "alltrue": lambda value: all(_as_bool(v) for v in _known_list(value) if not _known(v)),
+    "anytrue": lambda value: any(_as_bool(v) for v in _known_list(value) if not _known(v)),
+    "setunion": _setop("union"), "setintersection": _setop("intersection"), "setsubtract": _setop("subtract"),
+    "range": lambda *bounds: list(range(*[_as_int(b) for b in _numbers(*bounds)]))[:_MAX_ITEMS],
+    "index": lambda value, item: _known_list(value).index(item),
+    "timestamp": _always_unknown, "uuid": _always_unknown,
+    "sort": lambda value: sorted(to_string(v) for v in _known_list(value)),
 }

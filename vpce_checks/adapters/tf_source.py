@@ -169,4 +169,43 @@ def scope_for(source: ModuleSource, root_dir: str) -> Scope:
     scope = Scope(source.directory, root_dir)
     scope.locals = dict(source.locals)
     scope.variables = dict(source.variables)
+    for (kind, block_type, name), block in source.blocks.items():
+        count = attribute(block, "count") if kind == "resource" else None
+        if count is not None:
+            scope.counts[(block_type, name)] = count
     return scope
+
+
+# Module block arguments that are not input variables.
+_META_ARGUMENTS = {"source", "version", "count", "for_each", "providers", "depends_on"}
+
+
+def module_scope(module_dir: str, root_dir: str, call: Any, depth: int = 0) -> Scope:
+    """The scope of a module instance: ``call`` is Checkov's record of the module call (``source_module_object_``:
+    the caller's file, the module name, the caller's own call), None for a root module. A module variable takes the
+    call's argument, evaluated in the caller's scope; raises Unsupported when the call is not in the source."""
+    scope = scope_for(module_source(module_dir), root_dir)
+    if call is None:
+        return scope
+    if depth > 16:
+        raise Unsupported("modules nest too deeply")
+    caller_path = _field(call, "path")
+    name = _field(call, "name")
+    if not isinstance(caller_path, str) or not isinstance(name, str):
+        raise Unsupported("the module call is not recorded")
+    caller_dir = os.path.dirname(os.path.abspath(caller_path))
+    block = module_source(caller_dir).blocks.get(("module", "", name))
+    if block is None:
+        raise Unsupported(f"module {name} is not in {caller_dir}")
+    caller = module_scope(caller_dir, root_dir, _field(call, "nested_tf_module"), depth + 1)
+    _, _, body = block_parts(block)
+    scope.inputs = {n: e for k, n, e in body_items(body) if k == "attribute" and n not in _META_ARGUMENTS}
+    scope.caller = caller
+    return scope
+
+
+def _field(call: Any, name: str) -> Any:
+    """A field of Checkov's TFModule, or of its JSON form."""
+    if isinstance(call, dict):
+        return call.get(name)
+    return getattr(call, name, None)
