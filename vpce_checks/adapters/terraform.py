@@ -161,7 +161,7 @@ class _GraphIndex:
     """
 
     __slots__ = ("nodes", "base_ids", "by_address", "any_scope_ids", "variables", "unset_variables", "locals",
-                 "modules", "policy_nodes", "owner_names", "pointers", "dirs_by_id")
+                 "modules", "policy_nodes", "owner_names", "pointers", "dirs_by_id", "tfvars")
 
     def __init__(self) -> None:
         self.nodes: Dict[Tuple[str, str, str], Dict[str, Any]] = {}  # (block, scope, id) -> attrs
@@ -177,6 +177,9 @@ class _GraphIndex:
         self.pointers: Dict[str, _Pointers] = {}  # per service, built on first use
         # Node ids that several root modules (directories) of one scan declare: references to them are ambiguous.
         self.dirs_by_id: Dict[str, Set[str]] = {}
+        # Root-module variables given a value by a .tfvars file (checkov --var-file, terraform.tfvars): module
+        # directory -> name -> value. The evaluator reads defaults from the source; these take precedence.
+        self.tfvars: Dict[str, Dict[str, Any]] = {}
 
     def ambiguous_ids(self) -> Set[str]:
         return {ident for ident, dirs in self.dirs_by_id.items() if len(dirs) > 1}
@@ -321,6 +324,7 @@ def _add_node(index: _GraphIndex, attrs: Dict[str, Any]) -> None:
     name = attrs.get("block_name_") or ""
     if block == "variable":
         index.variables.add(str(name))
+        _record_tfvar(index, attrs, str(name))
         if "default" not in attrs:
             index.unset_variables.add(str(name))
     elif block == "locals":
@@ -349,6 +353,31 @@ def _add_node(index: _GraphIndex, attrs: Dict[str, Any]) -> None:
             literal = _literal_name(attrs.get(_NAME_ATTRIBUTE[resource_type]))
             if literal is not None:
                 index.owner_names.setdefault((scope, resource_type, literal), []).append(key_id)
+
+
+def _record_tfvar(index: _GraphIndex, attrs: Mapping[str, Any], name: str) -> None:
+    """Checkov writes a .tfvars value into the variable's ``default`` and says so in ``rendering_breadcrumbs_``."""
+    crumbs = attrs.get("rendering_breadcrumbs_")
+    crumbs = crumbs.get("default") if isinstance(crumbs, Mapping) else None
+    path = attrs.get("file_path_")
+    if attrs.get("source_module_object_") or not isinstance(crumbs, list) or not isinstance(path, str):
+        return
+    if not any(isinstance(c, Mapping) and c.get("type") == "tfvar" for c in crumbs):
+        return
+    value = attrs.get("default")
+    if "${" in json.dumps(value, default=str):
+        return  # a value Checkov could not render: the source's default (or a symbol) is read instead
+    index.tfvars.setdefault(os.path.dirname(os.path.abspath(path)), {})[name] = value
+
+
+def _with_tfvars(scope: Any, index: Optional[_GraphIndex]) -> Any:
+    """The scope with .tfvars values applied to its root module's variables (the end of its caller chain)."""
+    root = scope
+    while root is not None and root.caller is not None:
+        root = root.caller
+    if root is not None and index is not None:
+        root.variables.update(index.tfvars.get(root.module_dir, {}))
+    return scope
 
 
 def _lookup(index: Optional[_GraphIndex], block: str, scope: str, ident: str) -> Optional[Dict[str, Any]]:
@@ -730,7 +759,7 @@ def _source(
     scope = _scope_for(address, entity_type, node)
     module_dir = _module_dir(node, file_path)
     root_dir = _root_dir(node, module_dir)
-    if _declared_absent(node, root_dir):
+    if _declared_absent(node, root_dir, index):
         return None
 
     if entity_type in TERRAFORM_POLICY_RESOURCES:
@@ -815,14 +844,14 @@ def _collect_pointers(index: _GraphIndex, service: str) -> _Pointers:
             continue
         path = attrs.get("file_path_")
         module_dir = os.path.dirname(os.path.abspath(path)) if isinstance(path, str) and path else ""
-        if _declared_absent(attrs, _root_dir(attrs, module_dir)):
+        if _declared_absent(attrs, _root_dir(attrs, module_dir), index):
             continue  # count = 0: this policy resource does not exist, so it protects nothing
         if _unwrap(attrs.get("count")) in (False, 0, "0", "false"):  # Checkov skips it: the owner must say so
             address = attrs.get("__address__") or attrs.get("id_")
-            for scope, base in _node_pointer_bases(attrs, resource_type, node_scope):
+            for scope, base in _node_pointer_bases(attrs, resource_type, node_scope, index):
                 pointers.unjudged.append((scope, base, str(address)))
             continue
-        for scope, base in _node_pointer_bases(attrs, resource_type, node_scope):
+        for scope, base in _node_pointer_bases(attrs, resource_type, node_scope, index):
             pointers.bases.add((scope, _strip_index(base)))
             if _index_part(base) is None:
                 pointers.any_instance.add((scope, base))
@@ -851,7 +880,8 @@ def _collect_pointers(index: _GraphIndex, service: str) -> _Pointers:
     return pointers
 
 
-def _node_pointer_bases(attrs: Mapping[str, Any], resource_type: str, node_scope: str) -> List[Tuple[str, str]]:
+def _node_pointer_bases(attrs: Mapping[str, Any], resource_type: str, node_scope: str,
+                        index: _GraphIndex) -> List[Tuple[str, str]]:
     """(module scope, owner id) of each owner a policy resource's pointer names, read from the source by the
     evaluator: locals, join(), try(), splats and both branches of a conditional (the issue's module forms)."""
     from vpce_checks.adapters import tf_expressions as expressions
@@ -862,7 +892,8 @@ def _node_pointer_bases(attrs: Mapping[str, Any], resource_type: str, node_scope
         return []
     module_dir = os.path.dirname(os.path.abspath(path))
     try:
-        scope = module_scope(module_dir, _root_dir(attrs, module_dir), attrs.get("source_module_object_"))
+        scope = _with_tfvars(module_scope(module_dir, _root_dir(attrs, module_dir),
+                                          attrs.get("source_module_object_")), index)
     except expressions.Unsupported:
         return []
     block = module_source(module_dir).blocks.get(("resource", resource_type, _strip_index(ident).split(".", 1)[-1]))
@@ -930,7 +961,7 @@ def _judge_value(value: Any, context: _Context, origin: str) -> PolicySource:
 
 
 def _source_block(node: Optional[Mapping[str, Any]], root_dir: str, block_kind: str, block_type: str,
-                  name: str) -> Tuple[Any, Any]:
+                  name: str, index: Optional[_GraphIndex] = None) -> Tuple[Any, Any]:
     """(evaluation scope, block) of a block of a graph node's module instance, or (None, None) when the evaluator
     cannot read it (plan JSON, a module call or file the grammar rejects)."""
     from vpce_checks.adapters import tf_expressions as expressions
@@ -943,10 +974,10 @@ def _source_block(node: Optional[Mapping[str, Any]], root_dir: str, block_kind: 
         scope = module_scope(os.path.dirname(os.path.abspath(path)), root_dir, node.get("source_module_object_"))
     except expressions.Unsupported:
         return None, None
-    return scope, module_source(scope.module_dir).blocks.get((block_kind, block_type, name))
+    return _with_tfvars(scope, index), module_source(scope.module_dir).blocks.get((block_kind, block_type, name))
 
 
-def _declared_absent(node: Optional[Mapping[str, Any]], root_dir: str) -> bool:
+def _declared_absent(node: Optional[Mapping[str, Any]], root_dir: str, index: Optional[_GraphIndex]) -> bool:
     """Is the resource's ``count`` 0 whatever the unknown conditions are? Then it does not exist (a module's bucket
     switched off for a directory bucket) and gives no result."""
     from vpce_checks.adapters import tf_expressions as expressions
@@ -956,7 +987,7 @@ def _declared_absent(node: Optional[Mapping[str, Any]], root_dir: str) -> bool:
     parts = _strip_index(ident).split(".") if isinstance(ident, str) else []
     if len(parts) != 2:
         return False
-    scope, block = _source_block(node, root_dir, "resource", parts[0], parts[1])
+    scope, block = _source_block(node, root_dir, "resource", parts[0], parts[1], index)
     count = attribute(block, "count") if block is not None else None
     if count is None:
         return False
@@ -977,7 +1008,7 @@ def _judge_from_source(context: _Context, origin: str) -> Optional[PolicySource]
     name = _strip_index(ident).split(".") if isinstance(ident, str) else []
     if len(name) != 2:
         return None
-    scope, block = _source_block(context.node, context.root_dir, "resource", name[0], name[1])
+    scope, block = _source_block(context.node, context.root_dir, "resource", name[0], name[1], context.index)
     expression = attribute(block, "policy") if block is not None else None
     if expression is None:
         return None
@@ -1578,18 +1609,12 @@ def _read_file(function: str, arguments: str, context: _Context) -> _Resolved:
                                  "the scan cannot resolve: give the variable a default or use a literal path",
                          origin=origin)
     path = os.path.normpath(os.path.join(context.root_dir, relative))
+    from vpce_checks.adapters.tf_expressions import EvaluationProblem, read_bounded
+
     try:
-        if os.path.getsize(path) > _MAX_FILE_BYTES:
-            return _Resolved(problem=f"{origin}: {path} is larger than {_MAX_FILE_BYTES} bytes", origin=origin)
-        with open(path, encoding="utf-8-sig") as handle:
-            content = handle.read()
-    except OSError as exc:
-        reason = "does not exist" if isinstance(exc, FileNotFoundError) else f"cannot be read ({exc.strerror})"
-        return _Resolved(problem=f"{origin}: the policy file {path} {reason}: keep the file beside the module "
-                                 "(${path.module} is the module's directory, other relative paths start at the root "
-                                 "module) or inline the policy", origin=origin)
-    except UnicodeDecodeError:
-        return _Resolved(problem=f"{origin}: {path} is not UTF-8 text", origin=origin)
+        content = read_bounded(path)  # regular files of at most 1 MiB: never a device, FIFO or huge file
+    except EvaluationProblem as problem:
+        return _Resolved(problem=f"{origin}: the policy file: {problem}", origin=origin)
     if function == "templatefile":
         try:
             variables = _parse_literal(parts[1])
