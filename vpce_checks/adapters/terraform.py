@@ -12,6 +12,12 @@ values there are not list-wrapped). A policy reaches us in many shapes (all meas
 - ``file(...)`` / ``templatefile(...)`` with the path unevaluated; variable defaults already substituted;
 - in plan JSON, a JSON document, or the configuration reference when the value is unknown at plan time.
 
+First, though, the ``policy`` argument (and a policy resource's bucket / queue_url / arn pointer) is read from the
+Terraform source itself by the symbolic evaluator (``tf_expressions``, over ``tf_source``'s parsed modules): locals,
+functions, conditionals (every branch judged, the failing one named), ``for``, data "aws_iam_policy_document" and
+data "template_file", templatefile() directives, module inputs from the caller and .tfvars values. The shapes above
+are read only when the evaluator does not handle an expression (plan JSON, an unsupported function).
+
 Everything ends as a plain IAM dict with unresolved references written ``${expr}``; references to the protected
 resource itself become its ARN or name, the caller-identity/region/partition data sources become the resource's
 account/region/partition (``THIS_ACCOUNT``/``THIS_REGION`` unless the resource's own ARN or URL names them).
