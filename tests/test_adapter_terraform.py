@@ -821,6 +821,7 @@ def test_unwrapped_jsonencode_with_doubled_quotes(results: Dict[str, Dict[str, A
 
 
 def test_unevaluated_expressions_become_references(results: Dict[str, Dict[str, Any]]) -> None:
+    # Checkov leaves these HCL expressions as text; the pack evaluates them from the source (tf_expressions)
     raw = _raw(results, "aws_s3_bucket_policy.unevaluated")[0]
     assert raw["Version"] == 1985  # Checkov computed 2012 - 10 - 17
     assert raw["Statement"][0]["Condition"]["StringNotEquals"]["aws:SourceVpce"] == (
@@ -828,15 +829,14 @@ def test_unevaluated_expressions_become_references(results: Dict[str, Dict[str, 
     document = _document(results, "aws_s3_bucket_policy.unevaluated")
     assert document["Version"] == "2012-10-17"
     assert document["Statement"][0]["Condition"] == {"StringNotEquals": {
-        "aws:SourceVpce": "${concat(local.endpoint_ids,['vpce-12345678'])}",
+        "aws:SourceVpce": [VPCE, "${var.nodefault}", "vpce-12345678"],
         "aws:VpceOrgID": "${lower(var.nodefault)}",
-        "aws:VpceAccount": "${var.nodefault}",  # Checkov picked the branch of var.strict's default
+        "aws:VpceAccount": "${var.nodefault}",  # var.strict's default picks the branch
     }}
     assert _raw(results, "aws_s3_bucket_policy.for_expression")[0]["Statement"][0]["Condition"] == {
         "StringNotEquals": {"aws:SourceVpce": "[for e in ['aws_vpc_endpoint.s3'] : e.id]"}}
     document = _document(results, "aws_s3_bucket_policy.for_expression")
-    assert document["Statement"][0]["Condition"] == {
-        "StringNotEquals": {"aws:SourceVpce": "${[for e in ['aws_vpc_endpoint.s3'] : e.id]}"}}
+    assert document["Statement"][0]["Condition"] == {"StringNotEquals": {"aws:SourceVpce": [VPCE]}}
 
 
 def test_heredoc(results: Dict[str, Dict[str, Any]]) -> None:
@@ -854,7 +854,8 @@ def test_module_variable_with_stray_quotes(results: Dict[str, Dict[str, Any]]) -
     assert source["target"]["name"] == "modbucket"
     statement = source["document"]["Statement"][0]
     assert statement["Resource"] == ["arn:aws:s3:::modbucket", "arn:aws:s3:::modbucket/*"]
-    assert statement["Condition"] == {"StringNotEquals": {"aws:SourceVpce": VPCE}}
+    # the module input is the caller's aws_vpc_endpoint.s3: named so it never reads as a module resource
+    assert statement["Condition"] == {"StringNotEquals": {"aws:SourceVpce": "${caller.aws_vpc_endpoint.s3.id}"}}
 
 
 def test_module_policy_on_a_root_bucket(results: Dict[str, Dict[str, Any]]) -> None:
@@ -932,13 +933,9 @@ def test_templatefile(results: Dict[str, Dict[str, Any]]) -> None:
     ("aws_sqs_queue_policy.missing_file", "policies/nope.json does not exist"),
     ("aws_sns_topic_policy.dynamic_path", "depends on ${var.nodefault}"),
     ("aws_sns_topic_policy.template_missing_var", "the template uses ${account}"),
-    ("aws_sns_topic_policy.template_directive", "the directive %{ for v in vpces }"),
     ("aws_sqs_queue_policy.from_variable", "policy of aws_sqs_queue_policy.from_variable is var.policy_json"),
     ("aws_s3_bucket_policy.no_such_data", "data.aws_iam_policy_document.missing is not in the scanned files"),
     ("aws_s3_bucket_policy.dyn_unknown", 'dynamic "statement" iterates over'),
-    ("aws_s3_bucket_policy.unset_list", "Statement[0].Action comes from var.denied_actions, a variable without a "
-                                        "default (Checkov renders it as an empty list)"),
-    ("aws_s3_bucket_policy.unset_list_data", "values comes from var.allowed_vpces"),
     ("aws_s3_bucket_policy.bad_source", "source_policy_documents[0] of data.aws_iam_policy_document.bad_source via "
                                         "aws_s3_bucket_policy.bad_source is var.policy_json, which has no value"),
 ])
@@ -1018,3 +1015,20 @@ def test_unknown_entity_type_and_missing_graph() -> None:
     source = source_for_terraform({"bucket": ["b"], "__address__": "aws_s3_bucket.b"}, "aws_s3_bucket", None, "")
     assert source is not None and source.missing
     assert set(TERRAFORM_OWNER_RESOURCES.values()) >= {"s3", "sqs", "sns"}
+
+
+def test_templatefile_directives_are_rendered(results: Dict[str, Dict[str, Any]]) -> None:
+    # %{ for } over var.vpce_list (two elements) repeats the statement text twice, without a comma: not JSON
+    source = _source(results, "aws_sns_topic_policy.template_directive")
+    assert source is not None and source["document"] is None
+    assert 'neither JSON nor an expression the scan can evaluate: {"Statement": [{"Effect": "Deny"}{"Effect": ' \
+           '"Deny"}]}' in source["problem"]
+
+
+def test_list_variables_without_default_stay_symbols(results: Dict[str, Dict[str, Any]]) -> None:
+    # Checkov renders them as []; the evaluator keeps the variable, which the engine treats as unresolved (Action)
+    # or as one specific endpoint (a perimeter value), SPEC section 4
+    assert _raw(results, "aws_s3_bucket_policy.unset_list")[0]["Statement"][0]["Action"] == []
+    assert _document(results, "aws_s3_bucket_policy.unset_list")["Statement"][0]["Action"] == "${var.denied_actions}"
+    statement = _document(results, "aws_s3_bucket_policy.unset_list_data")["Statement"][0]
+    assert statement["Condition"] == {"StringNotEquals": {"aws:SourceVpce": "${var.allowed_vpces}"}}

@@ -12,6 +12,12 @@ values there are not list-wrapped). A policy reaches us in many shapes (all meas
 - ``file(...)`` / ``templatefile(...)`` with the path unevaluated; variable defaults already substituted;
 - in plan JSON, a JSON document, or the configuration reference when the value is unknown at plan time.
 
+First, though, the ``policy`` argument (and a policy resource's bucket / queue_url / arn pointer) is read from the
+Terraform source itself by the symbolic evaluator (``tf_expressions``, over ``tf_source``'s parsed modules): locals,
+functions, conditionals (every branch judged, the failing one named), ``for``, data "aws_iam_policy_document" and
+data "template_file", templatefile() directives, module inputs from the caller and .tfvars values. The shapes above
+are read only when the evaluator does not handle an expression (plan JSON, an unsupported function).
+
 Everything ends as a plain IAM dict with unresolved references written ``${expr}``; references to the protected
 resource itself become its ARN or name, the caller-identity/region/partition data sources become the resource's
 account/region/partition (``THIS_ACCOUNT``/``THIS_REGION`` unless the resource's own ARN or URL names them).
@@ -161,7 +167,7 @@ class _GraphIndex:
     """
 
     __slots__ = ("nodes", "base_ids", "by_address", "any_scope_ids", "variables", "unset_variables", "locals",
-                 "modules", "policy_nodes", "owner_names", "pointers", "dirs_by_id")
+                 "modules", "policy_nodes", "owner_names", "pointers", "dirs_by_id", "tfvars")
 
     def __init__(self) -> None:
         self.nodes: Dict[Tuple[str, str, str], Dict[str, Any]] = {}  # (block, scope, id) -> attrs
@@ -177,6 +183,9 @@ class _GraphIndex:
         self.pointers: Dict[str, _Pointers] = {}  # per service, built on first use
         # Node ids that several root modules (directories) of one scan declare: references to them are ambiguous.
         self.dirs_by_id: Dict[str, Set[str]] = {}
+        # Root-module variables given a value by a .tfvars file (checkov --var-file, terraform.tfvars): module
+        # directory -> name -> value. The evaluator reads defaults from the source; these take precedence.
+        self.tfvars: Dict[str, Dict[str, Any]] = {}
 
     def ambiguous_ids(self) -> Set[str]:
         return {ident for ident, dirs in self.dirs_by_id.items() if len(dirs) > 1}
@@ -185,13 +194,15 @@ class _GraphIndex:
 class _Pointers:
     """What the policy resources of one service point at, so an owner's lookup is a set membership test."""
 
-    __slots__ = ("exact", "any_instance", "bases", "names")
+    __slots__ = ("exact", "any_instance", "bases", "names", "unjudged")
 
     def __init__(self) -> None:
         self.exact: Set[Tuple[str, str]] = set()  # (scope, id with a literal index)
         self.any_instance: Set[Tuple[str, str]] = set()  # (scope, id without index): unindexed or computed index
         self.bases: Set[Tuple[str, str]] = set()  # (scope, id without index) of every reference
         self.names: Set[str] = set()  # names that literal pointers give (bucket, last part of a URL or ARN)
+        # (scope, owner id, policy address) of policy resources Checkov renders with a false count and never checks
+        self.unjudged: List[Tuple[str, str, str]] = []
 
 
 _INDEX_CACHE: List[Tuple[object, int, _GraphIndex]] = []
@@ -319,6 +330,7 @@ def _add_node(index: _GraphIndex, attrs: Dict[str, Any]) -> None:
     name = attrs.get("block_name_") or ""
     if block == "variable":
         index.variables.add(str(name))
+        _record_tfvar(index, attrs, str(name))
         if "default" not in attrs:
             index.unset_variables.add(str(name))
     elif block == "locals":
@@ -347,6 +359,31 @@ def _add_node(index: _GraphIndex, attrs: Dict[str, Any]) -> None:
             literal = _literal_name(attrs.get(_NAME_ATTRIBUTE[resource_type]))
             if literal is not None:
                 index.owner_names.setdefault((scope, resource_type, literal), []).append(key_id)
+
+
+def _record_tfvar(index: _GraphIndex, attrs: Mapping[str, Any], name: str) -> None:
+    """Checkov writes a .tfvars value into the variable's ``default`` and says so in ``rendering_breadcrumbs_``."""
+    crumbs = attrs.get("rendering_breadcrumbs_")
+    crumbs = crumbs.get("default") if isinstance(crumbs, Mapping) else None
+    path = attrs.get("file_path_")
+    if attrs.get("source_module_object_") or not isinstance(crumbs, list) or not isinstance(path, str):
+        return
+    if not any(isinstance(c, Mapping) and c.get("type") == "tfvar" for c in crumbs):
+        return
+    value = attrs.get("default")
+    if "${" in json.dumps(value, default=str):
+        return  # a value Checkov could not render: the source's default (or a symbol) is read instead
+    index.tfvars.setdefault(os.path.dirname(os.path.abspath(path)), {})[name] = value
+
+
+def _with_tfvars(scope: Any, index: Optional[_GraphIndex]) -> Any:
+    """The scope with .tfvars values applied to its root module's variables (the end of its caller chain)."""
+    root = scope
+    while root is not None and root.caller is not None:
+        root = root.caller
+    if root is not None and index is not None:
+        root.variables.update(index.tfvars.get(root.module_dir, {}))
+    return scope
 
 
 def _lookup(index: Optional[_GraphIndex], block: str, scope: str, ident: str) -> Optional[Dict[str, Any]]:
@@ -489,7 +526,7 @@ class _Context:
     """What normalising a document needs to know about the resource it protects."""
 
     __slots__ = ("service", "target", "address", "scope", "index", "module_dir", "root_dir", "self_bases",
-                 "self_each", "node")
+                 "self_each", "node", "evaluated", "caller_self")
 
     def __init__(self, service: str, target: Target, address: str, scope: str, index: Optional[_GraphIndex],
                  module_dir: str, root_dir: str = "") -> None:
@@ -503,6 +540,12 @@ class _Context:
         self.self_bases: Tuple[str, ...] = ()  # reference bases that name the protected resource
         self.self_each = False  # each.value names it (for_each over the owner resource)
         self.node: Optional[Mapping[str, Any]] = None  # the resource's graph node: its file and lines
+        # The document came from the symbolic evaluator (tf_expressions), not Checkov's rendering: its strings
+        # hold references only as ${...}, so no bare-reference or stray-quote repair applies.
+        self.evaluated = False
+        # Reference bases of the module's caller(s) that name the protected resource ("caller.aws_s3_bucket.b"):
+        # a module's policy on a bucket passed in by its caller (see tf_expressions.from_caller).
+        self.caller_self: Tuple[str, ...] = ()
 
     def resolve(self, ref: _Ref) -> Optional[str]:
         """The value a reference stands for, when it is the protected resource or a caller-context data source."""
@@ -722,6 +765,8 @@ def _source(
     scope = _scope_for(address, entity_type, node)
     module_dir = _module_dir(node, file_path)
     root_dir = _root_dir(node, module_dir)
+    if _declared_absent(node, root_dir, index):
+        return None
 
     if entity_type in TERRAFORM_POLICY_RESOURCES:
         if entity_type == "aws_dynamodb_resource_policy" and _names_a_stream(conf):
@@ -741,6 +786,14 @@ def _source(
         return _judge(policy, context, f"policy of {address}")
     if index is not None and _has_separate_policy(index, service, scope, owner_id, context.target.name):
         return None
+    unjudged = _unjudged_policy(index, service, scope, owner_id) if index is not None else None
+    if unjudged is not None:
+        return PolicySource(target=context.target, origin=f"{unjudged} via {address}", evaluated_keys=["policy"],
+                            syntax="hcl", problem=(
+                                f"{unjudged} points at {address}, but Checkov rendered its count as false and does "
+                                "not check it, while its count depends on values the scan cannot know: whether the "
+                                "bucket has a policy, and which, is undecided (give the variables behind the count "
+                                "values with --var-file, or set VPCE_CHECKS_UNRESOLVED=skip)"))
     return PolicySource(target=context.target, document=None, origin="", evaluated_keys=list(_EVALUATED_KEYS),
                         syntax="hcl")
 
@@ -776,13 +829,41 @@ def _has_separate_policy(index: _GraphIndex, service: str, scope: str, owner_id:
     return (scope, owner_id) in pointers.exact or (scope, base) in pointers.any_instance
 
 
+def _unjudged_policy(index: _GraphIndex, service: str, scope: str, owner_id: str) -> Optional[str]:
+    """A policy resource pointing at this owner that Checkov does not check (its rendering of ``count`` is false)
+    although the evaluator cannot tell its count is 0: its address, else None."""
+    pointers = index.pointers.get(service) or _collect_pointers(index, service)
+    owner_id = _normalise_index(owner_id)
+    for policy_scope, base, address in pointers.unjudged:
+        if policy_scope == scope and _same_instance(base, owner_id):
+            return address
+    return None
+
+
 def _collect_pointers(index: _GraphIndex, service: str) -> _Pointers:
     """Resolve every policy resource's bucket / queue_url / arn once (module scope included)."""
     policy_type = _POLICY_OF_SERVICE[service]
     attribute = _POINTER_ATTRIBUTE[policy_type]
     pointers = _Pointers()
     for resource_type, node_scope, attrs in index.policy_nodes:
-        pointer = _unwrap(attrs.get(attribute)) if resource_type == policy_type else None
+        if resource_type != policy_type:
+            continue
+        path = attrs.get("file_path_")
+        module_dir = os.path.dirname(os.path.abspath(path)) if isinstance(path, str) and path else ""
+        if _declared_absent(attrs, _root_dir(attrs, module_dir), index):
+            continue  # count = 0: this policy resource does not exist, so it protects nothing
+        if _unwrap(attrs.get("count")) in (False, 0, "0", "false"):  # Checkov skips it: the owner must say so
+            address = attrs.get("__address__") or attrs.get("id_")
+            for scope, base in _node_pointer_bases(attrs, resource_type, node_scope, index):
+                pointers.unjudged.append((scope, base, str(address)))
+            continue
+        for scope, base in _node_pointer_bases(attrs, resource_type, node_scope, index):
+            pointers.bases.add((scope, _strip_index(base)))
+            if _index_part(base) is None:
+                pointers.any_instance.add((scope, base))
+            else:
+                pointers.exact.add((scope, base))
+        pointer = _unwrap(attrs.get(attribute))
         if not isinstance(pointer, str):
             continue
         text = pointer.strip()
@@ -805,6 +886,39 @@ def _collect_pointers(index: _GraphIndex, service: str) -> _Pointers:
     return pointers
 
 
+def _node_pointer_bases(attrs: Mapping[str, Any], resource_type: str, node_scope: str,
+                        index: _GraphIndex) -> List[Tuple[str, str]]:
+    """(module scope, owner id) of each owner a policy resource's pointer names, read from the source by the
+    evaluator: locals, join(), try(), splats and both branches of a conditional (the issue's module forms)."""
+    from vpce_checks.adapters import tf_expressions as expressions
+    from vpce_checks.adapters.tf_source import module_scope, module_source
+
+    path, ident = attrs.get("file_path_"), attrs.get("id_")
+    if not isinstance(path, str) or not path.endswith(".tf") or not isinstance(ident, str):
+        return []
+    module_dir = os.path.dirname(os.path.abspath(path))
+    try:
+        scope = _with_tfvars(module_scope(module_dir, _root_dir(attrs, module_dir),
+                                          attrs.get("source_module_object_")), index)
+    except expressions.Unsupported:
+        return []
+    block = module_source(module_dir).blocks.get(("resource", resource_type, _strip_index(ident).split(".", 1)[-1]))
+    found = []
+    for base in sorted(_pointer_bases(scope, block, resource_type) or ()):
+        owner_scope = node_scope
+        while base.startswith("caller."):  # the module's caller passed the owner in: it lives one level up
+            base = base[len("caller."):]
+            owner_scope = _parent_scope(owner_scope)
+        found.append((owner_scope, _normalise_index(base)))
+    return found
+
+
+def _parent_scope(scope: str) -> str:
+    """The scope of the module that calls ``scope`` ("module.a.module.b." -> "module.a.")."""
+    parent = re.match(rf"^(.*)module\.{_IDENT}(?:{_INDEX})?\.$", scope)
+    return parent.group(1) if parent else ""
+
+
 def _literal_pointer_name(service: str, pointer: str) -> str:
     """The resource name a literal bucket / queue URL / topic ARN names."""
     if service == "s3":
@@ -817,6 +931,16 @@ def _literal_pointer_name(service: str, pointer: str) -> str:
 
 
 def _judge(value: Any, context: _Context, origin: str) -> PolicySource:
+    """The PolicySource the engine judges for a resource's ``policy`` attribute: evaluated from the Terraform source
+    when the evaluator reads it, else from the value Checkov rendered."""
+    if origin.startswith("policy of ") and context.node is not None and not context.evaluated:
+        evaluated = _judge_from_source(context, origin)
+        if evaluated is not None:
+            return evaluated
+    return _judge_value(value, context, origin)
+
+
+def _judge_value(value: Any, context: _Context, origin: str) -> PolicySource:
     """Resolve and normalise one policy value into the PolicySource the engine judges."""
     resolved = _resolve_policy(value, context, origin, 0, frozenset())
     if resolved.problem is not None:
@@ -837,11 +961,266 @@ def _judge(value: Any, context: _Context, origin: str) -> PolicySource:
                         endpoint_services=_endpoint_services(document, context))
 
 
+# --------------------------------------------------------------------------------------------------------------
+# The policy read from the Terraform source through the symbolic evaluator (tf_expressions)
+# --------------------------------------------------------------------------------------------------------------
+
+
+def _source_block(node: Optional[Mapping[str, Any]], root_dir: str, block_kind: str, block_type: str,
+                  name: str, index: Optional[_GraphIndex] = None) -> Tuple[Any, Any]:
+    """(evaluation scope, block) of a block of a graph node's module instance, or (None, None) when the evaluator
+    cannot read it (plan JSON, a module call or file the grammar rejects)."""
+    from vpce_checks.adapters import tf_expressions as expressions
+    from vpce_checks.adapters.tf_source import module_scope, module_source
+
+    path = node.get("file_path_") if node else None
+    if node is None or not isinstance(path, str) or not path.endswith(".tf"):
+        return None, None
+    try:
+        scope = module_scope(os.path.dirname(os.path.abspath(path)), root_dir, node.get("source_module_object_"))
+    except expressions.Unsupported:
+        return None, None
+    return _with_tfvars(scope, index), module_source(scope.module_dir).blocks.get((block_kind, block_type, name))
+
+
+def _declared_absent(node: Optional[Mapping[str, Any]], root_dir: str, index: Optional[_GraphIndex]) -> bool:
+    """Is the resource's ``count`` 0 whatever the unknown conditions are? Then it does not exist (a module's bucket
+    switched off for a directory bucket) and gives no result."""
+    from vpce_checks.adapters import tf_expressions as expressions
+    from vpce_checks.adapters.tf_source import attribute
+
+    ident = node.get("id_") if node else None
+    parts = _strip_index(ident).split(".") if isinstance(ident, str) else []
+    if len(parts) != 2:
+        return False
+    scope, block = _source_block(node, root_dir, "resource", parts[0], parts[1], index)
+    count = attribute(block, "count") if block is not None else None
+    if count is None:
+        return False
+    try:
+        variants = expressions.evaluate_variants(scope, count)
+    except (expressions.Unsupported, expressions.EvaluationProblem, RecursionError):
+        return False
+    return all(value == 0 and not isinstance(value, bool) for _, value in variants)
+
+
+def _judge_from_source(context: _Context, origin: str) -> Optional[PolicySource]:
+    """The policy attribute evaluated from the source (locals, format, join, concat, conditionals, for, merge,
+    templatefile, data sources); None to fall back to Checkov's rendering (a form the evaluator does not read)."""
+    from vpce_checks.adapters import tf_expressions as expressions
+    from vpce_checks.adapters.tf_source import attribute, module_source
+
+    ident = (context.node or {}).get("id_")
+    name = _strip_index(ident).split(".") if isinstance(ident, str) else []
+    if len(name) != 2:
+        return None
+    scope, block = _source_block(context.node, context.root_dir, "resource", name[0], name[1], context.index)
+    expression = attribute(block, "policy") if block is not None else None
+    if expression is None:
+        return None
+    origin = _source_origin(expressions.source_text(expression), context, origin)
+    bases = _pointer_bases(scope, block, name[0]) if name[0] in _POINTER_ATTRIBUTE else None
+    if bases:
+        context.self_bases = tuple(dict.fromkeys([*context.self_bases, *(b for b in bases if "caller." not in b)]))
+        context.caller_self = tuple(sorted(b for b in bases if b.startswith("caller.")))
+    chain: Any = scope
+    while chain is not None:  # a module's caller may pass a data source's document in (var.policy)
+        chain.data = _data_resolver(context, module_source(chain.module_dir), origin)
+        chain = chain.caller
+    pointer_name = _POINTER_ATTRIBUTE.get(name[0])
+    pointer = attribute(block, pointer_name) if pointer_name else None
+    try:
+        variants = expressions.evaluate_variants(scope, expression, attribute(block, "count"), pointer)
+    except expressions.Unsupported:
+        return None
+    except (expressions.EvaluationProblem, RecursionError) as problem:
+        return PolicySource(target=context.target, origin=origin, problem=f"{origin}: {problem}",
+                            evaluated_keys=list(_EVALUATED_KEYS), syntax="hcl")
+    pointed = [pair[1] for _, pair in variants] if pointer is not None else []
+    variants = [(label, pair[0]) for label, pair in variants] if pointer is not None else variants
+    if any(isinstance(value, expressions.Unknown) for _, value in variants):
+        return None  # the whole policy is a symbol (var.policy, module output): Checkov's path explains it
+    context.evaluated = True
+    sources: List[PolicySource] = []
+    for position, (label, value) in enumerate(variants):
+        branch_origin = f"{origin} (branch where {label})" if label else origin
+        value = expressions.materialize(value)
+        branch_context = context
+        if pointed and bases and len(variants) > 1:  # the pointer itself may depend on the unknown condition
+            branch_context = _branch_target(context, expressions.materialize(pointed[position]), bases or set())
+        sources.append(_judge_value(value, branch_context, branch_origin))
+    return _worst_variant(sources)
+
+
+def _pointer_bases(scope: Any, block: Any, resource_type: str) -> Optional[Set[str]]:
+    """The owner resources a policy resource's bucket / queue_url / arn argument can name, evaluated from the
+    source over every branch of its conditionals (locals, join(), try(), splats): reference bases such as
+    "aws_s3_bucket.this[0]" or, for a bucket the module's caller passed in, "caller.aws_s3_bucket.logs". None when
+    the evaluator cannot read the argument."""
+    from vpce_checks.adapters import tf_expressions as expressions
+    from vpce_checks.adapters.tf_source import attribute
+
+    attribute_name = _POINTER_ATTRIBUTE.get(resource_type)
+    expression = attribute(block, attribute_name) if attribute_name and block is not None else None
+    if expression is None:
+        return None
+    owner_type = _OWNER_OF_SERVICE[TERRAFORM_POLICY_RESOURCES[resource_type]]
+    try:
+        variants = expressions.evaluate_variants(scope, expression)
+    except (expressions.Unsupported, expressions.EvaluationProblem, RecursionError):
+        return None
+    pattern = _rx(rf"(?<![\w.])((?:caller\.)*{owner_type}\.{_IDENT})({_INDEX})?")
+    found: Set[str] = set()
+    for _, value in variants:
+        for text in _strings_in(expressions.materialize(value), 0):
+            for match in pattern.finditer(text):
+                index = match.group(2) or ""
+                found.add(match.group(1) + (index if re.fullmatch(r'\[(?:\d+|"[^"]*")\]', index) else ""))
+    return found
+
+
+def _source_origin(text: str, context: _Context, origin: str) -> str:
+    """Where the document comes from, as the Checkov path names it (the fix's form depends on it)."""
+    match = _rx(_DATA_DOCUMENT).match(text)
+    if match:
+        return f"data.aws_iam_policy_document.{match.group(1)} via {context.address}"
+    if re.match(r"(?:file|templatefile)\(", text):
+        return f"{_shorten(text, 80)} via {context.address}"
+    return origin
+
+
+def _branch_target(context: _Context, pointer: Any, bases: Set[str]) -> _Context:
+    """The context for one branch of a policy resource whose bucket / queue_url / arn argument depends on an
+    unknown condition: when that branch names none of the owners linked to the policy (an existing bucket passed
+    in by name), the policy protects that other resource, and nothing in it refers to the linked owner as itself."""
+    text = pointer if isinstance(pointer, str) else ""
+    if any(base.split("[", 1)[0] in text for base in bases):
+        return context
+    branch = _Context(context.service, context.target, context.address, context.scope, context.index,
+                      context.module_dir, context.root_dir)
+    branch.node, branch.evaluated = context.node, context.evaluated
+    if text and "${" not in text:
+        branch.target = _target_from_literal(context.service, text)
+    else:
+        branch.target = Target(service=context.service, name=text or f"${{{context.address}}}")
+    return branch
+
+
+def _worst_variant(sources: List[PolicySource]) -> PolicySource:
+    """Of the documents an unknown condition can give, the one to report: a branch that fails coverage, else one
+    that fails soundness, else the first (all pass). Identical documents are one."""
+    distinct: List[PolicySource] = []
+    for found in sources:
+        if not any(other.document == found.document and other.problem == found.problem for other in distinct):
+            distinct.append(found)
+    if len(distinct) == 1:
+        only = distinct[0]
+        only.origin = sources[0].origin.split(" (branch where ", 1)[0]
+        return only
+    from vpce_checks.judge import FAILED, judge, judge_soundness
+    from vpce_checks.settings import SettingsError, load_settings
+
+    try:
+        settings: Any = load_settings()
+    except SettingsError as error:
+        settings = error
+    for decide in (judge, judge_soundness):
+        for found in distinct:
+            if found.problem is not None or decide(found, settings).result == FAILED:
+                return found
+    return distinct[0]
+
+
+def _data_resolver(context: _Context, source: Any, origin: str) -> Callable[..., Any]:
+    """data.aws_iam_policy_document.X.json and data.template_file.X.rendered, evaluated from the module's source;
+    other data sources stay symbols (region, account and partition are resolved when the document is
+    normalised)."""
+    from vpce_checks.adapters import tf_expressions as expressions
+    from vpce_checks.adapters.tf_source import attribute, block_values
+
+    busy: List[str] = []
+    wanted = {"aws_iam_policy_document": ("json", "minified_json"), "template_file": ("rendered",)}
+
+    def render(evaluator: Any, data_type: str, data_name: str, block: Any) -> str:
+        name = f"{data_type}.{data_name}"
+        if name in busy:
+            raise expressions.EvaluationProblem(f"data.{name} includes itself")
+        busy.append(name)
+        try:
+            if data_type == "template_file":
+                return _render_template_file(evaluator, block, name)
+            values = expressions.materialize(block_values(evaluator, block))
+            values["file_path_"] = (context.node or {}).get("file_path_")
+            resolved = _render_data_document(values, context, f"data.{name} via {context.address}", 1, frozenset())
+            if resolved.problem is not None:
+                raise expressions.EvaluationProblem(resolved.problem)
+            return json.dumps(resolved.document)
+        finally:
+            busy.pop()
+
+    def resolve(evaluator: Any, name: str, steps: List[Any]) -> Any:
+        """The data source's instance(s): one object, or a list of them under ``count``; each holds only the
+        rendered document (other attributes stay symbols)."""
+        data_type, _, data_name = name.partition(".")
+        attributes = wanted.get(data_type)
+        named = [s for s in steps if isinstance(s, str)]
+        if attributes is None or (named and named[0] not in attributes):
+            return None
+        block = source.blocks.get(("data", data_type, data_name))
+        if block is None:
+            raise expressions.Unsupported(f"data.{name} is not in the module's source")
+        if attribute(block, "for_each") is not None:
+            return None
+        count_node = attribute(block, "count")
+
+        def instance(index: Optional[int]) -> Dict[str, Any]:
+            if index is not None:
+                evaluator.bindings.append({"count": {"index": index}})
+            try:
+                rendered = render(evaluator, data_type, data_name, block)
+            finally:
+                if index is not None:
+                    evaluator.bindings.pop()
+            return {attribute_name: rendered for attribute_name in attributes}
+
+        if count_node is None:
+            return evaluator.apply_steps(instance(None), steps, f"data.{name}")
+        count = evaluator.value(count_node)
+        if isinstance(count, bool) or not isinstance(count, int):
+            return None  # how many instances is unknown: the reference stays a symbol
+        if steps and isinstance(steps[0], int):  # one instance: render only that one
+            if not 0 <= steps[0] < count:
+                raise expressions.Infeasible(f"data.{name}[{steps[0]}] does not exist (count = {count})")
+            return evaluator.apply_steps(instance(steps[0]), steps[1:], f"data.{name}[{steps[0]}]")
+        return evaluator.apply_steps([instance(i) for i in range(min(count, 16))], steps, f"data.{name}")
+
+    return resolve
+
+
+def _render_template_file(evaluator: Any, block: Any, name: str) -> str:
+    """data "template_file": its ``template`` rendered with its ``vars`` (the template provider's semantics)."""
+    from vpce_checks.adapters import tf_expressions as expressions
+    from vpce_checks.adapters.tf_source import attribute
+
+    template_node = attribute(block, "template")
+    if template_node is None:
+        raise expressions.EvaluationProblem(f"data.{name} has no template")
+    template = evaluator.value(template_node)
+    variables_node = attribute(block, "vars")
+    variables = evaluator.value(variables_node) if variables_node is not None else {}
+    if not isinstance(template, str):
+        raise expressions.EvaluationProblem(f"the template of data.{name} is not text the scan can read")
+    if not isinstance(variables, dict):
+        raise expressions.EvaluationProblem(f"the vars of data.{name} are not an object the scan can read")
+    return expressions.render_template(template, variables, evaluator)
+
+
 def _endpoint_services(document: Any, context: _Context) -> Dict[str, str]:
     """The service_name of every aws_vpc_endpoint the document references by ``.id`` (found through the graph)."""
     found: Dict[str, str] = {}
     for text in _strings_in(document, 0):
-        for match in _rx(rf"\$\{{(aws_vpc_endpoint\.{_IDENT}(?:{_INDEX})?)\.id\}}").finditer(text):
+        for match in _rx(rf"\$\{{(?:caller\.)*(aws_vpc_endpoint\.{_IDENT}(?:{_INDEX})?)\.id\}}").finditer(text):
+            # a caller's endpoint ("caller." prefix): looked up from the module outwards through its callers
             node = _lookup_up(context.index, "resource", context.scope, match.group(1))[1]
             service_name = _unwrap(node.get("service_name")) if node else None
             if isinstance(service_name, str) and service_name:
@@ -1236,18 +1615,12 @@ def _read_file(function: str, arguments: str, context: _Context) -> _Resolved:
                                  "the scan cannot resolve: give the variable a default or use a literal path",
                          origin=origin)
     path = os.path.normpath(os.path.join(context.root_dir, relative))
+    from vpce_checks.adapters.tf_expressions import EvaluationProblem, read_bounded
+
     try:
-        if os.path.getsize(path) > _MAX_FILE_BYTES:
-            return _Resolved(problem=f"{origin}: {path} is larger than {_MAX_FILE_BYTES} bytes", origin=origin)
-        with open(path, encoding="utf-8-sig") as handle:
-            content = handle.read()
-    except OSError as exc:
-        reason = "does not exist" if isinstance(exc, FileNotFoundError) else f"cannot be read ({exc.strerror})"
-        return _Resolved(problem=f"{origin}: the policy file {path} {reason}: keep the file beside the module "
-                                 "(${path.module} is the module's directory, other relative paths start at the root "
-                                 "module) or inline the policy", origin=origin)
-    except UnicodeDecodeError:
-        return _Resolved(problem=f"{origin}: {path} is not UTF-8 text", origin=origin)
+        content = read_bounded(path)  # regular files of at most 1 MiB: never a device, FIFO or huge file
+    except EvaluationProblem as problem:
+        return _Resolved(problem=f"{origin}: the policy file: {problem}", origin=origin)
     if function == "templatefile":
         try:
             variables = _parse_literal(parts[1])
@@ -1774,6 +2147,8 @@ def _normalise(value: Any, context: _Context) -> Any:
 
 def _normalise_string(text: str, context: _Context) -> str:
     """One string of the document: unevaluated expressions, stray quotes, ``$${`` escapes, ``${}`` and bare refs."""
+    if context.evaluated:
+        return _evaluated_string(text, context)
     if text[:1].isalpha() or text[:1] in "[{":
         stripped = text.strip()
         if _rx(_UNEVALUATED).match(stripped) and stripped.count("(") == stripped.count(")"):
@@ -1805,6 +2180,23 @@ def _normalise_string(text: str, context: _Context) -> str:
     return "".join(out)
 
 
+def _evaluated_string(text: str, context: _Context) -> str:
+    """A string the evaluator produced: each ``${expr}`` is a symbol (or an IAM policy variable) to resolve."""
+    if "${" not in text:
+        return text
+    out: List[str] = []
+    position = 0
+    while True:
+        start = text.find("${", position)
+        end = _closing_brace(text, start + 1) if start >= 0 else -1
+        if start < 0 or end < 0:
+            out.append(text[position:])
+            return "".join(out)
+        out.append(text[position:start])
+        out.append(_interpolation(text[start + 2: end], context))
+        position = end + 1
+
+
 def _condition_booleans(document: Any) -> None:
     """Checkov renders the HCL string "true" inside jsonencode as 'True': IAM's spelling is lowercase."""
     if not isinstance(document, dict):
@@ -1823,6 +2215,15 @@ def _condition_booleans(document: Any) -> None:
 def _interpolation(expression: str, context: _Context) -> str:
     stripped = expression.strip()
     if _rx(_POLICY_VARIABLE).fullmatch(stripped):
+        return "${" + expression + "}"
+    if stripped.startswith("caller.") and context.caller_self:
+        prefix = re.match(r"^(?:caller\.)+", stripped).group(0)  # type: ignore[union-attr]
+        ref = _parse_reference(stripped[len(prefix):])
+        own = _OWN_ATTRIBUTES.get(context.service, {}).get(ref.attribute) if ref is not None else None
+        if ref is not None and ref.kind == "resource" and own is not None and any(
+                base.startswith(prefix) and not base[len(prefix):].startswith("caller.")
+                and _same_instance(ref.base, base[len(prefix):]) for base in context.caller_self):
+            return PROFILES[context.service].resource_arn(context.target) if own == "arn" else context.target.name
         return "${" + expression + "}"
     ref = _parse_reference(stripped)
     resolved = context.resolve(ref) if ref is not None else None
