@@ -20,7 +20,7 @@ from checkov.common.models.enums import CheckResult
 from vpce_checks.adapters.base import PolicySource
 from vpce_checks.engine.services import PROFILES
 from vpce_checks.judge import FAILED, NO_RESULT, PASSED, SKIPPED, Judgement, docs_page, judge
-from vpce_checks.settings import SettingsError, load_settings
+from vpce_checks.settings import cached_settings
 
 DETAILS_DIR = "VPCE_CHECKS_DETAILS_DIR"
 HIGH = Severities[BcSeverities.HIGH]
@@ -29,27 +29,9 @@ _RESULTS = {PASSED: CheckResult.PASSED, FAILED: CheckResult.FAILED, SKIPPED: Che
             NO_RESULT: CheckResult.UNKNOWN}
 
 
-_SETTINGS_CACHE: List[Tuple[Any, Any]] = []
-
-
 def _settings():
-    """The settings (or the error), read again only when a VPCE_CHECKS_ variable or the config file changes: every
-    check call asks, and reading the file each time showed in the profile."""
-    variables = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("VPCE_CHECKS_")))
-    config = os.environ.get("VPCE_CHECKS_CONFIG")
-    try:
-        stamp = os.stat(config).st_mtime_ns if config else None
-    except OSError:
-        stamp = None
-    key = (variables, stamp)
-    if _SETTINGS_CACHE and _SETTINGS_CACHE[0][0] == key:
-        return _SETTINGS_CACHE[0][1]
-    try:
-        found = load_settings()
-    except SettingsError as error:
-        found = error
-    _SETTINGS_CACHE[:] = [(key, found)]
-    return found
+    """The settings in force (or the error every check then reports); cached in vpce_checks.settings."""
+    return cached_settings()
 
 
 def _entity_parts(check: Any) -> List[str]:

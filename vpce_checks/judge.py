@@ -46,7 +46,10 @@ class Judgement:
 
 
 def docs_page(check_id: str) -> str:
-    return f"docs/{check_id}.md"
+    """What a "Docs:" line names: a page the installed package has, or its web address (vpce_checks/catalog.py)."""
+    from vpce_checks.catalog import docs_reference
+
+    return docs_reference(check_id)
 
 
 def _fix_lines(header: str, text: str) -> List[str]:

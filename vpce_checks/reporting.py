@@ -214,13 +214,64 @@ def _uri_key(uri: str) -> str:
     return unquote(uri or "").lstrip("/").replace("\\", "/")
 
 
+def sarif_rule(rule: Dict[str, Any]) -> None:
+    """A pack rule as the catalog describes it: its title, its docs page as ``help`` (text and Markdown: code
+    scanning shows it beside each alert), and ``helpUri`` only from the repository-URL setting, else none.
+
+    Checkov writes the first result's resource into ``help.text``; a rule is not one resource."""
+    from vpce_checks.catalog import docs_text, docs_url, info, is_pack_check
+
+    if not is_pack_check(rule.get("id")):
+        return
+    entry = info(rule["id"])
+    rule["shortDescription"] = {"text": entry.title}
+    rule["fullDescription"] = {"text": entry.title}
+    page = docs_text(entry.id) or f"{entry.title}\n\nDocs: {entry.docs_file} in the vpce-checks source."
+    rule["help"] = {"text": page, "markdown": page}
+    url = docs_url(entry.id)
+    if url:
+        rule["helpUri"] = url
+    else:
+        rule.pop("helpUri", None)
+    properties = rule.setdefault("properties", {})
+    properties["tags"] = sorted(set(properties.get("tags") or []) | {"security", entry.category.lower()})
+
+
+def _valid_attachments(result: Dict[str, Any]) -> None:
+    """SARIF 2.1.0 requires an ``artifactLocation`` in every attachment (and unique ones); Checkov writes each
+    detail line as an attachment without one. Such lines move to the result's property bag as ``details``."""
+    attachments = result.get("attachments")
+    if attachments is None:
+        return
+    kept, lines = [], []
+    for attachment in attachments if isinstance(attachments, list) else []:
+        if isinstance(attachment, dict) and attachment.get("artifactLocation"):
+            if isinstance(attachment.get("description"), str):
+                attachment["description"] = {"text": attachment["description"]}
+            if attachment not in kept:
+                kept.append(attachment)
+            continue
+        description = attachment.get("description") if isinstance(attachment, dict) else attachment
+        text = description.get("text") if isinstance(description, dict) else description
+        if text is not None:
+            lines.append(str(text))
+    if kept:
+        result["attachments"] = kept
+    else:
+        result.pop("attachments", None)
+    if lines:
+        result.setdefault("properties", {})["details"] = lines
+
+
 def enrich_sarif(sarif: Dict[str, Any], rows: Sequence[Dict[str, Any]], uri_base: Optional[str] = None) -> int:
     """Write each pack result's explanation into its SARIF ``message.text``; returns how many were explained.
 
     Checkov's SARIF result has the rule (check ID), the file (``repo_file_path``) and the line range but not the
-    resource, so results are matched on those, in report order. Also: ``attachments[].description`` becomes a
-    SARIF message object (Checkov writes a bare string there), and with ``uri_base`` every matched result's
-    ``artifactLocation.uri`` is made relative to that folder (code scanning needs paths from the repository root).
+    resource, so results are matched on those, in report order. Also: the whole explanation goes to the result's
+    ``properties.details`` (Checkov's attachments lack the ``artifactLocation`` SARIF requires), pack rules get their
+    docs page (see sarif_rule), and with ``uri_base`` every matched result's ``artifactLocation.uri`` is made
+    relative to that folder (code scanning needs paths from the repository root). The log then validates against
+    the SARIF 2.1.0 schema (tests/test_sarif_schema.py).
     """
     queues: Dict[Tuple[str, str, int, int], List[Dict[str, Any]]] = defaultdict(list)
     for row in rows:
@@ -229,7 +280,10 @@ def enrich_sarif(sarif: Dict[str, Any], rows: Sequence[Dict[str, Any]], uri_base
             queues[(str(row.get("check_id")), _uri_key(path), *_span(row))].append(row)
     explained = 0
     for run in sarif.get("runs", []) if isinstance(sarif, dict) else []:
+        for rule in ((run.get("tool") or {}).get("driver") or {}).get("rules") or []:
+            sarif_rule(rule)
         for result in run.get("results", []):
+            _valid_attachments(result)
             rule = str(result.get("ruleId", ""))
             if not rule.startswith(PACK_PREFIX):
                 continue
@@ -238,9 +292,6 @@ def enrich_sarif(sarif: Dict[str, Any], rows: Sequence[Dict[str, Any]], uri_base
             region = location.get("region", {})
             key = (rule, _uri_key(artifact.get("uri", "")), int(region.get("startLine", 1) or 1),
                    int(region.get("endLine", 1) or 1))
-            for attachment in result.get("attachments", []) or []:
-                if isinstance(attachment.get("description"), str):
-                    attachment["description"] = {"text": attachment["description"]}
             if not queues.get(key):
                 continue
             row = queues[key].pop(0)
@@ -252,8 +303,7 @@ def enrich_sarif(sarif: Dict[str, Any], rows: Sequence[Dict[str, Any]], uri_base
             if result_of(row) == "FAILED" and details:
                 fallback = (result.get("message") or {}).get("text", "")
                 result["message"] = {"text": short_message(details, fallback)}
-                if not result.get("attachments"):
-                    result["attachments"] = [{"description": {"text": line}} for line in details]
+                result.setdefault("properties", {})["details"] = list(details)
                 explained += 1
     return explained
 
