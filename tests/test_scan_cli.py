@@ -158,6 +158,7 @@ def test_sarif_help_uri_and_docs_lines_come_from_the_repository_url_setting(tmp_
     failed = [r for r in _json_rows(out) if r["check_result"]["result"] == "FAILED"]
     assert failed and all(f"Docs: {base}/blob/v{__version__}/docs/{r['check_id']}.md" in r["details"]
                           for r in failed)
+    assert all(r["guideline"] == f"{base}/blob/v{__version__}/docs/{r['check_id']}.md" for r in failed)
     bad = _scan(str(SMALL), env={"VPCE_CHECKS_REPOSITORY_URL": "git.example.test/team"})
     assert bad.returncode == 2 and "VPCE_CHECKS_REPOSITORY_URL" in bad.stderr
 

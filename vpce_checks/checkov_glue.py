@@ -14,17 +14,15 @@ import json
 import os
 from typing import Any, Callable, List, Optional, Tuple
 
-from checkov.common.bridgecrew.severities import BcSeverities, Severities
 from checkov.common.models.enums import CheckResult
 
 from vpce_checks.adapters.base import PolicySource
+from vpce_checks.catalog import OTHER_PERIMETER
 from vpce_checks.engine.services import PROFILES
 from vpce_checks.judge import FAILED, NO_RESULT, PASSED, SKIPPED, Judgement, docs_page, judge
 from vpce_checks.settings import cached_settings
 
 DETAILS_DIR = "VPCE_CHECKS_DETAILS_DIR"
-HIGH = Severities[BcSeverities.HIGH]
-MEDIUM = Severities[BcSeverities.MEDIUM]
 _RESULTS = {PASSED: CheckResult.PASSED, FAILED: CheckResult.FAILED, SKIPPED: CheckResult.SKIPPED,
             NO_RESULT: CheckResult.UNKNOWN}
 
@@ -108,7 +106,7 @@ def run_check(check: Any, conf: Any, find: Callable[[], Any],
 
 # The services CKV_VPCE_9 covers (every profile without a check of its own), and every profiled service: the
 # raw-JSON soundness and aws:SourceIp checks (CKV_VPCE_6/7) judge the policies of all of them.
-OTHER_SERVICES = tuple(service for service, profile in PROFILES.items() if profile.check_id == "CKV_VPCE_9")
+OTHER_SERVICES = tuple(service for service, profile in PROFILES.items() if profile.check_id == OTHER_PERIMETER)
 POLICY_SERVICES = tuple(PROFILES)
 
 

@@ -49,6 +49,21 @@ def _fix(args: List[str]) -> int:
     return main_fix(args)
 
 
+def _list(args: List[str]) -> int:
+    """Print the check catalog: ID, severity, category, title and docs page, one check a line."""
+    from vpce_checks.catalog import CHECKS
+
+    if args:
+        sys.stderr.write(f"vpce-checks list: unrecognized arguments: {' '.join(args)}\n")
+        return 2
+    rows = [("ID", "SEVERITY", "CATEGORY", "TITLE", "DOCS")]
+    rows += [(c.id, c.severity, c.category, c.title, c.docs_file) for c in CHECKS]
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    for row in rows:
+        sys.stdout.write("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + f"  {row[3]}  ({row[4]})\n")
+    return 0
+
+
 def _docs(args: List[str]) -> int:
     """Print a check's docs page from the installed package (what the "Docs:" lines point at)."""
     from vpce_checks.catalog import BY_ID, docs_text
@@ -65,7 +80,8 @@ def _docs(args: List[str]) -> int:
 
 
 COMMANDS: Dict[str, Callable[[List[str]], int]] = {
-    "path": _path, "scan": _scan, "action": _action, "explain": _explain, "fix": _fix, "docs": _docs,
+    "path": _path, "scan": _scan, "action": _action, "explain": _explain, "fix": _fix, "list": _list,
+    "docs": _docs,
 }
 HELP = {
     "path": "print the folder to pass to checkov --external-checks-dir",
@@ -74,6 +90,7 @@ HELP = {
     "action": "run as the GitHub Action's step (reads INPUT_* variables; see action.yml)",
     "explain": "explain the verdicts on a policy file",
     "fix": "print the statement that closes the perimeter",
+    "list": "print the pack's checks: ID, severity, category, title and docs page",
     "docs": "print a check's docs page, e.g. `vpce-checks docs CKV_VPCE_1`",
 }
 

@@ -19,6 +19,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from vpce_checks.adapters.base import PolicySource
 from vpce_checks.adapters.rawjson import sources_for_json
+from vpce_checks.catalog import PERIMETER_SOUNDNESS, SOURCE_IP_TRAP
 from vpce_checks.engine.model import PolicyError, parse_policy
 from vpce_checks.engine.remediation import render_fix
 from vpce_checks.engine.repair import repair
@@ -28,7 +29,7 @@ from vpce_checks.judge import FAILED, NO_RESULT, judge, judge_soundness, judge_s
 from vpce_checks.settings import Settings, SettingsError, load_settings
 
 PERIMETER_CHECKS = {profile.check_id for profile in PROFILES.values()}
-SOUNDNESS_CHECK, SOURCE_IP_CHECK = "CKV_VPCE_6", "CKV_VPCE_7"
+SOUNDNESS_CHECK, SOURCE_IP_CHECK = PERIMETER_SOUNDNESS, SOURCE_IP_TRAP
 _STATEMENT_LABEL = re.compile(r'^(statement (?:"[^"]*"|#\d+))')
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, List, Optional, Tuple, Union
 
 from vpce_checks.adapters.base import PolicySource
+from vpce_checks.catalog import API_ENDPOINT_TYPE, ENDPOINT_FULL_ACCESS, PERIMETER_SOUNDNESS, SOURCE_IP_TRAP
 from vpce_checks.engine.evaluate import Principal, Request
 from vpce_checks.engine.model import THIS_ACCOUNT, PolicyError, parse_policy
 from vpce_checks.engine.perimeter import FRESH, AnalysisOptions, Verdict, describe_request, perimeter_of
@@ -32,9 +33,9 @@ CFN_POLICY_RESOURCE = {"s3": "AWS::S3::BucketPolicy", "sqs": "AWS::SQS::QueuePol
                        "elasticfilesystem": "FileSystemPolicy property on the AWS::EFS::FileSystem"}
 # How a CloudFormation adapter's origin starts: the policy property it read (a JSON template's fix is cfn-json).
 _CFN_POLICY_ORIGINS = ("PolicyDocument", "KeyPolicy", "ResourcePolicy", "RepositoryPolicyText", "FileSystemPolicy")
-ENDPOINT_TYPE_CHECK = "CKV_VPCE_4"
-SOUNDNESS_CHECK = "CKV_VPCE_6"
-SOURCE_IP_CHECK = "CKV_VPCE_7"
+ENDPOINT_TYPE_CHECK = API_ENDPOINT_TYPE
+SOUNDNESS_CHECK = PERIMETER_SOUNDNESS
+SOURCE_IP_CHECK = SOURCE_IP_TRAP
 
 
 @dataclass
@@ -280,7 +281,7 @@ def judge_source_ip(source: Optional[PolicySource], settings: Union[Settings, Se
     return Judgement(FAILED, use.problems[0], lines)
 
 
-ENDPOINT_POLICY_CHECK = "CKV_VPCE_8"
+ENDPOINT_POLICY_CHECK = ENDPOINT_FULL_ACCESS
 ORG_PLACEHOLDERS = {"hcl": "${var.org_id}", "yaml": "o-REPLACE-WITH-YOUR-ORG-ID", "json": "o-REPLACE-WITH-YOUR-ORG-ID"}
 
 

@@ -17,7 +17,9 @@ from collections import Counter, defaultdict
 from typing import Any, Dict, Iterable, List, Optional, Sequence, TextIO, Tuple
 from urllib.parse import quote, unquote
 
-PACK_PREFIX = "CKV_VPCE_"
+from vpce_checks.catalog import PREFIX
+
+PACK_PREFIX = PREFIX
 # A Fix block longer than this goes into SARIF as its first line only (code scanning shows plain text).
 SHORT_FIX_LINES = 16
 SHORT_FIX_CHARS = 900
@@ -310,7 +312,7 @@ def enrich_sarif(sarif: Dict[str, Any], rows: Sequence[Dict[str, Any]], uri_base
 
 # ---- JUnit XML -----------------------------------------------------------------------------------------------------
 
-_JUNIT_CHECK = re.compile(r"\[(CKV_VPCE_\w+)\]")
+_JUNIT_CHECK = re.compile(r"\[(" + re.escape(PREFIX) + r"\w+)\]")
 
 
 def enrich_junit(xml_text: str, rows: Sequence[Dict[str, Any]]) -> Tuple[str, int]:

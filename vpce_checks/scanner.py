@@ -30,10 +30,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Union
 
+from vpce_checks.catalog import PREFIX
 from vpce_checks.reporting import attach_details, count_recorded, enrich_junit, enrich_sarif, render_text
 
 FRAMEWORKS = ("terraform", "terraform_plan", "cloudformation", "json")
-CHECK_PATTERN = "CKV_VPCE_*"
+CHECK_PATTERN = PREFIX + "*"
 CONSOLE = "console"
 EXPLAINED_FORMATS = ("cli", "json", "sarif", "junitxml")
 FILE_NAMES = {"cli": "results_cli.txt", "json": "results_json.json", "sarif": "results_sarif.sarif",
