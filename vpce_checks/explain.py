@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -266,16 +265,90 @@ def fix_document(document: Dict[str, Any], path: str, endpoints: Sequence[str], 
     return document, changes
 
 
+MAX_BACKUPS = 100  # FILE.bak, FILE.bak.1 ... FILE.bak.99; then `fix --write` refuses instead of overwriting one
+
+
+def _refuse_link(path: str, role: str) -> None:
+    if os.path.islink(path):
+        raise UsageError(f"{role} {path} is a symbolic link (to {os.readlink(path)}); --write does not write "
+                         "through links: run fix on the file itself, or move the link away")
+
+
+def _new_backup(path: str, original: bytes, mode: int) -> Tuple[str, List[str]]:
+    """Write the original next to FILE under the first free name FILE.bak, FILE.bak.1, ...; an existing backup is
+    never overwritten (O_EXCL) and a symbolic link on the way is refused. Returns the name and the names skipped."""
+    skipped: List[str] = []
+    for index in range(MAX_BACKUPS):
+        backup = path + ".bak" + (f".{index}" if index else "")
+        _refuse_link(backup, "the backup path")
+        try:
+            handle = os.open(backup, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        except FileExistsError:
+            _refuse_link(backup, "the backup path")  # created as a link since the first look
+            skipped.append(backup)
+            continue
+        try:
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(original)
+                stream.flush()
+                os.fsync(stream.fileno())
+            os.chmod(backup, mode)
+        except OSError:
+            os.unlink(backup)
+            raise
+        return backup, skipped
+    raise UsageError(f"{path}.bak and {path}.bak.1 to .bak.{MAX_BACKUPS - 1} all exist; --write never overwrites a "
+                     "backup: remove the old ones first")
+
+
+def _replace_atomically(path: str, text: str, mode: int) -> None:
+    """A temporary file in FILE's own folder, then os.replace: readers see the old file or the new, never half."""
+    folder = os.path.dirname(os.path.abspath(path))
+    handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temporary, mode)
+        _refuse_link(path, "FILE")  # replaced by a link while we worked
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.lexists(temporary):
+            os.unlink(temporary)
+        raise
+
+
+def write_fixed(path: str, text: str) -> List[str]:
+    """`fix --write`: FILE replaced atomically by ``text`` after its original went to a new backup; what was done,
+    in words. Refuses a symbolic link as FILE or backup, and leaves an unchanged policy alone."""
+    _refuse_link(path, "FILE")
+    if not os.path.isfile(path):
+        raise UsageError(f"{path} is not a regular file; --write updates regular files only")
+    with open(path, "rb") as stream:
+        original = stream.read()
+    if original.decode("utf-8", "replace") == text:
+        return [f"{path} already holds the fixed policy; nothing written, no backup made"]
+    mode = os.stat(path).st_mode & 0o7777
+    backup, skipped = _new_backup(path, original, mode)
+    try:
+        _replace_atomically(path, text, mode)
+    except BaseException:
+        os.unlink(backup)
+        raise
+    said = [f"wrote {path} (replaced atomically; the original is in {backup})"]
+    if skipped:
+        said.append(f"{', '.join(skipped)} already existed and {'was' if len(skipped) == 1 else 'were'} left alone")
+    return said
+
+
 def fix_raw(path: str, document: Dict[str, Any], endpoints: Sequence[str], vpcs: Sequence[str], write: bool,
             settings: Settings) -> Tuple[str, List[str]]:
+    """The repaired raw policy as text and what changed; with ``write``, FILE updated safely (write_fixed)."""
     fixed, changes = fix_document(document, path, endpoints, vpcs, settings)
     text = json.dumps(fixed, indent=2) + "\n"
     if write:
-        backup = path + ".bak"
-        shutil.copy2(path, backup)
-        with open(path, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        changes.append(f"wrote {path} (the original is in {backup})")
+        changes += write_fixed(path, text)
     return text, changes
 
 
@@ -348,11 +421,15 @@ def main_fix(argv: Sequence[str]) -> int:
     parser.add_argument("--vpce", action="append", default=[], metavar="ID", help="an endpoint to admit (repeat)")
     parser.add_argument("--vpc", action="append", default=[], metavar="ID", help="a VPC whose endpoints to admit")
     parser.add_argument("--resource", help="only this resource (Terraform address or CloudFormation logical ID)")
-    parser.add_argument("--write", action="store_true", help="raw JSON only: update FILE in place (FILE.bak kept)")
+    parser.add_argument("--write", action="store_true",
+                        help="raw JSON only: replace FILE atomically, the original kept in the first free FILE.bak, "
+                             "FILE.bak.1, ...; refuses symbolic links")
     args = parser.parse_args(list(argv))
     try:
         _check_ids(args.vpce, args.vpc)
         settings = load_settings()
+        if args.write:
+            _refuse_link(args.file, "FILE")
         document = _is_raw_policy(args.file)
         if document is not None:
             text, changes = fix_raw(args.file, document, args.vpce, args.vpc, args.write, settings)
@@ -373,6 +450,10 @@ def main_fix(argv: Sequence[str]) -> int:
         return 2
     except UsageError as error:
         print(f"vpce-checks fix: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:
+        print(f"vpce-checks fix: could not write {error.filename or args.file} ({error.strerror or error}); "
+              f"{args.file} is as it was", file=sys.stderr)
         return 2
     except Exception as error:  # noqa: BLE001 - a clear message, never a traceback, for input we did not foresee
         print(f"vpce-checks fix: could not repair {args.file} ({type(error).__name__}: {error}); please report "
