@@ -13,7 +13,7 @@ from pathlib import Path
 from checkov.common.models.enums import CheckCategories
 
 from tests.conftest import offline_env
-from vpce_checks.catalog import BY_ID, CHECKS, PREFIX, info
+from vpce_checks.catalog import BY_ID, CHECKS, CLOUDFORMATION_TYPES, PREFIX, TERRAFORM_TYPES, info
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "vpce_checks"
@@ -56,6 +56,10 @@ def test_every_check_class_takes_its_metadata_from_the_catalog():
         seen.setdefault(check.id, set()).add(framework)
         assert len(path.read_text().splitlines()) <= 25, path  # the base classes keep check files thin
     assert set(seen) == set(BY_ID)
+    terraform = {r for path, module in _load_check_modules() if "_tf_" in path.name for r in module.check.resources}
+    cloudformation = {r for path, module in _load_check_modules() if "_cfn_" in path.name
+                      for r in module.check.resources}
+    assert (terraform, cloudformation) == (set(TERRAFORM_TYPES), set(CLOUDFORMATION_TYPES))
     assert all(frameworks >= {"tf", "cfn"} for frameworks in seen.values()), seen
 
 

@@ -132,6 +132,9 @@ def test_sarif_validates_against_the_2_1_0_schema_and_rules_carry_their_docs(all
     sarif = json.loads((all_formats / "results_sarif.sarif").read_text())
     assert sarif["runs"][0]["results"]
     assert sarif_errors(sarif) == []
+    assert "invocations" not in sarif["runs"][0]  # every fixture file was judged: no notification
+    payload = json.loads((all_formats / "results_json.json").read_text())
+    assert all(report["vpce_checks_not_judged"] == [] for report in payload)
     rules = {rule["id"]: rule for rule in sarif["runs"][0]["tool"]["driver"]["rules"]}
     assert set(rules) == {check.id for check in CHECKS}
     for check in CHECKS:

@@ -62,6 +62,24 @@ S3_PERIMETER, SQS_PERIMETER, SNS_PERIMETER, API_ENDPOINT_TYPE, API_PERIMETER = (
 PERIMETER_SOUNDNESS, SOURCE_IP_TRAP, ENDPOINT_FULL_ACCESS, OTHER_PERIMETER = (c.id for c in CHECKS[5:])
 
 
+# Every resource type some pack check reads, per framework (tests/test_catalog.py keeps these equal to the check
+# classes' ``resources``). `vpce-checks scan` names a file holding one of them that no check saw: Checkov dropped it.
+TERRAFORM_TYPES = frozenset({
+    "aws_api_gateway_rest_api", "aws_dynamodb_resource_policy", "aws_dynamodb_table", "aws_ecr_repository",
+    "aws_ecr_repository_policy", "aws_efs_file_system", "aws_efs_file_system_policy", "aws_kms_key",
+    "aws_kms_key_policy", "aws_s3_bucket", "aws_s3_bucket_policy", "aws_secretsmanager_secret",
+    "aws_secretsmanager_secret_policy", "aws_sns_topic", "aws_sns_topic_policy", "aws_sqs_queue",
+    "aws_sqs_queue_policy", "aws_vpc_endpoint", "aws_vpc_endpoint_policy",
+})
+CLOUDFORMATION_TYPES = frozenset({
+    "AWS::ApiGateway::RestApi", "AWS::DynamoDB::Table", "AWS::EC2::VPCEndpoint", "AWS::ECR::Repository",
+    "AWS::EFS::FileSystem", "AWS::KMS::Key", "AWS::S3::Bucket", "AWS::S3::BucketPolicy", "AWS::SNS::Topic",
+    "AWS::SNS::TopicInlinePolicy", "AWS::SNS::TopicPolicy", "AWS::SQS::Queue", "AWS::SQS::QueueInlinePolicy",
+    "AWS::SQS::QueuePolicy", "AWS::SecretsManager::ResourcePolicy", "AWS::SecretsManager::Secret",
+    "AWS::Serverless::Api",
+})
+
+
 def info(check_id: str) -> CheckInfo:
     """The catalog entry; a KeyError names an ID the catalog does not know (a typo in a check file)."""
     return BY_ID[check_id]

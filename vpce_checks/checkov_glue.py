@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-from typing import Any, Callable, List, Optional, Tuple
+from typing import Any, Callable, List, Optional, Set, Tuple
 
 from checkov.common.models.enums import CheckResult
 
@@ -60,9 +60,30 @@ def _source_record(found: Any) -> Optional[dict]:
             "origin": found.origin}
 
 
+_SEEN: Set[str] = set()
+
+
+def _mark_seen(directory: str, check: Any) -> None:
+    """Note that a pack check ran on this file, whatever its result: `vpce-checks scan` names every policy or
+    template file no check saw (Checkov drops some files without a word), and a file with only NO_RESULT verdicts
+    has been seen."""
+    path = scanned_file(check)  # as Checkov names it: absolute, or from the scanned folder with a leading "/"
+    if not path or path in _SEEN:
+        return
+    _SEEN.add(path)
+    try:
+        with open(os.path.join(directory, f"seen-{os.getpid()}.txt"), "a", encoding="utf-8") as handle:
+            handle.write(path + "\n")
+    except OSError:
+        _SEEN.discard(path)  # best effort, like the explanations; the scan then names the file as not judged
+
+
 def _record(check: Any, conf: Any, judgement: Judgement, found: Any = None) -> None:
     directory = os.environ.get(DETAILS_DIR)
-    if not directory or judgement.result == NO_RESULT:
+    if not directory:
+        return
+    _mark_seen(directory, check)
+    if judgement.result == NO_RESULT:
         return
     start = None
     if isinstance(conf, dict):

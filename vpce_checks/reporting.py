@@ -176,9 +176,9 @@ def summary_line(rows: Sequence[Dict[str, Any]]) -> str:
 
 
 def render_text(rows: Iterable[Dict[str, Any]], stream: Optional[TextIO] = None,
-                quiet: bool = False) -> Dict[str, int]:
-    """The pack's own terminal report: every result (failures first, each with its whole explanation), then the
-    summary line. ``quiet`` leaves out passed results, like checkov --quiet."""
+                quiet: bool = False, not_judged: Sequence[Dict[str, str]] = ()) -> Dict[str, int]:
+    """The pack's own terminal report: every result (failures first, each with its whole explanation), the files
+    that could not be judged, then the summary line. ``quiet`` leaves out passed results, like checkov --quiet."""
     import sys
 
     stream = stream or sys.stdout
@@ -201,7 +201,13 @@ def render_text(rows: Iterable[Dict[str, Any]], stream: Optional[TextIO] = None,
             details = [f"Skipped: {comment}"] if comment else []
         for line in details:
             stream.write(f"    {line}\n")
-    stream.write(summary_line(rows) + "\n")
+    for item in not_judged:
+        stream.write(f"NOT JUDGED  {item['file']}\n    {item['reason']}\n")
+    line = summary_line(rows)
+    if not_judged:
+        verb = "holds or looks" if len(not_judged) == 1 else "hold or look"
+        line += f"; NOT JUDGED: {_n(len(not_judged), 'file')} that {verb} like a policy or template (listed above)"
+    stream.write(line + "\n")
     return counts
 
 
@@ -310,6 +316,65 @@ def enrich_sarif(sarif: Dict[str, Any], rows: Sequence[Dict[str, Any]], uri_base
     return explained
 
 
+# ---- files that could not be judged -------------------------------------------------------------------------------
+
+NOT_JUDGED_FIELD = "vpce_checks_not_judged"
+NOT_JUDGED_ID = "vpce-checks/not-judged"
+
+
+def add_not_judged_to_json(payload: Any, not_judged: Sequence[Dict[str, str]]) -> Any:
+    """Checkov's JSON report with ``vpce_checks_not_judged`` (file, reason) in every report object (Checkov writes
+    one object, or a list with one per framework); an empty list when every file was judged."""
+    items = [dict(item) for item in not_judged]
+    reports = payload if isinstance(payload, list) else [payload]
+    for report in reports:
+        if isinstance(report, dict):
+            report[NOT_JUDGED_FIELD] = items
+    if isinstance(payload, list) and not payload:
+        payload.append({NOT_JUDGED_FIELD: items})
+    return payload
+
+
+def add_not_judged_to_sarif(sarif: Dict[str, Any], not_judged: Sequence[Dict[str, str]],
+                            uri_base: Optional[str] = None) -> None:
+    """Each file not judged as an error-level tool execution notification of the run's invocation (SARIF 2.1.0
+    section 3.20.21), with the file as its location; the invocation then did not succeed."""
+    notifications = []
+    for item in not_judged:
+        path = item["file"]
+        if uri_base:
+            relative = os.path.relpath(os.path.realpath(path), os.path.realpath(uri_base))
+            if not relative.startswith(".."):
+                path = relative
+        notifications.append({
+            "level": "error", "message": {"text": f"{item['file']} was not judged: {item['reason']}"},
+            "descriptor": {"id": NOT_JUDGED_ID},
+            "locations": [{"physicalLocation": {"artifactLocation": {"uri": quote(path.replace(os.sep, "/"))}}}],
+        })
+    for run in sarif.get("runs", []) if isinstance(sarif, dict) else []:
+        if notifications:
+            run["invocations"] = [{"executionSuccessful": False, "toolExecutionNotifications": notifications}]
+
+
+def add_not_judged_to_junit(xml_text: str, not_judged: Sequence[Dict[str, str]]) -> str:
+    """A test suite "vpce-checks not judged" with one errored test case per file."""
+    if not not_judged:
+        return xml_text
+    try:
+        root = ET.fromstring(xml_text)
+    except ET.ParseError:
+        return xml_text
+    suite = ET.SubElement(root, "testsuite", {"name": "vpce-checks not judged", "tests": str(len(not_judged)),
+                                              "errors": str(len(not_judged)), "failures": "0"})
+    for item in not_judged:
+        case = ET.SubElement(suite, "testcase", {"name": f"[{NOT_JUDGED_ID}] {item['file']}",
+                                                 "classname": item["file"]})
+        error = ET.SubElement(case, "error", {"message": item["reason"], "type": "not judged"})
+        error.text = f"{item['file']}: {item['reason']}"
+    body = ET.tostring(root, encoding="unicode")
+    return '<?xml version="1.0" ?>\n' + body + "\n"
+
+
 # ---- JUnit XML -----------------------------------------------------------------------------------------------------
 
 _JUNIT_CHECK = re.compile(r"\[(" + re.escape(PREFIX) + r"\w+)\]")
@@ -357,6 +422,16 @@ def md_escape(text: str) -> str:
     return _MD_SPECIAL.sub(r"\\\1", text)
 
 
+def code_span(text: str) -> str:
+    """``text`` as a Markdown code span, shown verbatim: backslash escapes are not processed inside one, so the
+    text is not escaped; the fence is one backtick longer than any run of backticks inside."""
+    text = text.replace("\n", " ")
+    longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") or not text.strip() else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
 def _fence(lines: Sequence[str]) -> str:
     longest = max((len(m) for line in lines for m in re.findall(r"`+", line)), default=0)
     fence = "`" * max(3, longest + 1)
@@ -364,14 +439,19 @@ def _fence(lines: Sequence[str]) -> str:
 
 
 def markdown_summary(rows: Sequence[Dict[str, Any]], title: str = "vpce-checks",
-                     path_of=None, limit: int = SUMMARY_LIMIT) -> str:
-    """The job summary: totals, a table per check ID, then every failure with its reason, counterexample and the
-    whole explanation (with the fix) folded below."""
+                     path_of=None, limit: int = SUMMARY_LIMIT, not_judged: Sequence[Dict[str, str]] = ()) -> str:
+    """The job summary: totals, the files that could not be judged, a table per check ID, then every failure with
+    its reason, counterexample and the whole explanation (with the fix) folded below."""
     path_of = path_of or (lambda row: str(row.get("file_path", "")).lstrip("/"))
     counts = Counter(result_of(r) for r in rows)
     failed = [r for r in rows if result_of(r) == "FAILED"]
     failed.sort(key=lambda r: (_check_order(str(r.get("check_id"))), path_of(r), str(r.get("resource"))))
-    head = [f"## {title}: {counts['FAILED']} failed, {counts['PASSED']} passed, {counts['SKIPPED']} skipped", ""]
+    head = [f"## {title}: {counts['FAILED']} failed, {counts['PASSED']} passed, {counts['SKIPPED']} skipped"
+            + (f", {len(not_judged)} not judged" if not_judged else ""), ""]
+    if not_judged:
+        head += ["### Files not judged", ""]
+        head += [f"- {code_span(item['file'])}: {md_escape(item['reason'])}" for item in not_judged]
+        head.append("")
     if not rows:
         head.append("No AWS resource policy was found to check.")
         return "\n".join(head) + "\n"
@@ -390,7 +470,7 @@ def markdown_summary(rows: Sequence[Dict[str, Any]], title: str = "vpce-checks",
     for index, row in enumerate(failed):
         first, last = (row.get("file_line_range") or [0, 0])[:2]
         details = row.get("details") or []
-        block = [f"#### {row.get('check_id')} · `{md_escape(str(row.get('resource')))}`",
+        block = [f"#### {row.get('check_id')} · {code_span(str(row.get('resource')))}",
                  f"{md_escape(path_of(row))}, lines {first}–{last}", ""]
         for label in ("Reason", "Counterexample"):
             value = field(details, label)
