@@ -178,6 +178,11 @@ def test_junit_failures_carry_the_reason_and_explanation(all_formats):
         failure = case.find("failure")
         assert failure.get("message") == field(row["details"], "Reason")
         assert failure.text.startswith("\n".join(row["details"]))
+    # Checkov's command-line properties say what the user asked for, never `scan`'s private temporary folder
+    properties = {p.get("name"): p.get("value") for p in junit.iter("property")}
+    assert properties["output_file_path"] == str(all_formats)
+    assert properties["output"] == "['json', 'sarif', 'junitxml']"
+    assert not [v for v in properties.values() if "/vpce-checks-" in v]  # scan's tempfile prefix
 
 
 def test_sarif_goes_where_checkov_puts_it(tmp_path):

@@ -410,6 +410,26 @@ def enrich_junit(xml_text: str, rows: Sequence[Dict[str, Any]]) -> Tuple[str, in
     return '<?xml version="1.0" ?>\n' + body + "\n", explained
 
 
+def junit_properties_as_asked(xml_text: str, asked: Dict[str, str], private_folder: str) -> str:
+    """Checkov records its own command line as test-suite properties; `scan` ran it with a private temporary folder
+    and extra outputs. Each property in ``asked`` gets what the user asked for, and any other property naming the
+    private folder is dropped, so the report carries no temporary path."""
+    try:
+        root = ET.fromstring(xml_text)
+    except ET.ParseError:
+        return xml_text
+    private = os.path.realpath(private_folder)
+    for properties in root.iter("properties"):
+        for prop in list(properties):
+            name, value = prop.get("name", ""), prop.get("value", "")
+            if name in asked:
+                prop.set("value", asked[name])
+            elif private_folder in value or private in value:
+                properties.remove(prop)
+    body = ET.tostring(root, encoding="unicode")
+    return '<?xml version="1.0" ?>\n' + body + "\n"
+
+
 # ---- GitHub job summary -----------------------------------------------------------------------------------------
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|~#])")

@@ -43,6 +43,7 @@ from vpce_checks.reporting import (
     count_recorded,
     enrich_junit,
     enrich_sarif,
+    junit_properties_as_asked,
     render_text,
 )
 
@@ -509,7 +510,9 @@ def run_scan(request: ScanRequest, stdout=None) -> ScanOutcome:
             add_not_judged_to_sarif(run.sarif, not_judged, uri_base=request.sarif_uri_base)
             contents["sarif"] = json.dumps(run.sarif, indent=2) + "\n"
         if run.junit:
-            contents["junitxml"] = add_not_judged_to_junit(enrich_junit(run.junit, rows)[0], not_judged)
+            junit = add_not_judged_to_junit(enrich_junit(run.junit, rows)[0], not_judged)
+            asked = {"output": repr(formats), "output_file_path": request.output_file_path or CONSOLE}
+            contents["junitxml"] = junit_properties_as_asked(junit, asked, work)
     written = _route(formats, contents, request.output_file_path, stdout)
     returncode = run.returncode
     if not_judged and returncode == 0 and not _has_flag(request.checkov_args, "--soft-fail", "-s"):
