@@ -166,6 +166,16 @@ def test_sarif_help_uri_and_docs_lines_come_from_the_repository_url_setting(tmp_
     assert bad.returncode == 2 and "VPCE_CHECKS_REPOSITORY_URL" in bad.stderr
 
 
+def test_sarif_beside_a_format_checkov_writes_alone_is_still_explained_and_valid(tmp_path):
+    out = tmp_path / "out"
+    completed = _scan(str(SMALL), "-o", "sarif", "-o", "csv", "--output-file-path", str(out))
+    assert completed.returncode == 1, completed.stderr[-3000:]
+    assert list(out.glob("*_iac.csv"))  # Checkov's own CSV
+    sarif = json.loads((out / "results_sarif.sarif").read_text())
+    assert sarif_errors(sarif) == []
+    assert all(r["properties"]["details"] for r in sarif["runs"][0]["results"])
+
+
 def test_junit_failures_carry_the_reason_and_explanation(all_formats):
     rows = {(r["check_id"], f"{r['file_path']}.{r['resource']}"): r for r in _json_rows(all_formats)
             if r["check_result"]["result"] == "FAILED"}

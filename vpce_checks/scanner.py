@@ -14,7 +14,8 @@ format and then writes the formats where Checkov itself would have written them:
   ``results_sarif.sarif``); ``--output-file-path console,results.sarif`` with ``-o cli -o sarif``: one place per
   format, in order.
 
-Other formats (csv, cyclonedx, spdx, gitlab_sast, github_failed_only) go straight to Checkov, unexplained.
+Other formats (csv, cyclonedx, spdx, gitlab_sast, github_failed_only) go straight to Checkov, unexplained, in a run
+of their own; the explained formats asked for beside them still come from `scan`.
 """
 
 from __future__ import annotations
@@ -443,6 +444,35 @@ def _quiet_json(payload: Any) -> Any:
     return payload
 
 
+def _scan_with_unexplained(request: ScanRequest, targets: List[str], formats: List[str], unexplained: List[str],
+                           env: Dict[str, str], stdout) -> ScanOutcome:
+    """Formats the pack does not explain (csv, cyclonedx, ...) come from one Checkov run as Checkov writes them; the
+    others from `scan`'s own run, so its SARIF, JSON and JUnit stay explained and valid. Each keeps its place in an
+    ``--output-file-path`` list."""
+    places = request.output_file_path.split(",") if request.output_file_path and "," in request.output_file_path \
+        else None
+    explained = [f for f in formats if f not in unexplained]
+
+    def place_of(chosen: List[str]) -> Optional[str]:
+        if places is None:
+            return request.output_file_path
+        return ",".join(places[formats.index(f)] if formats.index(f) < len(places) else CONSOLE for f in chosen)
+
+    outputs = [arg for f in unexplained for arg in ("-o", f)]
+    where = place_of(unexplained)
+    if where:
+        outputs += ["--output-file-path", where]
+        if places is None:
+            os.makedirs(where, exist_ok=True)  # Checkov's csv writer expects the folder to exist
+    straight = subprocess.call(checkov_command(targets, request.checkov_args + outputs, None), env=env)
+    if not explained:
+        return ScanOutcome(straight)
+    rest = ScanRequest(**{**request.__dict__, "formats": explained, "output_file_path": place_of(explained)})
+    outcome = run_scan(rest, stdout)
+    outcome.returncode = max(outcome.returncode, straight)
+    return outcome
+
+
 def run_scan(request: ScanRequest, stdout=None) -> ScanOutcome:
     """Run Checkov once (again per framework and file only if it crashed) and write the requested formats, naming
     every file that could not be judged; the caller decides what the exit code means."""
@@ -462,16 +492,13 @@ def run_scan(request: ScanRequest, stdout=None) -> ScanOutcome:
     except UsageError as error:
         return ScanOutcome(2, error=str(error))
     formats = list(dict.fromkeys(request.formats or ["cli"]))
+    unexplained = [f for f in formats if f not in EXPLAINED_FORMATS]
+    if unexplained:  # those straight from Checkov; the explained ones (SARIF among them) still through `scan`
+        return _scan_with_unexplained(request, targets, formats, unexplained, env, stdout)
     with tempfile.TemporaryDirectory(prefix="vpce-checks-") as work:
         details_dir = os.path.join(work, "details")
         os.makedirs(details_dir)
         env["VPCE_CHECKS_DETAILS_DIR"] = details_dir
-        if any(f not in EXPLAINED_FORMATS for f in formats):
-            outputs = [arg for f in formats for arg in ("-o", f)]
-            if request.output_file_path:
-                outputs += ["--output-file-path", request.output_file_path]
-            command = checkov_command(targets, request.checkov_args + outputs, None)
-            return ScanOutcome(subprocess.call(command, env=env))
         # Checkov's --quiet JSON drops the parsing errors: `scan` applies quiet itself (JUnit ignores it)
         checkov_args = [arg for arg in request.checkov_args if arg != "--quiet"]
         skip_paths = _option_values(checkov_args, "--skip-path")
