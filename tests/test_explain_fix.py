@@ -242,3 +242,18 @@ def test_fix_with_vpcs_only_in_every_syntax(tmp_path):
     fixed = tmp_path / "queue-policy.json"
     fixed.write_text(raw.stdout, encoding="utf-8")
     assert _cli("explain", str(fixed)).returncode == 0
+
+
+def test_explain_names_a_policy_it_could_not_judge(tmp_path):
+    policy = tmp_path / "bucket-policy.json"
+    policy.write_text('{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", '
+                      '"Action": "s3:*", "Resource": "arn:aws:s3:::northwind-reports/*",}]}\n')
+    text = _cli("explain", str(policy))
+    assert text.returncode == 1 and f"NOT JUDGED  {policy}" in text.stdout and "not valid JSON" in text.stdout
+    assert "No resource policy found" not in text.stdout
+    shutil.copy(FIXTURES / "CKV_VPCE_2" / "json" / "sound_pass.json", tmp_path / "good.json")
+    folder = _cli("explain", str(tmp_path), "--json")
+    assert folder.returncode == 1, folder.stderr
+    items = json.loads(folder.stdout)
+    assert [i["file"] for i in items if i["result"] == "NOT_JUDGED"] == [str(policy)]
+    assert any(i["result"] == "PASSED" for i in items)

@@ -149,7 +149,7 @@ def _is_seen(path: str, names: Set[str], roots: Sequence[str]) -> bool:
     return any(not os.path.isabs(name) and os.path.abspath(name) == path for name in names)
 
 
-def _json_problem(path: str) -> Optional[str]:
+def json_problem(path: str) -> Optional[str]:
     """What is wrong with a JSON file as JSON: not valid, or a key twice in one object; None when it is fine."""
     duplicates: List[str] = []
 
@@ -168,7 +168,7 @@ def _json_problem(path: str) -> Optional[str]:
 
 
 def _json_reason(path: str) -> str:
-    problem = _json_problem(path)
+    problem = json_problem(path)
     if problem:
         return f"{problem}; Checkov drops such a file without a word"
     return "no check of the pack ran on it: Checkov did not hand it to the pack"
@@ -185,7 +185,7 @@ def not_judged(targets: Sequence[str], skip_paths: Sequence[str], frameworks: Se
         problems.setdefault(os.path.abspath(item.file), item)
     for path in parsing_errors:
         absolute = os.path.abspath(path)
-        detail = _json_problem(absolute) if absolute.lower().endswith(".json") else None
+        detail = json_problem(absolute) if absolute.lower().endswith(".json") else None
         problems.setdefault(absolute, NotJudged(display_path(absolute), "Checkov could not parse it" + (
             f": {detail}" if detail else " (its log says why)")))
     names = seen_names(details_dir) | {name for name in reported if name}

@@ -19,6 +19,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 from vpce_checks.adapters.base import PolicySource
 from vpce_checks.adapters.rawjson import sources_for_json
 from vpce_checks.catalog import PERIMETER_SOUNDNESS, SOURCE_IP_TRAP
+from vpce_checks.coverage import NotJudged, display_path, json_problem, kinds_of, not_judged
 from vpce_checks.engine.model import PolicyError, parse_policy
 from vpce_checks.engine.remediation import render_fix
 from vpce_checks.engine.repair import repair
@@ -98,23 +99,33 @@ def _source_dict(source: PolicySource) -> Dict[str, Any]:
             "origin": source.origin}
 
 
-def _checkov_records(path: str, extra: Sequence[str] = ()) -> List[Dict[str, Any]]:
-    """Run the real Checkov with the pack over ``path`` and read back every result's recorded explanation."""
+def _checkov_records(path: str, extra: Sequence[str] = (),
+                     gaps: Optional[List[NotJudged]] = None) -> List[Dict[str, Any]]:
+    """Run the real Checkov with the pack over ``path`` and read back every result's recorded explanation; into
+    ``gaps`` go the files Checkov could not parse or dropped (vpce_checks/coverage.py)."""
     from vpce_checks.reporting import load_details
-    from vpce_checks.scanner import checkov_command
+    from vpce_checks.scanner import FRAMEWORKS, _parsing_errors, checkov_command
 
     with tempfile.TemporaryDirectory(prefix="vpce-checks-explain-") as details:
         env = dict(os.environ, BC_SKIP_MAPPING="TRUE", VPCE_CHECKS_DETAILS_DIR=details)
         command = checkov_command(path, list(extra), "json")
         completed = subprocess.run(command, env=env, capture_output=True, text=True)
         if completed.returncode not in (0, 1):
-            raise UsageError(f"checkov failed (exit {completed.returncode}): {completed.stderr.strip()[-2000:]}")
+            raise UsageError(f"checkov failed (exit {completed.returncode}), so nothing in {path} was judged; "
+                             f"`vpce-checks scan {path}` names the file it crashed on: "
+                             f"{completed.stderr.strip()[-2000:]}")
+        if gaps is not None:
+            try:
+                payload = json.loads(completed.stdout)
+            except ValueError:
+                payload = None
+            gaps.extend(not_judged([path], [], FRAMEWORKS, details, _parsing_errors(payload)))
         return load_details(details)
 
 
-def _checkov_reports(path: str, settings: Settings) -> List[PolicyReport]:
+def _checkov_reports(path: str, settings: Settings, gaps: Optional[List[NotJudged]] = None) -> List[PolicyReport]:
     by_policy: Dict[Tuple[str, str], PolicyReport] = {}
-    for record in _checkov_records(path):
+    for record in _checkov_records(path, gaps=gaps):
         key = (_display_path(path, record.get("file", "")), record.get("entity", ""))
         report = by_policy.setdefault(key, PolicyReport(file=key[0], resource=_entity_label(key)))
         report.findings.append(Finding(record["check_id"], record["result"], record.get("reason", ""),
@@ -146,19 +157,31 @@ def _entity_label(key: Tuple[str, str]) -> str:
 def explain(path: str, resource: Optional[str] = None) -> List[PolicyReport]:
     """Every policy in ``path`` (a raw policy, a Terraform file or folder, a CloudFormation template) with every
     pack verdict on it. Raises UsageError for a path that does not exist or bad settings."""
+    return explain_all(path, resource)[0]
+
+
+def explain_all(path: str, resource: Optional[str] = None) -> Tuple[List[PolicyReport], List[NotJudged]]:
+    """explain(), and the files in ``path`` that hold or look like a policy or template but could not be judged
+    (nothing silent: a policy that does not parse is not "no policy")."""
     if not os.path.exists(path):
         raise UsageError(f"no such file or directory: {path}")
     try:
         settings = load_settings()
     except SettingsError as error:
         raise UsageError(f"vpce-checks settings error: {error}") from error
+    gaps: List[NotJudged] = []
     document = _is_raw_policy(path)
-    reports = _raw_reports(document, path, settings) if document is not None else _checkov_reports(path, settings)
+    if document is not None:
+        reports = _raw_reports(document, path, settings)
+    elif os.path.isfile(path) and "json" in kinds_of(path) and json_problem(path):
+        reports, gaps = [], [NotJudged(display_path(path), f"{json_problem(path)}; Checkov would drop it too")]
+    else:
+        reports = _checkov_reports(path, settings, gaps)
     if resource:
         reports = [r for r in reports if _matches(r.resource, resource)]
         if not reports:
             raise UsageError(f"no policy of {resource} in {path}")
-    return reports
+    return reports, gaps
 
 
 def _matches(label: str, wanted: str) -> bool:
@@ -182,9 +205,10 @@ def statements_to_change(finding: Finding) -> List[str]:
     return labels
 
 
-def render_text(reports: Sequence[PolicyReport]) -> str:
+def render_text(reports: Sequence[PolicyReport], gaps: Sequence[NotJudged] = ()) -> str:
+    not_judged = [f"NOT JUDGED  {gap.file}\n    {gap.reason}\n" for gap in gaps]
     if not reports:
-        return "No resource policy found.\n"
+        return "".join(not_judged) + ("No resource policy found.\n" if not gaps else "")
     out = []
     for report in reports:
         verdict = "FAILED" if report.failed else "PASSED"
@@ -194,8 +218,9 @@ def render_text(reports: Sequence[PolicyReport]) -> str:
             out.extend("      " + line for line in _with_statements_to_change(finding))
         out.append("")
     failed = sum(1 for r in reports if r.failed)
-    out.append(f"{len(reports)} polic{'y' if len(reports) == 1 else 'ies'}, {failed} failing")
-    return "\n".join(out) + "\n"
+    out.append(f"{len(reports)} polic{'y' if len(reports) == 1 else 'ies'}, {failed} failing"
+               + (f", {len(gaps)} file{'' if len(gaps) == 1 else 's'} not judged" if gaps else ""))
+    return "".join(not_judged) + "\n".join(out) + "\n"
 
 
 def _with_statements_to_change(finding: Finding) -> List[str]:
@@ -219,10 +244,11 @@ def _first(lines: Sequence[str]) -> str:
     return lines[0] if lines else ""
 
 
-def render_json(reports: Sequence[PolicyReport]) -> str:
+def render_json(reports: Sequence[PolicyReport], gaps: Sequence[NotJudged] = ()) -> str:
     payload = [{"file": r.file, "resource": r.resource, "result": "FAILED" if r.failed else "PASSED",
                 "findings": [dict(asdict(f), statements_to_change=statements_to_change(f)) for f in r.findings]}
                for r in reports]
+    payload += [{"file": gap.file, "resource": None, "result": "NOT_JUDGED", "reason": gap.reason} for gap in gaps]
     return json.dumps(payload, indent=2, default=str)
 
 
@@ -400,7 +426,7 @@ def main_explain(argv: Sequence[str]) -> int:
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     args = parser.parse_args(list(argv))
     try:
-        reports = explain(args.file, args.resource)
+        reports, gaps = explain_all(args.file, args.resource)
     except UsageError as error:
         print(f"vpce-checks explain: {error}", file=sys.stderr)
         return 2
@@ -408,8 +434,8 @@ def main_explain(argv: Sequence[str]) -> int:
         print(f"vpce-checks explain: could not explain {args.file} ({type(error).__name__}: {error}); please "
               "report this input", file=sys.stderr)
         return 2
-    sys.stdout.write(render_json(reports) + "\n" if args.json else render_text(reports))
-    return 1 if any(r.failed for r in reports) else 0
+    sys.stdout.write(render_json(reports, gaps) + "\n" if args.json else render_text(reports, gaps))
+    return 1 if gaps or any(r.failed for r in reports) else 0
 
 
 def main_fix(argv: Sequence[str]) -> int:
