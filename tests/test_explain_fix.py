@@ -132,14 +132,87 @@ def test_fix_terraform_and_cloudformation_print_the_statement_in_the_files_synta
     assert "StringNotEqualsIfExists:" in yaml.stdout and "- Sid:" in yaml.stdout
 
 
+FAILING_TOPIC = FIXTURES / "CKV_VPCE_3" / "json" / "allow_only_fail.json"
+
+
+def _write(path: Path) -> subprocess.CompletedProcess:
+    return _cli("fix", str(path), "--vpce", ENDPOINTS[0], "--write")
+
+
 def test_fix_write_updates_raw_json_in_place_with_a_backup(tmp_path):
-    source = FIXTURES / "CKV_VPCE_3" / "json" / "allow_only_fail.json"
     target = tmp_path / "topic-policy.json"
-    shutil.copy(source, target)
-    completed = _cli("fix", str(target), "--vpce", ENDPOINTS[0], "--write")
+    shutil.copy(FAILING_TOPIC, target)
+    target.chmod(0o640)
+    completed = _write(target)
     assert completed.returncode == 0, completed.stderr
-    assert (tmp_path / "topic-policy.json.bak").read_text() == source.read_text()
+    assert completed.stdout == ""
+    assert f"vpce-checks fix: wrote {target} (replaced atomically; the original is in {target}.bak)" in \
+        completed.stderr
+    assert (tmp_path / "topic-policy.json.bak").read_text() == FAILING_TOPIC.read_text()
+    assert (target.stat().st_mode & 0o777) == 0o640 and ((tmp_path / "topic-policy.json.bak").stat().st_mode
+                                                        & 0o777) == 0o640
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["topic-policy.json", "topic-policy.json.bak"]  # no temp
     assert _cli("explain", str(target)).returncode == 0
+
+
+def test_fix_write_never_overwrites_a_backup_and_says_which_it_used(tmp_path):
+    target = tmp_path / "topic-policy.json"
+    shutil.copy(FAILING_TOPIC, target)
+    (tmp_path / "topic-policy.json.bak").write_text("an older backup\n")
+    (tmp_path / "topic-policy.json.bak.1").write_text("an even older one\n")
+    completed = _write(target)
+    assert completed.returncode == 0, completed.stderr
+    assert f"the original is in {target}.bak.2" in completed.stderr
+    assert f"{target}.bak, {target}.bak.1 already existed and were left alone" in completed.stderr
+    assert (tmp_path / "topic-policy.json.bak").read_text() == "an older backup\n"
+    assert (tmp_path / "topic-policy.json.bak.1").read_text() == "an even older one\n"
+    assert (tmp_path / "topic-policy.json.bak.2").read_text() == FAILING_TOPIC.read_text()
+    # a second --write on the fixed file changes nothing and makes no backup of the fixed text
+    fixed = target.read_text()
+    again = _write(target)
+    assert again.returncode == 0, again.stderr
+    assert "already holds the fixed policy; nothing written, no backup made" in again.stderr
+    assert target.read_text() == fixed and not (tmp_path / "topic-policy.json.bak.3").exists()
+
+
+def test_fix_write_refuses_a_symlinked_file(tmp_path):
+    real = tmp_path / "real.json"
+    shutil.copy(FAILING_TOPIC, real)
+    link = tmp_path / "link.json"
+    link.symlink_to(real)
+    completed = _write(link)
+    assert completed.returncode == 2
+    assert f"FILE {link} is a symbolic link (to {real})" in completed.stderr
+    assert real.read_text() == FAILING_TOPIC.read_text() and link.is_symlink()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.json", "real.json"]
+
+
+@pytest.mark.parametrize("dangling", [False, True])
+def test_fix_write_refuses_a_symlinked_backup_path(tmp_path, dangling):
+    target = tmp_path / "topic-policy.json"
+    shutil.copy(FAILING_TOPIC, target)
+    elsewhere = tmp_path / "elsewhere.txt"
+    if not dangling:
+        elsewhere.write_text("not yours to overwrite\n")
+    (tmp_path / "topic-policy.json.bak").symlink_to(elsewhere)
+    completed = _write(target)
+    assert completed.returncode == 2
+    assert f"the backup path {target}.bak is a symbolic link" in completed.stderr
+    assert target.read_text() == FAILING_TOPIC.read_text()
+    assert elsewhere.exists() != dangling and (dangling or elsewhere.read_text() == "not yours to overwrite\n")
+    assert not (tmp_path / "topic-policy.json.bak.1").exists()
+
+
+def test_fix_write_refuses_when_every_backup_name_is_taken(tmp_path):
+    from vpce_checks.explain import MAX_BACKUPS
+
+    target = tmp_path / "p.json"
+    shutil.copy(FAILING_TOPIC, target)
+    for index in range(MAX_BACKUPS):
+        (tmp_path / ("p.json.bak" + (f".{index}" if index else ""))).write_text("old\n")
+    completed = _write(target)
+    assert completed.returncode == 2 and "never overwrites a backup" in completed.stderr
+    assert target.read_text() == FAILING_TOPIC.read_text()
 
 
 @pytest.mark.parametrize("args, message", [
@@ -169,3 +242,18 @@ def test_fix_with_vpcs_only_in_every_syntax(tmp_path):
     fixed = tmp_path / "queue-policy.json"
     fixed.write_text(raw.stdout, encoding="utf-8")
     assert _cli("explain", str(fixed)).returncode == 0
+
+
+def test_explain_names_a_policy_it_could_not_judge(tmp_path):
+    policy = tmp_path / "bucket-policy.json"
+    policy.write_text('{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", '
+                      '"Action": "s3:*", "Resource": "arn:aws:s3:::northwind-reports/*",}]}\n')
+    text = _cli("explain", str(policy))
+    assert text.returncode == 1 and f"NOT JUDGED  {policy}" in text.stdout and "not valid JSON" in text.stdout
+    assert "No resource policy found" not in text.stdout
+    shutil.copy(FIXTURES / "CKV_VPCE_2" / "json" / "sound_pass.json", tmp_path / "good.json")
+    folder = _cli("explain", str(tmp_path), "--json")
+    assert folder.returncode == 1, folder.stderr
+    items = json.loads(folder.stdout)
+    assert [i["file"] for i in items if i["result"] == "NOT_JUDGED"] == [str(policy)]
+    assert any(i["result"] == "PASSED" for i in items)

@@ -24,6 +24,7 @@ import yaml
 
 from tests.checkout_copy import ROOT, copy_checkout, git
 from tests.conftest import FIXTURES, offline_env
+from tests.sarif_schema import sarif_errors
 
 ACTION = ROOT / "action.yml"
 WORKFLOW = ROOT / "docs" / "github-workflow-example.yml"
@@ -193,9 +194,30 @@ def test_action_fails_with_summary_sarif_and_annotations(runner):
         assert any(m.startswith(reason) for m in messages), (resource, reason, messages)
         if "Counterexample" in entry:
             assert any(f"Counterexample: {entry['Counterexample']}" in m for m in messages), resource
+    # ... and the log is valid SARIF 2.1.0 whose rules carry the docs pages the installed wheel ships
+    assert sarif_errors(sarif) == []
+    for rule in sarif["runs"][0]["tool"]["driver"]["rules"]:
+        assert rule["help"]["markdown"] == (ROOT / "docs" / f"{rule['id']}.md").read_text(encoding="utf-8")
+        assert "helpUri" not in rule
     # the log: the report, and one annotation per failure
     assert "vpce-checks results — passed: " in completed.stdout
     assert completed.stdout.count("::error file=infra/") == len(expected)
+
+
+def test_installed_package_ships_the_docs_pages_the_docs_lines_name(runner):
+    """The action installs the pack as users do (a built wheel, not this checkout): its "Docs:" lines must name
+    pages it has, and `vpce-checks docs ID` prints them."""
+    venv = Path(runner["env"]["RUNNER_TEMP"]) / "vpce-checks-venv"
+    printed = subprocess.run([str(venv / "bin" / "vpce-checks"), "docs", "CKV_VPCE_6"], capture_output=True,
+                             text=True, timeout=120, env=runner["env"])
+    assert printed.returncode == 0, printed.stderr
+    assert printed.stdout == (ROOT / "docs" / "CKV_VPCE_6.md").read_text(encoding="utf-8")
+    where = subprocess.run([str(venv / "bin" / "python"), "-c", "import vpce_checks.catalog as c; "
+                            "print(c.docs_folder()); print(c.docs_reference('CKV_VPCE_1'))"],
+                           capture_output=True, text=True, timeout=120, env=runner["env"], cwd=runner["base"])
+    folder, reference = where.stdout.splitlines()
+    assert Path(folder).is_relative_to(venv) and (Path(folder).parent / "catalog.py").is_file(), folder
+    assert reference.startswith("docs/CKV_VPCE_1.md") and "vpce-checks docs CKV_VPCE_1" in reference
 
 
 def test_action_soft_fail_exits_0_passes_settings_and_writes_junit(runner):

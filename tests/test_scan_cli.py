@@ -18,6 +18,8 @@ from urllib.parse import unquote
 import pytest
 
 from tests.conftest import FIXTURES, offline_env
+from tests.sarif_schema import sarif_errors
+from vpce_checks.catalog import CHECKS, docs_text
 from vpce_checks.reporting import field, short_message
 from vpce_checks.scanner import CHECKOV_FLAGS, UsageError, parse_scan_args, resolve_targets
 
@@ -121,9 +123,57 @@ def test_sarif_message_is_the_explanation_for_every_input_kind(all_formats):
             assert f"Counterexample: {counterexample}" in text, key
         if any(line.startswith("Fix: ") for line in row_details):
             assert "Fix: " in text, key
-        assert all(isinstance(a["description"], dict) for a in result.get("attachments", []))
+        assert result["properties"]["details"] == row_details, key
         kinds |= {kind for kind in ("terraform", "plan", "cloudformation", "json") if f"/{kind}/" in key[1]}
     assert {"terraform", "plan", "cloudformation", "json"} <= kinds, kinds
+
+
+def test_sarif_validates_against_the_2_1_0_schema_and_rules_carry_their_docs(all_formats):
+    sarif = json.loads((all_formats / "results_sarif.sarif").read_text())
+    assert sarif["runs"][0]["results"]
+    assert sarif_errors(sarif) == []
+    assert "invocations" not in sarif["runs"][0]  # every fixture file was judged: no notification
+    payload = json.loads((all_formats / "results_json.json").read_text())
+    assert all(report["vpce_checks_not_judged"] == [] for report in payload)
+    rules = {rule["id"]: rule for rule in sarif["runs"][0]["tool"]["driver"]["rules"]}
+    assert set(rules) == {check.id for check in CHECKS}
+    for check in CHECKS:
+        rule = rules[check.id]
+        assert rule["shortDescription"]["text"] == check.title
+        assert rule["help"]["text"] == rule["help"]["markdown"] == docs_text(check.id)
+        assert rule["help"]["text"].startswith(f"# {check.id}: {check.title}\n")
+        assert "helpUri" not in rule  # no repository URL is set: no invented address
+
+
+def test_sarif_help_uri_and_docs_lines_come_from_the_repository_url_setting(tmp_path):
+    base = "https://git.example.test/team/vpce-checks"  # example.test: a reserved name, never a real host
+    out = tmp_path / "out"
+    completed = _scan(str(SMALL), "-o", "sarif", "-o", "json", "--output-file-path", str(out),
+                      env={"VPCE_CHECKS_REPOSITORY_URL": base + "/"})
+    assert completed.returncode == 1, completed.stderr[-3000:]
+    sarif = json.loads((out / "results_sarif.sarif").read_text())
+    assert sarif_errors(sarif) == []
+    from vpce_checks import __version__
+
+    page = f"{base}/blob/v{__version__}/docs/CKV_VPCE_1.md"
+    rules = {rule["id"]: rule for rule in sarif["runs"][0]["tool"]["driver"]["rules"]}
+    assert rules["CKV_VPCE_1"]["helpUri"] == page
+    failed = [r for r in _json_rows(out) if r["check_result"]["result"] == "FAILED"]
+    assert failed and all(f"Docs: {base}/blob/v{__version__}/docs/{r['check_id']}.md" in r["details"]
+                          for r in failed)
+    assert all(r["guideline"] == f"{base}/blob/v{__version__}/docs/{r['check_id']}.md" for r in failed)
+    bad = _scan(str(SMALL), env={"VPCE_CHECKS_REPOSITORY_URL": "git.example.test/team"})
+    assert bad.returncode == 2 and "VPCE_CHECKS_REPOSITORY_URL" in bad.stderr
+
+
+def test_sarif_beside_a_format_checkov_writes_alone_is_still_explained_and_valid(tmp_path):
+    out = tmp_path / "out"
+    completed = _scan(str(SMALL), "-o", "sarif", "-o", "csv", "--output-file-path", str(out))
+    assert completed.returncode == 1, completed.stderr[-3000:]
+    assert list(out.glob("*_iac.csv"))  # Checkov's own CSV
+    sarif = json.loads((out / "results_sarif.sarif").read_text())
+    assert sarif_errors(sarif) == []
+    assert all(r["properties"]["details"] for r in sarif["runs"][0]["results"])
 
 
 def test_junit_failures_carry_the_reason_and_explanation(all_formats):
@@ -138,6 +188,11 @@ def test_junit_failures_carry_the_reason_and_explanation(all_formats):
         failure = case.find("failure")
         assert failure.get("message") == field(row["details"], "Reason")
         assert failure.text.startswith("\n".join(row["details"]))
+    # Checkov's command-line properties say what the user asked for, never `scan`'s private temporary folder
+    properties = {p.get("name"): p.get("value") for p in junit.iter("property")}
+    assert properties["output_file_path"] == str(all_formats)
+    assert properties["output"] == "['json', 'sarif', 'junitxml']"
+    assert not [v for v in properties.values() if "/vpce-checks-" in v]  # scan's tempfile prefix
 
 
 def test_sarif_goes_where_checkov_puts_it(tmp_path):

@@ -12,44 +12,24 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-from typing import Any, Callable, List, Optional, Tuple
+from typing import Any, Callable, List, Optional, Set, Tuple
 
-from checkov.common.bridgecrew.severities import BcSeverities, Severities
 from checkov.common.models.enums import CheckResult
 
 from vpce_checks.adapters.base import PolicySource
+from vpce_checks.catalog import OTHER_PERIMETER
 from vpce_checks.engine.services import PROFILES
 from vpce_checks.judge import FAILED, NO_RESULT, PASSED, SKIPPED, Judgement, docs_page, judge, judge_each
-from vpce_checks.settings import SettingsError, load_settings
+from vpce_checks.settings import cached_settings
 
 DETAILS_DIR = "VPCE_CHECKS_DETAILS_DIR"
-HIGH = Severities[BcSeverities.HIGH]
-MEDIUM = Severities[BcSeverities.MEDIUM]
 _RESULTS = {PASSED: CheckResult.PASSED, FAILED: CheckResult.FAILED, SKIPPED: CheckResult.SKIPPED,
             NO_RESULT: CheckResult.UNKNOWN}
 
 
-_SETTINGS_CACHE: List[Tuple[Any, Any]] = []
-
-
 def _settings():
-    """The settings (or the error), read again only when a VPCE_CHECKS_ variable or the config file changes: every
-    check call asks, and reading the file each time showed in the profile."""
-    variables = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("VPCE_CHECKS_")))
-    config = os.environ.get("VPCE_CHECKS_CONFIG")
-    try:
-        stamp = os.stat(config).st_mtime_ns if config else None
-    except OSError:
-        stamp = None
-    key = (variables, stamp)
-    if _SETTINGS_CACHE and _SETTINGS_CACHE[0][0] == key:
-        return _SETTINGS_CACHE[0][1]
-    try:
-        found = load_settings()
-    except SettingsError as error:
-        found = error
-    _SETTINGS_CACHE[:] = [(key, found)]
-    return found
+    """The settings in force (or the error every check then reports); cached in vpce_checks.settings."""
+    return cached_settings()
 
 
 def _entity_parts(check: Any) -> List[str]:
@@ -80,9 +60,30 @@ def _source_record(found: Any) -> Optional[dict]:
             "origin": found.origin, "arn_partition": found.arn_partition}
 
 
+_SEEN: Set[str] = set()
+
+
+def _mark_seen(directory: str, check: Any) -> None:
+    """Note that a pack check ran on this file, whatever its result: `vpce-checks scan` names every policy or
+    template file no check saw (Checkov drops some files without a word), and a file with only NO_RESULT verdicts
+    has been seen."""
+    path = scanned_file(check)  # as Checkov names it: absolute, or from the scanned folder with a leading "/"
+    if not path or path in _SEEN:
+        return
+    _SEEN.add(path)
+    try:
+        with open(os.path.join(directory, f"seen-{os.getpid()}.txt"), "a", encoding="utf-8") as handle:
+            handle.write(path + "\n")
+    except OSError:
+        _SEEN.discard(path)  # best effort, like the explanations; the scan then names the file as not judged
+
+
 def _record(check: Any, conf: Any, judgement: Judgement, found: Any = None) -> None:
     directory = os.environ.get(DETAILS_DIR)
-    if not directory or judgement.result == NO_RESULT:
+    if not directory:
+        return
+    _mark_seen(directory, check)
+    if judgement.result == NO_RESULT:
         return
     start = None
     if isinstance(conf, dict):
@@ -129,7 +130,7 @@ def run_check(check: Any, conf: Any, find: Callable[[], Any],
 
 # The services CKV_VPCE_9 covers (every profile without a check of its own), and every profiled service: the
 # raw-JSON soundness and aws:SourceIp checks (CKV_VPCE_6/7) judge the policies of all of them.
-OTHER_SERVICES = tuple(service for service, profile in PROFILES.items() if profile.check_id == "CKV_VPCE_9")
+OTHER_SERVICES = tuple(service for service, profile in PROFILES.items() if profile.check_id == OTHER_PERIMETER)
 POLICY_SERVICES = tuple(PROFILES)
 
 

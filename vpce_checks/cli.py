@@ -49,8 +49,39 @@ def _fix(args: List[str]) -> int:
     return main_fix(args)
 
 
+def _list(args: List[str]) -> int:
+    """Print the check catalog: ID, severity, category, title and docs page, one check a line."""
+    from vpce_checks.catalog import CHECKS
+
+    if args:
+        sys.stderr.write(f"vpce-checks list: unrecognized arguments: {' '.join(args)}\n")
+        return 2
+    rows = [("ID", "SEVERITY", "CATEGORY", "TITLE", "DOCS")]
+    rows += [(c.id, c.severity, c.category, c.title, c.docs_file) for c in CHECKS]
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    for row in rows:
+        sys.stdout.write("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + f"  {row[3]}  ({row[4]})\n")
+    return 0
+
+
+def _docs(args: List[str]) -> int:
+    """Print a check's docs page from the installed package (what the "Docs:" lines point at)."""
+    from vpce_checks.catalog import BY_ID, docs_text
+
+    if len(args) != 1 or args[0].upper() not in BY_ID:
+        sys.stderr.write(f"vpce-checks docs: give one check ID ({', '.join(BY_ID)})\n")
+        return 2
+    text = docs_text(args[0].upper())
+    if text is None:
+        sys.stderr.write("vpce-checks docs: this installation has no docs pages (a build without setup.py's step)\n")
+        return 1
+    sys.stdout.write(text)
+    return 0
+
+
 COMMANDS: Dict[str, Callable[[List[str]], int]] = {
-    "path": _path, "scan": _scan, "action": _action, "explain": _explain, "fix": _fix,
+    "path": _path, "scan": _scan, "action": _action, "explain": _explain, "fix": _fix, "list": _list,
+    "docs": _docs,
 }
 HELP = {
     "path": "print the folder to pass to checkov --external-checks-dir",
@@ -59,6 +90,8 @@ HELP = {
     "action": "run as the GitHub Action's step (reads INPUT_* variables; see action.yml)",
     "explain": "explain the verdicts on a policy file",
     "fix": "print the statement that closes the perimeter",
+    "list": "print the pack's checks: ID, severity, category, title and docs page",
+    "docs": "print a check's docs page, e.g. `vpce-checks docs CKV_VPCE_1`",
 }
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -19,6 +18,8 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from vpce_checks.adapters.base import PolicySource
 from vpce_checks.adapters.rawjson import sources_for_json
+from vpce_checks.catalog import PERIMETER_SOUNDNESS, SOURCE_IP_TRAP
+from vpce_checks.coverage import NotJudged, display_path, json_problem, kinds_of, not_judged
 from vpce_checks.engine.model import PolicyError, parse_policy
 from vpce_checks.engine.remediation import render_fix
 from vpce_checks.engine.repair import repair
@@ -28,7 +29,7 @@ from vpce_checks.judge import FAILED, NO_RESULT, REQUEST_PREFIX, judge, judge_so
 from vpce_checks.settings import Settings, SettingsError, load_settings
 
 PERIMETER_CHECKS = {profile.check_id for profile in PROFILES.values()}
-SOUNDNESS_CHECK, SOURCE_IP_CHECK = "CKV_VPCE_6", "CKV_VPCE_7"
+SOUNDNESS_CHECK, SOURCE_IP_CHECK = PERIMETER_SOUNDNESS, SOURCE_IP_TRAP
 _STATEMENT_LABEL = re.compile(r'^(statement (?:"[^"]*"|#\d+))')
 
 
@@ -98,23 +99,33 @@ def _source_dict(source: PolicySource) -> Dict[str, Any]:
             "origin": source.origin}
 
 
-def _checkov_records(path: str, extra: Sequence[str] = ()) -> List[Dict[str, Any]]:
-    """Run the real Checkov with the pack over ``path`` and read back every result's recorded explanation."""
+def _checkov_records(path: str, extra: Sequence[str] = (),
+                     gaps: Optional[List[NotJudged]] = None) -> List[Dict[str, Any]]:
+    """Run the real Checkov with the pack over ``path`` and read back every result's recorded explanation; into
+    ``gaps`` go the files Checkov could not parse or dropped (vpce_checks/coverage.py)."""
     from vpce_checks.reporting import load_details
-    from vpce_checks.scanner import checkov_command
+    from vpce_checks.scanner import FRAMEWORKS, _parsing_errors, checkov_command
 
     with tempfile.TemporaryDirectory(prefix="vpce-checks-explain-") as details:
         env = dict(os.environ, BC_SKIP_MAPPING="TRUE", VPCE_CHECKS_DETAILS_DIR=details)
         command = checkov_command(path, list(extra), "json")
         completed = subprocess.run(command, env=env, capture_output=True, text=True)
         if completed.returncode not in (0, 1):
-            raise UsageError(f"checkov failed (exit {completed.returncode}): {completed.stderr.strip()[-2000:]}")
+            raise UsageError(f"checkov failed (exit {completed.returncode}), so nothing in {path} was judged; "
+                             f"`vpce-checks scan {path}` names the file it crashed on: "
+                             f"{completed.stderr.strip()[-2000:]}")
+        if gaps is not None:
+            try:
+                payload = json.loads(completed.stdout)
+            except ValueError:
+                payload = None
+            gaps.extend(not_judged([path], [], FRAMEWORKS, details, _parsing_errors(payload)))
         return load_details(details)
 
 
-def _checkov_reports(path: str, settings: Settings) -> List[PolicyReport]:
+def _checkov_reports(path: str, settings: Settings, gaps: Optional[List[NotJudged]] = None) -> List[PolicyReport]:
     by_policy: Dict[Tuple[str, str], PolicyReport] = {}
-    for record in _checkov_records(path):
+    for record in _checkov_records(path, gaps=gaps):
         key = (_display_path(path, record.get("file", "")), record.get("entity", ""))
         report = by_policy.setdefault(key, PolicyReport(file=key[0], resource=_entity_label(key)))
         report.findings.append(Finding(record["check_id"], record["result"], record.get("reason", ""),
@@ -146,19 +157,31 @@ def _entity_label(key: Tuple[str, str]) -> str:
 def explain(path: str, resource: Optional[str] = None) -> List[PolicyReport]:
     """Every policy in ``path`` (a raw policy, a Terraform file or folder, a CloudFormation template) with every
     pack verdict on it. Raises UsageError for a path that does not exist or bad settings."""
+    return explain_all(path, resource)[0]
+
+
+def explain_all(path: str, resource: Optional[str] = None) -> Tuple[List[PolicyReport], List[NotJudged]]:
+    """explain(), and the files in ``path`` that hold or look like a policy or template but could not be judged
+    (nothing silent: a policy that does not parse is not "no policy")."""
     if not os.path.exists(path):
         raise UsageError(f"no such file or directory: {path}")
     try:
         settings = load_settings()
     except SettingsError as error:
         raise UsageError(f"vpce-checks settings error: {error}") from error
+    gaps: List[NotJudged] = []
     document = _is_raw_policy(path)
-    reports = _raw_reports(document, path, settings) if document is not None else _checkov_reports(path, settings)
+    if document is not None:
+        reports = _raw_reports(document, path, settings)
+    elif os.path.isfile(path) and "json" in kinds_of(path) and json_problem(path):
+        reports, gaps = [], [NotJudged(display_path(path), f"{json_problem(path)}; Checkov would drop it too")]
+    else:
+        reports = _checkov_reports(path, settings, gaps)
     if resource:
         reports = [r for r in reports if _matches(r.resource, resource)]
         if not reports:
             raise UsageError(f"no policy of {resource} in {path}")
-    return reports
+    return reports, gaps
 
 
 def _matches(label: str, wanted: str) -> bool:
@@ -182,9 +205,10 @@ def statements_to_change(finding: Finding) -> List[str]:
     return labels
 
 
-def render_text(reports: Sequence[PolicyReport]) -> str:
+def render_text(reports: Sequence[PolicyReport], gaps: Sequence[NotJudged] = ()) -> str:
+    not_judged = [f"NOT JUDGED  {gap.file}\n    {gap.reason}\n" for gap in gaps]
     if not reports:
-        return "No resource policy found.\n"
+        return "".join(not_judged) + ("No resource policy found.\n" if not gaps else "")
     out = []
     for report in reports:
         verdict = "FAILED" if report.failed else "PASSED"
@@ -194,8 +218,9 @@ def render_text(reports: Sequence[PolicyReport]) -> str:
             out.extend("      " + line for line in _with_statements_to_change(finding))
         out.append("")
     failed = sum(1 for r in reports if r.failed)
-    out.append(f"{len(reports)} polic{'y' if len(reports) == 1 else 'ies'}, {failed} failing")
-    return "\n".join(out) + "\n"
+    out.append(f"{len(reports)} polic{'y' if len(reports) == 1 else 'ies'}, {failed} failing"
+               + (f", {len(gaps)} file{'' if len(gaps) == 1 else 's'} not judged" if gaps else ""))
+    return "".join(not_judged) + "\n".join(out) + "\n"
 
 
 def _with_statements_to_change(finding: Finding) -> List[str]:
@@ -230,11 +255,12 @@ def counterexample_of(finding: Finding) -> Optional[dict]:
     return None
 
 
-def render_json(reports: Sequence[PolicyReport]) -> str:
+def render_json(reports: Sequence[PolicyReport], gaps: Sequence[NotJudged] = ()) -> str:
     payload = [{"file": r.file, "resource": r.resource, "result": "FAILED" if r.failed else "PASSED",
                 "findings": [dict(asdict(f), statements_to_change=statements_to_change(f),
                                   counterexample=counterexample_of(f)) for f in r.findings]}
                for r in reports]
+    payload += [{"file": gap.file, "resource": None, "result": "NOT_JUDGED", "reason": gap.reason} for gap in gaps]
     return json.dumps(payload, indent=2, default=str)
 
 
@@ -277,16 +303,90 @@ def fix_document(document: Dict[str, Any], path: str, endpoints: Sequence[str], 
     return document, changes
 
 
+MAX_BACKUPS = 100  # FILE.bak, FILE.bak.1 ... FILE.bak.99; then `fix --write` refuses instead of overwriting one
+
+
+def _refuse_link(path: str, role: str) -> None:
+    if os.path.islink(path):
+        raise UsageError(f"{role} {path} is a symbolic link (to {os.readlink(path)}); --write does not write "
+                         "through links: run fix on the file itself, or move the link away")
+
+
+def _new_backup(path: str, original: bytes, mode: int) -> Tuple[str, List[str]]:
+    """Write the original next to FILE under the first free name FILE.bak, FILE.bak.1, ...; an existing backup is
+    never overwritten (O_EXCL) and a symbolic link on the way is refused. Returns the name and the names skipped."""
+    skipped: List[str] = []
+    for index in range(MAX_BACKUPS):
+        backup = path + ".bak" + (f".{index}" if index else "")
+        _refuse_link(backup, "the backup path")
+        try:
+            handle = os.open(backup, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        except FileExistsError:
+            _refuse_link(backup, "the backup path")  # created as a link since the first look
+            skipped.append(backup)
+            continue
+        try:
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(original)
+                stream.flush()
+                os.fsync(stream.fileno())
+            os.chmod(backup, mode)
+        except OSError:
+            os.unlink(backup)
+            raise
+        return backup, skipped
+    raise UsageError(f"{path}.bak and {path}.bak.1 to .bak.{MAX_BACKUPS - 1} all exist; --write never overwrites a "
+                     "backup: remove the old ones first")
+
+
+def _replace_atomically(path: str, text: str, mode: int) -> None:
+    """A temporary file in FILE's own folder, then os.replace: readers see the old file or the new, never half."""
+    folder = os.path.dirname(os.path.abspath(path))
+    handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temporary, mode)
+        _refuse_link(path, "FILE")  # replaced by a link while we worked
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.lexists(temporary):
+            os.unlink(temporary)
+        raise
+
+
+def write_fixed(path: str, text: str) -> List[str]:
+    """`fix --write`: FILE replaced atomically by ``text`` after its original went to a new backup; what was done,
+    in words. Refuses a symbolic link as FILE or backup, and leaves an unchanged policy alone."""
+    _refuse_link(path, "FILE")
+    if not os.path.isfile(path):
+        raise UsageError(f"{path} is not a regular file; --write updates regular files only")
+    with open(path, "rb") as stream:
+        original = stream.read()
+    if original.decode("utf-8", "replace") == text:
+        return [f"{path} already holds the fixed policy; nothing written, no backup made"]
+    mode = os.stat(path).st_mode & 0o7777
+    backup, skipped = _new_backup(path, original, mode)
+    try:
+        _replace_atomically(path, text, mode)
+    except BaseException:
+        os.unlink(backup)
+        raise
+    said = [f"wrote {path} (replaced atomically; the original is in {backup})"]
+    if skipped:
+        said.append(f"{', '.join(skipped)} already existed and {'was' if len(skipped) == 1 else 'were'} left alone")
+    return said
+
+
 def fix_raw(path: str, document: Dict[str, Any], endpoints: Sequence[str], vpcs: Sequence[str], write: bool,
             settings: Settings) -> Tuple[str, List[str]]:
+    """The repaired raw policy as text and what changed; with ``write``, FILE updated safely (write_fixed)."""
     fixed, changes = fix_document(document, path, endpoints, vpcs, settings)
     text = json.dumps(fixed, indent=2) + "\n"
     if write:
-        backup = path + ".bak"
-        shutil.copy2(path, backup)
-        with open(path, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        changes.append(f"wrote {path} (the original is in {backup})")
+        changes += write_fixed(path, text)
     return text, changes
 
 
@@ -343,7 +443,7 @@ def main_explain(argv: Sequence[str]) -> int:
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     args = parser.parse_args(list(argv))
     try:
-        reports = explain(args.file, args.resource)
+        reports, gaps = explain_all(args.file, args.resource)
     except UsageError as error:
         print(f"vpce-checks explain: {error}", file=sys.stderr)
         return 2
@@ -351,8 +451,8 @@ def main_explain(argv: Sequence[str]) -> int:
         print(f"vpce-checks explain: could not explain {args.file} ({type(error).__name__}: {error}); please "
               "report this input", file=sys.stderr)
         return 2
-    sys.stdout.write(render_json(reports) + "\n" if args.json else render_text(reports))
-    return 1 if any(r.failed for r in reports) else 0
+    sys.stdout.write(render_json(reports, gaps) + "\n" if args.json else render_text(reports, gaps))
+    return 1 if gaps or any(r.failed for r in reports) else 0
 
 
 def main_fix(argv: Sequence[str]) -> int:
@@ -364,11 +464,15 @@ def main_fix(argv: Sequence[str]) -> int:
     parser.add_argument("--vpce", action="append", default=[], metavar="ID", help="an endpoint to admit (repeat)")
     parser.add_argument("--vpc", action="append", default=[], metavar="ID", help="a VPC whose endpoints to admit")
     parser.add_argument("--resource", help="only this resource (Terraform address or CloudFormation logical ID)")
-    parser.add_argument("--write", action="store_true", help="raw JSON only: update FILE in place (FILE.bak kept)")
+    parser.add_argument("--write", action="store_true",
+                        help="raw JSON only: replace FILE atomically, the original kept in the first free FILE.bak, "
+                             "FILE.bak.1, ...; refuses symbolic links")
     args = parser.parse_args(list(argv))
     try:
         _check_ids(args.vpce, args.vpc)
         settings = load_settings()
+        if args.write:
+            _refuse_link(args.file, "FILE")
         document = _is_raw_policy(args.file)
         if document is not None:
             text, changes = fix_raw(args.file, document, args.vpce, args.vpc, args.write, settings)
@@ -389,6 +493,10 @@ def main_fix(argv: Sequence[str]) -> int:
         return 2
     except UsageError as error:
         print(f"vpce-checks fix: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:
+        print(f"vpce-checks fix: could not write {error.filename or args.file} ({error.strerror or error}); "
+              f"{args.file} is as it was", file=sys.stderr)
         return 2
     except Exception as error:  # noqa: BLE001 - a clear message, never a traceback, for input we did not foresee
         print(f"vpce-checks fix: could not repair {args.file} ({type(error).__name__}: {error}); please report "

@@ -109,6 +109,19 @@ def annotations(rows: Sequence[dict], path_of) -> List[str]:
     return lines
 
 
+def not_judged_annotations(not_judged: Sequence[Dict[str, str]], workspace: str) -> List[str]:
+    """One ::error workflow command per file that could not be judged (nothing silent)."""
+    lines = []
+    for item in not_judged:
+        path = item["file"]
+        relative = os.path.relpath(os.path.realpath(path), os.path.realpath(workspace))
+        if not relative.startswith(".."):
+            path = relative.replace(os.sep, "/")
+        title = _command_value("vpce-checks: not judged", True)
+        lines.append(f"::error file={_command_value(path, True)},title={title}::{_command_value(item['reason'])}")
+    return lines
+
+
 def _append(path: Optional[str], text: str) -> None:
     if not path:
         return
@@ -145,14 +158,16 @@ def main(argv: Sequence[str] = (), environ: Optional[Mapping[str, str]] = None, 
         sys.stderr.write(f"vpce-checks: {outcome.error}\n")
         _append(env.get("GITHUB_STEP_SUMMARY"), f"## vpce-checks could not run\n\n{outcome.error}\n")
     else:
-        _append(env.get("GITHUB_STEP_SUMMARY"), markdown_summary(outcome.rows, path_of=path_of))
+        _append(env.get("GITHUB_STEP_SUMMARY"), markdown_summary(outcome.rows, path_of=path_of,
+                                                                 not_judged=outcome.not_judged))
         if _true(_input(env, "annotations")):
             buffer = io.StringIO()
-            for line in annotations(outcome.rows, path_of):
+            for line in annotations(outcome.rows, path_of) + not_judged_annotations(outcome.not_judged, workspace):
                 buffer.write(line + "\n")
             stdout.write(buffer.getvalue())
     counts = {key: sum(1 for r in outcome.rows if result_of(r) == key.upper())
               for key in ("passed", "failed", "skipped")}
+    counts["not_judged"] = len(outcome.not_judged)
     outputs = [f"exit_code={outcome.returncode}", *(f"{k}={v}" for k, v in counts.items()),
                f"sarif_file={outcome.written.get('sarif', '')}"]
     _append(env.get("GITHUB_OUTPUT"), "\n".join(outputs) + "\n")

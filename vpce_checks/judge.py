@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, List, Optional, Sequence, Tuple, Union
 
 from vpce_checks.adapters.base import PolicySource
+from vpce_checks.catalog import API_ENDPOINT_TYPE, ENDPOINT_FULL_ACCESS, PERIMETER_SOUNDNESS, SOURCE_IP_TRAP
 from vpce_checks.engine.evaluate import Principal, Request
 from vpce_checks.engine.model import THIS_ACCOUNT, PolicyError, parse_policy
 from vpce_checks.engine.perimeter import FRESH, AnalysisOptions, Verdict, describe_request, perimeter_of
@@ -36,9 +37,9 @@ CFN_POLICY_RESOURCE = {"s3": "AWS::S3::BucketPolicy", "sqs": "AWS::SQS::QueuePol
                        "elasticfilesystem": "FileSystemPolicy property on the AWS::EFS::FileSystem"}
 # How a CloudFormation adapter's origin starts: the policy property it read (a JSON template's fix is cfn-json).
 _CFN_POLICY_ORIGINS = ("PolicyDocument", "KeyPolicy", "ResourcePolicy", "RepositoryPolicyText", "FileSystemPolicy")
-ENDPOINT_TYPE_CHECK = "CKV_VPCE_4"
-SOUNDNESS_CHECK = "CKV_VPCE_6"
-SOURCE_IP_CHECK = "CKV_VPCE_7"
+ENDPOINT_TYPE_CHECK = API_ENDPOINT_TYPE
+SOUNDNESS_CHECK = PERIMETER_SOUNDNESS
+SOURCE_IP_CHECK = SOURCE_IP_TRAP
 
 
 @dataclass
@@ -50,7 +51,10 @@ class Judgement:
 
 
 def docs_page(check_id: str) -> str:
-    return f"docs/{check_id}.md"
+    """What a "Docs:" line names: a page the installed package has, or its web address (vpce_checks/catalog.py)."""
+    from vpce_checks.catalog import docs_reference
+
+    return docs_reference(check_id)
 
 
 def _fix_lines(header: str, text: str) -> List[str]:
@@ -327,7 +331,7 @@ def judge_source_ip(source: Optional[PolicySource], settings: Union[Settings, Se
     return Judgement(FAILED, use.problems[0], lines)
 
 
-ENDPOINT_POLICY_CHECK = "CKV_VPCE_8"
+ENDPOINT_POLICY_CHECK = ENDPOINT_FULL_ACCESS
 ORG_PLACEHOLDERS = {"hcl": "${var.org_id}", "yaml": "o-REPLACE-WITH-YOUR-ORG-ID", "json": "o-REPLACE-WITH-YOUR-ORG-ID"}
 
 

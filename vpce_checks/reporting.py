@@ -17,7 +17,9 @@ from collections import Counter, defaultdict
 from typing import Any, Dict, Iterable, List, Optional, Sequence, TextIO, Tuple
 from urllib.parse import quote, unquote
 
-PACK_PREFIX = "CKV_VPCE_"
+from vpce_checks.catalog import PREFIX
+
+PACK_PREFIX = PREFIX
 # A Fix block longer than this goes into SARIF as its first line only (code scanning shows plain text).
 SHORT_FIX_LINES = 16
 SHORT_FIX_CHARS = 900
@@ -174,9 +176,9 @@ def summary_line(rows: Sequence[Dict[str, Any]]) -> str:
 
 
 def render_text(rows: Iterable[Dict[str, Any]], stream: Optional[TextIO] = None,
-                quiet: bool = False) -> Dict[str, int]:
-    """The pack's own terminal report: every result (failures first, each with its whole explanation), then the
-    summary line. ``quiet`` leaves out passed results, like checkov --quiet."""
+                quiet: bool = False, not_judged: Sequence[Dict[str, str]] = ()) -> Dict[str, int]:
+    """The pack's own terminal report: every result (failures first, each with its whole explanation), the files
+    that could not be judged, then the summary line. ``quiet`` leaves out passed results, like checkov --quiet."""
     import sys
 
     stream = stream or sys.stdout
@@ -199,7 +201,13 @@ def render_text(rows: Iterable[Dict[str, Any]], stream: Optional[TextIO] = None,
             details = [f"Skipped: {comment}"] if comment else []
         for line in details:
             stream.write(f"    {line}\n")
-    stream.write(summary_line(rows) + "\n")
+    for item in not_judged:
+        stream.write(f"NOT JUDGED  {item['file']}\n    {item['reason']}\n")
+    line = summary_line(rows)
+    if not_judged:
+        verb = "holds or looks" if len(not_judged) == 1 else "hold or look"
+        line += f"; NOT JUDGED: {_n(len(not_judged), 'file')} that {verb} like a policy or template (listed above)"
+    stream.write(line + "\n")
     return counts
 
 
@@ -214,13 +222,64 @@ def _uri_key(uri: str) -> str:
     return unquote(uri or "").lstrip("/").replace("\\", "/")
 
 
+def sarif_rule(rule: Dict[str, Any]) -> None:
+    """A pack rule as the catalog describes it: its title, its docs page as ``help`` (text and Markdown: code
+    scanning shows it beside each alert), and ``helpUri`` only from the repository-URL setting, else none.
+
+    Checkov writes the first result's resource into ``help.text``; a rule is not one resource."""
+    from vpce_checks.catalog import docs_text, docs_url, info, is_pack_check
+
+    if not is_pack_check(rule.get("id")):
+        return
+    entry = info(rule["id"])
+    rule["shortDescription"] = {"text": entry.title}
+    rule["fullDescription"] = {"text": entry.title}
+    page = docs_text(entry.id) or f"{entry.title}\n\nDocs: {entry.docs_file} in the vpce-checks source."
+    rule["help"] = {"text": page, "markdown": page}
+    url = docs_url(entry.id)
+    if url:
+        rule["helpUri"] = url
+    else:
+        rule.pop("helpUri", None)
+    properties = rule.setdefault("properties", {})
+    properties["tags"] = sorted(set(properties.get("tags") or []) | {"security", entry.category.lower()})
+
+
+def _valid_attachments(result: Dict[str, Any]) -> None:
+    """SARIF 2.1.0 requires an ``artifactLocation`` in every attachment (and unique ones); Checkov writes each
+    detail line as an attachment without one. Such lines move to the result's property bag as ``details``."""
+    attachments = result.get("attachments")
+    if attachments is None:
+        return
+    kept, lines = [], []
+    for attachment in attachments if isinstance(attachments, list) else []:
+        if isinstance(attachment, dict) and attachment.get("artifactLocation"):
+            if isinstance(attachment.get("description"), str):
+                attachment["description"] = {"text": attachment["description"]}
+            if attachment not in kept:
+                kept.append(attachment)
+            continue
+        description = attachment.get("description") if isinstance(attachment, dict) else attachment
+        text = description.get("text") if isinstance(description, dict) else description
+        if text is not None:
+            lines.append(str(text))
+    if kept:
+        result["attachments"] = kept
+    else:
+        result.pop("attachments", None)
+    if lines:
+        result.setdefault("properties", {})["details"] = lines
+
+
 def enrich_sarif(sarif: Dict[str, Any], rows: Sequence[Dict[str, Any]], uri_base: Optional[str] = None) -> int:
     """Write each pack result's explanation into its SARIF ``message.text``; returns how many were explained.
 
     Checkov's SARIF result has the rule (check ID), the file (``repo_file_path``) and the line range but not the
-    resource, so results are matched on those, in report order. Also: ``attachments[].description`` becomes a
-    SARIF message object (Checkov writes a bare string there), and with ``uri_base`` every matched result's
-    ``artifactLocation.uri`` is made relative to that folder (code scanning needs paths from the repository root).
+    resource, so results are matched on those, in report order. Also: the whole explanation goes to the result's
+    ``properties.details`` (Checkov's attachments lack the ``artifactLocation`` SARIF requires), pack rules get their
+    docs page (see sarif_rule), and with ``uri_base`` every matched result's ``artifactLocation.uri`` is made
+    relative to that folder (code scanning needs paths from the repository root). The log then validates against
+    the SARIF 2.1.0 schema (tests/test_sarif_schema.py).
     """
     queues: Dict[Tuple[str, str, int, int], List[Dict[str, Any]]] = defaultdict(list)
     for row in rows:
@@ -229,7 +288,10 @@ def enrich_sarif(sarif: Dict[str, Any], rows: Sequence[Dict[str, Any]], uri_base
             queues[(str(row.get("check_id")), _uri_key(path), *_span(row))].append(row)
     explained = 0
     for run in sarif.get("runs", []) if isinstance(sarif, dict) else []:
+        for rule in ((run.get("tool") or {}).get("driver") or {}).get("rules") or []:
+            sarif_rule(rule)
         for result in run.get("results", []):
+            _valid_attachments(result)
             rule = str(result.get("ruleId", ""))
             if not rule.startswith(PACK_PREFIX):
                 continue
@@ -238,9 +300,6 @@ def enrich_sarif(sarif: Dict[str, Any], rows: Sequence[Dict[str, Any]], uri_base
             region = location.get("region", {})
             key = (rule, _uri_key(artifact.get("uri", "")), int(region.get("startLine", 1) or 1),
                    int(region.get("endLine", 1) or 1))
-            for attachment in result.get("attachments", []) or []:
-                if isinstance(attachment.get("description"), str):
-                    attachment["description"] = {"text": attachment["description"]}
             if not queues.get(key):
                 continue
             row = queues[key].pop(0)
@@ -252,15 +311,73 @@ def enrich_sarif(sarif: Dict[str, Any], rows: Sequence[Dict[str, Any]], uri_base
             if result_of(row) == "FAILED" and details:
                 fallback = (result.get("message") or {}).get("text", "")
                 result["message"] = {"text": short_message(details, fallback)}
-                if not result.get("attachments"):
-                    result["attachments"] = [{"description": {"text": line}} for line in details]
+                result.setdefault("properties", {})["details"] = list(details)
                 explained += 1
     return explained
 
 
+# ---- files that could not be judged -------------------------------------------------------------------------------
+
+NOT_JUDGED_FIELD = "vpce_checks_not_judged"
+NOT_JUDGED_ID = "vpce-checks/not-judged"
+
+
+def add_not_judged_to_json(payload: Any, not_judged: Sequence[Dict[str, str]]) -> Any:
+    """Checkov's JSON report with ``vpce_checks_not_judged`` (file, reason) in every report object (Checkov writes
+    one object, or a list with one per framework); an empty list when every file was judged."""
+    items = [dict(item) for item in not_judged]
+    reports = payload if isinstance(payload, list) else [payload]
+    for report in reports:
+        if isinstance(report, dict):
+            report[NOT_JUDGED_FIELD] = items
+    if isinstance(payload, list) and not payload:
+        payload.append({NOT_JUDGED_FIELD: items})
+    return payload
+
+
+def add_not_judged_to_sarif(sarif: Dict[str, Any], not_judged: Sequence[Dict[str, str]],
+                            uri_base: Optional[str] = None) -> None:
+    """Each file not judged as an error-level tool execution notification of the run's invocation (SARIF 2.1.0
+    section 3.20.21), with the file as its location; the invocation then did not succeed."""
+    notifications = []
+    for item in not_judged:
+        path = item["file"]
+        if uri_base:
+            relative = os.path.relpath(os.path.realpath(path), os.path.realpath(uri_base))
+            if not relative.startswith(".."):
+                path = relative
+        notifications.append({
+            "level": "error", "message": {"text": f"{item['file']} was not judged: {item['reason']}"},
+            "descriptor": {"id": NOT_JUDGED_ID},
+            "locations": [{"physicalLocation": {"artifactLocation": {"uri": quote(path.replace(os.sep, "/"))}}}],
+        })
+    for run in sarif.get("runs", []) if isinstance(sarif, dict) else []:
+        if notifications:
+            run["invocations"] = [{"executionSuccessful": False, "toolExecutionNotifications": notifications}]
+
+
+def add_not_judged_to_junit(xml_text: str, not_judged: Sequence[Dict[str, str]]) -> str:
+    """A test suite "vpce-checks not judged" with one errored test case per file."""
+    if not not_judged:
+        return xml_text
+    try:
+        root = ET.fromstring(xml_text)
+    except ET.ParseError:
+        return xml_text
+    suite = ET.SubElement(root, "testsuite", {"name": "vpce-checks not judged", "tests": str(len(not_judged)),
+                                              "errors": str(len(not_judged)), "failures": "0"})
+    for item in not_judged:
+        case = ET.SubElement(suite, "testcase", {"name": f"[{NOT_JUDGED_ID}] {item['file']}",
+                                                 "classname": item["file"]})
+        error = ET.SubElement(case, "error", {"message": item["reason"], "type": "not judged"})
+        error.text = f"{item['file']}: {item['reason']}"
+    body = ET.tostring(root, encoding="unicode")
+    return '<?xml version="1.0" ?>\n' + body + "\n"
+
+
 # ---- JUnit XML -----------------------------------------------------------------------------------------------------
 
-_JUNIT_CHECK = re.compile(r"\[(CKV_VPCE_\w+)\]")
+_JUNIT_CHECK = re.compile(r"\[(" + re.escape(PREFIX) + r"\w+)\]")
 
 
 def enrich_junit(xml_text: str, rows: Sequence[Dict[str, Any]]) -> Tuple[str, int]:
@@ -293,6 +410,26 @@ def enrich_junit(xml_text: str, rows: Sequence[Dict[str, Any]]) -> Tuple[str, in
     return '<?xml version="1.0" ?>\n' + body + "\n", explained
 
 
+def junit_properties_as_asked(xml_text: str, asked: Dict[str, str], private_folder: str) -> str:
+    """Checkov records its own command line as test-suite properties; `scan` ran it with a private temporary folder
+    and extra outputs. Each property in ``asked`` gets what the user asked for, and any other property naming the
+    private folder is dropped, so the report carries no temporary path."""
+    try:
+        root = ET.fromstring(xml_text)
+    except ET.ParseError:
+        return xml_text
+    private = os.path.realpath(private_folder)
+    for properties in root.iter("properties"):
+        for prop in list(properties):
+            name, value = prop.get("name", ""), prop.get("value", "")
+            if name in asked:
+                prop.set("value", asked[name])
+            elif private_folder in value or private in value:
+                properties.remove(prop)
+    body = ET.tostring(root, encoding="unicode")
+    return '<?xml version="1.0" ?>\n' + body + "\n"
+
+
 # ---- GitHub job summary -----------------------------------------------------------------------------------------
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|~#])")
@@ -305,6 +442,16 @@ def md_escape(text: str) -> str:
     return _MD_SPECIAL.sub(r"\\\1", text)
 
 
+def code_span(text: str) -> str:
+    """``text`` as a Markdown code span, shown verbatim: backslash escapes are not processed inside one, so the
+    text is not escaped; the fence is one backtick longer than any run of backticks inside."""
+    text = text.replace("\n", " ")
+    longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") or not text.strip() else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
 def _fence(lines: Sequence[str]) -> str:
     longest = max((len(m) for line in lines for m in re.findall(r"`+", line)), default=0)
     fence = "`" * max(3, longest + 1)
@@ -312,14 +459,19 @@ def _fence(lines: Sequence[str]) -> str:
 
 
 def markdown_summary(rows: Sequence[Dict[str, Any]], title: str = "vpce-checks",
-                     path_of=None, limit: int = SUMMARY_LIMIT) -> str:
-    """The job summary: totals, a table per check ID, then every failure with its reason, counterexample and the
-    whole explanation (with the fix) folded below."""
+                     path_of=None, limit: int = SUMMARY_LIMIT, not_judged: Sequence[Dict[str, str]] = ()) -> str:
+    """The job summary: totals, the files that could not be judged, a table per check ID, then every failure with
+    its reason, counterexample and the whole explanation (with the fix) folded below."""
     path_of = path_of or (lambda row: str(row.get("file_path", "")).lstrip("/"))
     counts = Counter(result_of(r) for r in rows)
     failed = [r for r in rows if result_of(r) == "FAILED"]
     failed.sort(key=lambda r: (_check_order(str(r.get("check_id"))), path_of(r), str(r.get("resource"))))
-    head = [f"## {title}: {counts['FAILED']} failed, {counts['PASSED']} passed, {counts['SKIPPED']} skipped", ""]
+    head = [f"## {title}: {counts['FAILED']} failed, {counts['PASSED']} passed, {counts['SKIPPED']} skipped"
+            + (f", {len(not_judged)} not judged" if not_judged else ""), ""]
+    if not_judged:
+        head += ["### Files not judged", ""]
+        head += [f"- {code_span(item['file'])}: {md_escape(item['reason'])}" for item in not_judged]
+        head.append("")
     if not rows:
         head.append("No AWS resource policy was found to check.")
         return "\n".join(head) + "\n"
@@ -338,7 +490,7 @@ def markdown_summary(rows: Sequence[Dict[str, Any]], title: str = "vpce-checks",
     for index, row in enumerate(failed):
         first, last = (row.get("file_line_range") or [0, 0])[:2]
         details = row.get("details") or []
-        block = [f"#### {row.get('check_id')} · `{md_escape(str(row.get('resource')))}`",
+        block = [f"#### {row.get('check_id')} · {code_span(str(row.get('resource')))}",
                  f"{md_escape(path_of(row))}, lines {first}–{last}", ""]
         for label in ("Reason", "Counterexample"):
             value = field(details, label)

@@ -14,7 +14,8 @@ format and then writes the formats where Checkov itself would have written them:
   ``results_sarif.sarif``); ``--output-file-path console,results.sarif`` with ``-o cli -o sarif``: one place per
   format, in order.
 
-Other formats (csv, cyclonedx, spdx, gitlab_sast, github_failed_only) go straight to Checkov, unexplained.
+Other formats (csv, cyclonedx, spdx, gitlab_sast, github_failed_only) go straight to Checkov, unexplained, in a run
+of their own; the explained formats asked for beside them still come from `scan`.
 """
 
 from __future__ import annotations
@@ -22,18 +23,33 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Union
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
-from vpce_checks.reporting import attach_details, count_recorded, enrich_junit, enrich_sarif, render_text
+from vpce_checks.catalog import PREFIX
+from vpce_checks.coverage import NotJudged, display_path, framework_files
+from vpce_checks.coverage import not_judged as not_judged_files
+from vpce_checks.reporting import (
+    add_not_judged_to_json,
+    add_not_judged_to_junit,
+    add_not_judged_to_sarif,
+    attach_details,
+    count_recorded,
+    enrich_junit,
+    enrich_sarif,
+    junit_properties_as_asked,
+    render_text,
+)
 
 FRAMEWORKS = ("terraform", "terraform_plan", "cloudformation", "json")
-CHECK_PATTERN = "CKV_VPCE_*"
+CHECK_PATTERN = PREFIX + "*"
 CONSOLE = "console"
 EXPLAINED_FORMATS = ("cli", "json", "sarif", "junitxml")
 FILE_NAMES = {"cli": "results_cli.txt", "json": "results_json.json", "sarif": "results_sarif.sarif",
@@ -88,6 +104,7 @@ class ScanOutcome:
     rows: List[dict] = field(default_factory=list)
     written: Dict[str, str] = field(default_factory=dict)  # format -> file written
     error: Optional[str] = None
+    not_judged: List[Dict[str, str]] = field(default_factory=list)  # {"file", "reason"} for every file not judged
 
 
 def checks_path() -> str:
@@ -241,8 +258,224 @@ def _read(path: str) -> Optional[str]:
         return None
 
 
+@dataclass
+class _CheckovRun:
+    """One Checkov run's outputs (None where it wrote none, e.g. after a crash) and, when captured, its stderr."""
+
+    returncode: int
+    payload: Any = None
+    sarif: Optional[dict] = None
+    junit: Optional[str] = None
+    stdout: str = ""
+    stderr: str = ""
+
+
+def _run_checkov(targets: Sequence[str], checkov_args: Sequence[str], formats: Sequence[str], env: Dict[str, str],
+                 work: str, show: bool = False, label: str = "", capture_stderr: bool = False) -> _CheckovRun:
+    """Checkov once, with its JSON report (plus SARIF/JUnit when asked for) in a fresh folder under ``work``."""
+    out_dir = tempfile.mkdtemp(prefix="out-", dir=work)
+    extra_outputs = [arg for f in formats if f in ("sarif", "junitxml") for arg in ("-o", f)]
+    command = checkov_command(targets, list(checkov_args) + extra_outputs + ["--output-file-path", out_dir], "json")
+    details_dir = env["VPCE_CHECKS_DETAILS_DIR"]
+    with open(os.path.join(out_dir, "stdout.txt"), "w", encoding="utf-8") as captured, \
+            open(os.path.join(out_dir, "stderr.txt"), "w", encoding="utf-8") as errors:
+        process = subprocess.Popen(command, env=env, stdout=captured, stderr=errors if capture_stderr else None,
+                                   text=True)
+        returncode = _wait(process, details_dir, label, show)
+    if show:
+        sys.stderr.write("\r\033[K")
+        sys.stderr.flush()
+    run = _CheckovRun(returncode, stdout=_read(os.path.join(out_dir, "stdout.txt")) or "",
+                      stderr=_read(os.path.join(out_dir, "stderr.txt")) or "")
+    raw = _read(os.path.join(out_dir, FILE_NAMES["json"]))
+    try:
+        run.payload = json.loads(raw) if raw and raw.strip() else None
+    except ValueError:
+        run.payload = None
+    sarif_text = _read(os.path.join(out_dir, FILE_NAMES["sarif"])) if "sarif" in formats else None
+    if sarif_text:
+        try:
+            run.sarif = json.loads(sarif_text)
+        except ValueError:
+            run.sarif = None
+    run.junit = _read(os.path.join(out_dir, FILE_NAMES["junitxml"])) if "junitxml" in formats else None
+    return run
+
+
+def _option_values(args: Sequence[str], *names: str) -> List[str]:
+    """The values given to an option (``--x a --x b,c``, ``--x=a``; framework options take several words)."""
+    values: List[str] = []
+    index = 0
+    while index < len(args):
+        name, has_value, inline = args[index].partition("=")
+        index += 1
+        if name not in names:
+            continue
+        if has_value:
+            values += [v for v in inline.split(",") if v]
+            continue
+        while index < len(args) and not args[index].startswith("-"):
+            values += [v for v in args[index].split(",") if v]
+            index += 1
+            if name not in FRAMEWORK_OPTIONS:
+                break
+    return values
+
+
+def frameworks_in_effect(checkov_args: Sequence[str]) -> List[str]:
+    """The frameworks Checkov runs for `scan`: ours unless --framework says otherwise, minus --skip-framework."""
+    chosen = _option_values(checkov_args, "--framework") or list(FRAMEWORKS)
+    if "all" in chosen:
+        chosen = list(FRAMEWORKS)
+    skipped = set(_option_values(checkov_args, "--skip-framework"))
+    return [f for f in chosen if f not in skipped]
+
+
+def _with_framework(checkov_args: Sequence[str], framework: str) -> List[str]:
+    args, index = [], 0
+    while index < len(checkov_args):
+        name = checkov_args[index].partition("=")[0]
+        index += 1
+        if name in FRAMEWORK_OPTIONS:
+            if "=" not in checkov_args[index - 1]:
+                while index < len(checkov_args) and not checkov_args[index].startswith("-"):
+                    index += 1
+            continue
+        args.append(checkov_args[index - 1])
+    return args + ["--framework", framework]
+
+
+def _last_error(text: str) -> str:
+    lines = [line.strip() for line in text.splitlines() if line.strip() and not line.startswith((" ", "\t"))]
+    errors = [line for line in lines if re.match(r"^[A-Za-z_.]+(Error|Exception)\b", line)]
+    return (errors or lines or ["no message"])[-1][:300]
+
+
+def _units(framework: str, files: Sequence[str]) -> List[List[str]]:
+    """What to run one at a time when a framework's runner crashed: each file; for Terraform each module folder's
+    .tf files together (a resource may use another file's blocks)."""
+    if framework != "terraform":
+        return [[path] for path in files]
+    by_folder: Dict[str, List[str]] = {}
+    for path in files:
+        by_folder.setdefault(os.path.dirname(path), []).append(path)
+    return [sorted(group) for _, group in sorted(by_folder.items())]
+
+
+def _salvage(targets: Sequence[str], checkov_args: Sequence[str], formats: Sequence[str], env: Dict[str, str],
+             work: str, skip_paths: Sequence[str]) -> Tuple[List[_CheckovRun], List[NotJudged]]:
+    """After Checkov crashed without a report: run each framework alone, and a crashing framework file by file
+    (module by module for Terraform), so one bad file does not lose the others' report; name what crashed."""
+    runs: List[_CheckovRun] = []
+    crashed: List[NotJudged] = []
+    for framework in frameworks_in_effect(checkov_args):
+        args = _with_framework(checkov_args, framework)
+        run = _run_checkov(targets, args, formats, env, work, capture_stderr=True)
+        if run.payload is not None:
+            runs.append(run)
+            continue
+        units = _units(framework, framework_files(targets, skip_paths, framework))
+        if not units:
+            crashed.append(NotJudged(", ".join(display_path(t) for t in targets),
+                                     f"Checkov's {framework} runner crashed ({_last_error(run.stderr)}) and no "
+                                     "single file could be blamed; nothing of that framework was judged"))
+        for unit in units:
+            alone = _run_checkov(unit, args, formats, env, work, capture_stderr=True)
+            if alone.payload is not None:
+                runs.append(alone)
+                continue
+            crashed += [NotJudged(display_path(path), f"it crashes Checkov's {framework} runner "
+                                  f"({_last_error(alone.stderr)}); the other files were judged")
+                        for path in unit]
+    return runs, crashed
+
+
+def _merge(runs: Sequence[_CheckovRun]) -> _CheckovRun:
+    """One report from several Checkov runs: the JSON reports side by side, one SARIF run, one JUnit document."""
+    reports = [report for run in runs for report in (run.payload if isinstance(run.payload, list)
+                                                     else [run.payload]) if isinstance(report, dict)]
+    real = [report for report in reports if "results" in report]
+    payload: Any = real if len(real) != 1 else real[0]
+    if not real:
+        payload = reports[0] if reports else []
+    merged = _CheckovRun(max((run.returncode for run in runs), default=0), payload=payload)
+    sarifs = [run.sarif for run in runs if run.sarif and run.sarif.get("runs")]
+    if sarifs:
+        merged.sarif = json.loads(json.dumps(sarifs[0]))
+        target = merged.sarif["runs"][0]
+        rules = target.setdefault("tool", {}).setdefault("driver", {}).setdefault("rules", [])
+        for other in sarifs[1:]:
+            for run in other["runs"]:
+                other_rules = ((run.get("tool") or {}).get("driver") or {}).get("rules") or []
+                for result in run.get("results", []):
+                    rule_id = result.get("ruleId")
+                    index = next((i for i, rule in enumerate(rules) if rule.get("id") == rule_id), None)
+                    if index is None:
+                        rules.append(next((r for r in other_rules if r.get("id") == rule_id), {"id": rule_id}))
+                        index = len(rules) - 1
+                    result["ruleIndex"] = index
+                    target.setdefault("results", []).append(result)
+    junits = [run.junit for run in runs if run.junit]
+    if junits:
+        import xml.etree.ElementTree as ET
+
+        try:
+            root = ET.fromstring(junits[0])
+            for other in junits[1:]:
+                root.extend(list(ET.fromstring(other)))
+            merged.junit = '<?xml version="1.0" ?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+        except ET.ParseError:
+            merged.junit = junits[0]
+    return merged
+
+
+def _parsing_errors(payload: Any) -> List[str]:
+    reports = payload if isinstance(payload, list) else [payload]
+    return [path for report in reports if isinstance(report, dict)
+            for path in ((report.get("results") or {}).get("parsing_errors") or [])]
+
+
+def _quiet_json(payload: Any) -> Any:
+    """Checkov's --quiet JSON shape (failed checks only), which `scan` makes itself: Checkov runs without --quiet
+    so that its report keeps the parsing errors."""
+    for report in payload if isinstance(payload, list) else [payload]:
+        if isinstance(report, dict) and isinstance(report.get("results"), dict):
+            report["results"] = {"failed_checks": report["results"].get("failed_checks", [])}
+    return payload
+
+
+def _scan_with_unexplained(request: ScanRequest, targets: List[str], formats: List[str], unexplained: List[str],
+                           env: Dict[str, str], stdout) -> ScanOutcome:
+    """Formats the pack does not explain (csv, cyclonedx, ...) come from one Checkov run as Checkov writes them; the
+    others from `scan`'s own run, so its SARIF, JSON and JUnit stay explained and valid. Each keeps its place in an
+    ``--output-file-path`` list."""
+    places = request.output_file_path.split(",") if request.output_file_path and "," in request.output_file_path \
+        else None
+    explained = [f for f in formats if f not in unexplained]
+
+    def place_of(chosen: List[str]) -> Optional[str]:
+        if places is None:
+            return request.output_file_path
+        return ",".join(places[formats.index(f)] if formats.index(f) < len(places) else CONSOLE for f in chosen)
+
+    outputs = [arg for f in unexplained for arg in ("-o", f)]
+    where = place_of(unexplained)
+    if where:
+        outputs += ["--output-file-path", where]
+        if places is None:
+            os.makedirs(where, exist_ok=True)  # Checkov's csv writer expects the folder to exist
+    straight = subprocess.call(checkov_command(targets, request.checkov_args + outputs, None), env=env)
+    if not explained:
+        return ScanOutcome(straight)
+    rest = ScanRequest(**{**request.__dict__, "formats": explained, "output_file_path": place_of(explained)})
+    outcome = run_scan(rest, stdout)
+    outcome.returncode = max(outcome.returncode, straight)
+    return outcome
+
+
 def run_scan(request: ScanRequest, stdout=None) -> ScanOutcome:
-    """Run Checkov once and write the requested formats; the caller decides what the exit code means."""
+    """Run Checkov once (again per framework and file only if it crashed) and write the requested formats, naming
+    every file that could not be judged; the caller decides what the exit code means."""
     from vpce_checks.settings import SettingsError, load_settings
 
     stdout = stdout or sys.stdout
@@ -259,55 +492,59 @@ def run_scan(request: ScanRequest, stdout=None) -> ScanOutcome:
     except UsageError as error:
         return ScanOutcome(2, error=str(error))
     formats = list(dict.fromkeys(request.formats or ["cli"]))
+    unexplained = [f for f in formats if f not in EXPLAINED_FORMATS]
+    if unexplained:  # those straight from Checkov; the explained ones (SARIF among them) still through `scan`
+        return _scan_with_unexplained(request, targets, formats, unexplained, env, stdout)
     with tempfile.TemporaryDirectory(prefix="vpce-checks-") as work:
         details_dir = os.path.join(work, "details")
-        out_dir = os.path.join(work, "out")
         os.makedirs(details_dir)
         env["VPCE_CHECKS_DETAILS_DIR"] = details_dir
-        if any(f not in EXPLAINED_FORMATS for f in formats):
-            outputs = [arg for f in formats for arg in ("-o", f)]
-            if request.output_file_path:
-                outputs += ["--output-file-path", request.output_file_path]
-            command = checkov_command(targets, request.checkov_args + outputs, None)
-            return ScanOutcome(subprocess.call(command, env=env))
-        extra_outputs = [arg for f in formats if f in ("sarif", "junitxml") for arg in ("-o", f)]
-        checkov_args = list(request.checkov_args)
-        if request.quiet and not {"json", "junitxml"} & set(formats):
-            checkov_args.remove("--quiet")  # Checkov's JSON would lose the passed results the summary counts
-        command = checkov_command(targets, checkov_args + extra_outputs + ["--output-file-path", out_dir], "json")
+        # Checkov's --quiet JSON drops the parsing errors: `scan` applies quiet itself (JUnit ignores it)
+        checkov_args = [arg for arg in request.checkov_args if arg != "--quiet"]
+        skip_paths = _option_values(checkov_args, "--skip-path")
         console_report = set(formats) == {"cli"} and not request.output_file_path
         show = request.progress if request.progress is not None else (
             console_report and _isatty(stdout) and _isatty(sys.stderr))
         label = targets[0] if len(targets) == 1 else f"{len(targets)} paths"
-        with open(os.path.join(work, "checkov-stdout.txt"), "w", encoding="utf-8") as captured:
-            process = subprocess.Popen(command, env=env, stdout=captured, text=True)
-            returncode = _wait(process, details_dir, label, show)
-        if show:
-            sys.stderr.write("\r\033[K")
-            sys.stderr.flush()
-        raw = _read(os.path.join(out_dir, FILE_NAMES["json"]))
-        try:
-            payload = json.loads(raw) if raw and raw.strip() else None
-        except ValueError:
-            payload = None
-        if payload is None:  # Checkov did not get as far as a report: show what it said
-            stdout.write(_read(os.path.join(work, "checkov-stdout.txt")) or "")
-            return ScanOutcome(returncode, error="checkov wrote no report")
+        run = _run_checkov(targets, checkov_args, formats, env, work, show, label)
+        crashed: List[NotJudged] = []
+        if run.payload is None and run.returncode not in (0, 1):  # a crash: keep what the other files give
+            shutil.rmtree(details_dir)
+            os.makedirs(details_dir)
+            sys.stderr.write(f"vpce-checks: Checkov crashed (exit {run.returncode}); scanning again framework by "
+                             "framework to judge every file it can\n")
+            runs, crashed = _salvage(targets, checkov_args, formats, env, work, skip_paths)
+            if runs:
+                run = _merge(runs)
+                run.returncode = max(run.returncode, 1 if crashed else 0)
+        if run.payload is None:  # Checkov did not get as far as a report: show what it said
+            stdout.write(run.stdout)
+            return ScanOutcome(run.returncode, error="checkov wrote no report")
+        payload = run.payload
         rows = attach_details(payload, details_dir)
-        contents: Dict[str, str] = {"json": json.dumps(payload, indent=2) + "\n"}
+        reported = {row.get(key) for row in rows for key in ("file_abs_path", "file_path")}
+        not_judged = [item.as_dict() for item in not_judged_files(
+            targets, skip_paths, frameworks_in_effect(checkov_args), details_dir, _parsing_errors(payload),
+            crashed, reported)]
+        if request.quiet:
+            payload = _quiet_json(payload)
+        contents: Dict[str, str] = {"json": json.dumps(add_not_judged_to_json(payload, not_judged), indent=2) + "\n"}
         text = io.StringIO()
-        render_text(rows, text, quiet=request.quiet)
+        render_text(rows, text, quiet=request.quiet, not_judged=not_judged)
         contents["cli"] = text.getvalue()
-        sarif_text = _read(os.path.join(out_dir, FILE_NAMES["sarif"])) if "sarif" in formats else None
-        if sarif_text:
-            sarif = json.loads(sarif_text)
-            enrich_sarif(sarif, rows, uri_base=request.sarif_uri_base)
-            contents["sarif"] = json.dumps(sarif, indent=2) + "\n"
-        junit_text = _read(os.path.join(out_dir, FILE_NAMES["junitxml"])) if "junitxml" in formats else None
-        if junit_text:
-            contents["junitxml"] = enrich_junit(junit_text, rows)[0]
+        if run.sarif is not None:
+            enrich_sarif(run.sarif, rows, uri_base=request.sarif_uri_base)
+            add_not_judged_to_sarif(run.sarif, not_judged, uri_base=request.sarif_uri_base)
+            contents["sarif"] = json.dumps(run.sarif, indent=2) + "\n"
+        if run.junit:
+            junit = add_not_judged_to_junit(enrich_junit(run.junit, rows)[0], not_judged)
+            asked = {"output": repr(formats), "output_file_path": request.output_file_path or CONSOLE}
+            contents["junitxml"] = junit_properties_as_asked(junit, asked, work)
     written = _route(formats, contents, request.output_file_path, stdout)
-    return ScanOutcome(returncode, rows=rows, written=written)
+    returncode = run.returncode
+    if not_judged and returncode == 0 and not _has_flag(request.checkov_args, "--soft-fail", "-s"):
+        returncode = 1  # a policy or template that could not be judged is not a pass
+    return ScanOutcome(returncode, rows=rows, written=written, not_judged=not_judged)
 
 
 def _route(formats: List[str], contents: Dict[str, str], output_file_path: Optional[str], stdout) -> Dict[str, str]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import ipaddress
 import os
 from dataclasses import dataclass, field
-from typing import Any, Dict, FrozenSet, Mapping, Optional, Tuple
+from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Tuple, Union
 
 from vpce_checks.engine.perimeter import AnalysisOptions
 from vpce_checks.engine.services import PERIMETER_KEYS
@@ -16,7 +16,7 @@ from vpce_checks.engine.services import PERIMETER_KEYS
 PREFIX = "VPCE_CHECKS_"
 KNOWN = (
     "ALLOWED_VPCE_IDS", "ALLOWED_VPC_IDS", "PERIMETER_KEYS", "ACCEPTED_EXEMPTIONS", "ALLOWED_SOURCE_CIDRS",
-    "UNRESOLVED", "MISSING_POLICY", "ENDPOINT_POLICY_GLOB",
+    "UNRESOLVED", "MISSING_POLICY", "ENDPOINT_POLICY_GLOB", "REPOSITORY_URL",
 )
 
 
@@ -34,6 +34,7 @@ class Settings:
     unresolved: str = "fail"
     missing_policy: str = "fail"
     endpoint_policy_glob: Optional[str] = None
+    repository_url: Optional[str] = None  # where the docs pages live on the web (SARIF helpUri, Checkov guideline)
     source: Dict[str, str] = field(default_factory=dict, compare=False)
 
     def analysis_options(self) -> AnalysisOptions:
@@ -92,6 +93,17 @@ def _read_file(path: str) -> Dict[str, Any]:
     return out
 
 
+def _repository_url(value: Any) -> Optional[str]:
+    """An http(s) address without spaces, kept without its trailing slash; unset stays None (no invented URL)."""
+    if value is None or str(value).strip() == "":
+        return None
+    text = str(value).strip().rstrip("/")
+    if not text.startswith(("https://", "http://")) or any(c.isspace() for c in text) \
+            or not text.split("://", 1)[1]:
+        raise SettingsError(f"{PREFIX}REPOSITORY_URL={value!r}: expected the repository's https:// address")
+    return text
+
+
 def load_settings(environ: Optional[Mapping[str, str]] = None) -> Settings:
     """The settings in force; environment variables win over the config file."""
     env = os.environ if environ is None else environ
@@ -129,5 +141,30 @@ def load_settings(environ: Optional[Mapping[str, str]] = None) -> Settings:
         unresolved=_choice("UNRESOLVED", raw.get("UNRESOLVED"), ("fail", "skip"), "fail"),
         missing_policy=_choice("MISSING_POLICY", raw.get("MISSING_POLICY"), ("fail", "skip"), "fail"),
         endpoint_policy_glob=str(raw["ENDPOINT_POLICY_GLOB"]) if raw.get("ENDPOINT_POLICY_GLOB") else None,
+        repository_url=_repository_url(raw.get("REPOSITORY_URL")),
         source={k: str(v) for k, v in raw.items()},
     )
+
+
+_CACHE: List[Tuple[Any, Union[Settings, SettingsError]]] = []
+
+
+def cached_settings(environ: Optional[Mapping[str, str]] = None) -> Union[Settings, SettingsError]:
+    """The settings (or the error), read again only when a VPCE_CHECKS_ variable or the config file changes: every
+    check call asks, and reading the file each time showed in the profile."""
+    env = os.environ if environ is None else environ
+    variables = tuple(sorted((k, v) for k, v in env.items() if k.startswith(PREFIX)))
+    config = env.get(PREFIX + "CONFIG")
+    try:
+        stamp = os.stat(config).st_mtime_ns if config else None
+    except OSError:
+        stamp = None
+    key = (variables, stamp)
+    if _CACHE and _CACHE[0][0] == key:
+        return _CACHE[0][1]
+    try:
+        found: Union[Settings, SettingsError] = load_settings(env)
+    except SettingsError as error:
+        found = error
+    _CACHE[:] = [(key, found)]
+    return found

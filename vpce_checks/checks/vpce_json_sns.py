@@ -1,27 +1,17 @@
 """CKV_VPCE_3 for raw IAM policy JSON: an SNS topic resource policy enforces the VPC endpoint perimeter."""
 
-from checkov.common.models.enums import CheckCategories, CheckResult
-from checkov.json_doc.base_json_check import BaseJsonCheck
-from checkov.json_doc.enums import BlockType
+from typing import Any
 
 from vpce_checks.adapters.rawjson import sources_for_json
-from vpce_checks.checkov_glue import HIGH, pick_service, run_check, scanned_file
+from vpce_checks.check_bases import JsonDocumentCheck
+from vpce_checks.checkov_glue import pick_service
 
 
-class SnsTopicPolicyPerimeterJson(BaseJsonCheck):
-    def __init__(self) -> None:
-        super().__init__(
-            name="SNS topic topic policy denies requests that do not come through the allowed VPC endpoints",
-            id="CKV_VPCE_3",
-            categories=[CheckCategories.IAM],
-            supported_entities=["*"],
-            block_type=BlockType.DOCUMENT,
-        )
-        self.severity = HIGH
+class SnsTopicPolicyPerimeterJson(JsonDocumentCheck):
+    check_id = "CKV_VPCE_3"
 
-    def scan_entity_conf(self, conf: dict, entity_type: str) -> CheckResult:
-        self.entity_type = entity_type
-        return run_check(self, conf, lambda: pick_service(sources_for_json(conf, scanned_file(self)), "sns"))
+    def find(self, conf: dict) -> Any:
+        return pick_service(sources_for_json(conf, self.file), "sns")
 
 
 check = SnsTopicPolicyPerimeterJson()

@@ -1,30 +1,18 @@
 """CKV_VPCE_7 for raw IAM policy JSON (every policy CKV_VPCE_1/2/3/9 read):
 aws:SourceIp is not used to confine traffic to a VPC."""
 
-from checkov.common.models.enums import CheckCategories, CheckResult
-from checkov.json_doc.base_json_check import BaseJsonCheck
-from checkov.json_doc.enums import BlockType
+from typing import Any
 
 from vpce_checks.adapters.rawjson import sources_for_json
-from vpce_checks.checkov_glue import MEDIUM, POLICY_SERVICES, first_of_services, run_check, scanned_file
-from vpce_checks.judge import judge_source_ip
+from vpce_checks.check_bases import JsonDocumentCheck
+from vpce_checks.checkov_glue import POLICY_SERVICES, first_of_services
 
 
-class SourceIpNotVpcPerimeterJson(BaseJsonCheck):
-    def __init__(self) -> None:
-        super().__init__(
-            name="aws:SourceIp is not used to confine traffic to a VPC",
-            id="CKV_VPCE_7",
-            categories=[CheckCategories.IAM],
-            supported_entities=["*"],
-            block_type=BlockType.DOCUMENT,
-        )
-        self.severity = MEDIUM
+class SourceIpNotVpcPerimeterJson(JsonDocumentCheck):
+    check_id = "CKV_VPCE_7"
 
-    def scan_entity_conf(self, conf: dict, entity_type: str) -> CheckResult:
-        self.entity_type = entity_type
-        return run_check(self, conf, lambda: first_of_services(
-            sources_for_json(conf, scanned_file(self)), POLICY_SERVICES), decide=judge_source_ip)
+    def find(self, conf: dict) -> Any:
+        return first_of_services(sources_for_json(conf, self.file), POLICY_SERVICES)
 
 
 check = SourceIpNotVpcPerimeterJson()

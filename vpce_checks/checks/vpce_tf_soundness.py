@@ -1,27 +1,17 @@
 """CKV_VPCE_6 for Terraform (HCL and plan JSON): the named endpoints and VPCs are real and none is locked out."""
 
-from checkov.common.models.enums import CheckCategories, CheckResult
-from checkov.terraform.checks.resource.base_resource_check import BaseResourceCheck
+from typing import Any
 
 from vpce_checks.adapters.policies import policy_for_terraform, terraform_policy_holders
-from vpce_checks.checkov_glue import HIGH, entity_name, run_check, scanned_file
-from vpce_checks.judge import judge_soundness
+from vpce_checks.check_bases import TerraformCheck
 
 
-class MultiVpcePerimeterSoundTerraform(BaseResourceCheck):
-    def __init__(self) -> None:
-        super().__init__(
-            name="Multi-VPCE / aws:SourceVpc perimeter is sound: every named endpoint can get in, and only those",
-            id="CKV_VPCE_6",
-            categories=[CheckCategories.IAM],
-            supported_resources=terraform_policy_holders(),
-        )
-        self.severity = HIGH
+class MultiVpcePerimeterSoundTerraform(TerraformCheck):
+    check_id = "CKV_VPCE_6"
+    resources = terraform_policy_holders()
 
-    def scan_resource_conf(self, conf: dict) -> CheckResult:
-        graph = getattr(self, "graph", None)
-        return run_check(self, conf, lambda: policy_for_terraform(
-            conf, self.entity_type, graph, scanned_file(self), entity_name(self)), decide=judge_soundness)
+    def find(self, conf: dict) -> Any:
+        return policy_for_terraform(conf, self.entity_type, self.graph_or_none, self.file, self.resource_name)
 
 
 check = MultiVpcePerimeterSoundTerraform()

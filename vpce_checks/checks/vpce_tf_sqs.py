@@ -1,25 +1,17 @@
 """CKV_VPCE_2 for Terraform (HCL and plan JSON): the SQS queue's policy enforces the VPC endpoint perimeter."""
 
-from checkov.common.models.enums import CheckCategories, CheckResult
-from checkov.terraform.checks.resource.base_resource_check import BaseResourceCheck
+from typing import Any
 
 from vpce_checks.adapters.terraform import source_for_terraform
-from vpce_checks.checkov_glue import HIGH, run_check, scanned_file
+from vpce_checks.check_bases import TerraformCheck
 
 
-class SqsQueuePolicyPerimeterTerraform(BaseResourceCheck):
-    def __init__(self) -> None:
-        super().__init__(
-            name="SQS queue queue policy denies requests that do not come through the allowed VPC endpoints",
-            id="CKV_VPCE_2",
-            categories=[CheckCategories.IAM],
-            supported_resources=["aws_sqs_queue_policy", "aws_sqs_queue"],
-        )
-        self.severity = HIGH
+class SqsQueuePolicyPerimeterTerraform(TerraformCheck):
+    check_id = "CKV_VPCE_2"
+    resources = ("aws_sqs_queue_policy", "aws_sqs_queue")
 
-    def scan_resource_conf(self, conf: dict) -> CheckResult:
-        return run_check(self, conf, lambda: source_for_terraform(
-            conf, self.entity_type, getattr(self, "graph", None), scanned_file(self)))
+    def find(self, conf: dict) -> Any:
+        return source_for_terraform(conf, self.entity_type, self.graph_or_none, self.file)
 
 
 check = SqsQueuePolicyPerimeterTerraform()
