@@ -10,11 +10,13 @@ format and then writes the formats where Checkov itself would have written them:
 - ``-o sarif``: the report on stdout and ``results.sarif`` in the current folder, each result's ``message.text``
   being its explanation (code scanning shows nothing else);
 - ``-o junitxml``: on stdout, each failure's message being its reason;
+- ``-o gitlab_sast``: on stdout, each finding's description and solution being its explanation and fix
+  (vpce_checks/gitlab_report.py);
 - ``--output-file-path DIR``: every format also into DIR/results_<format>.<ext> (Checkov's names, e.g.
   ``results_sarif.sarif``); ``--output-file-path console,results.sarif`` with ``-o cli -o sarif``: one place per
   format, in order.
 
-Other formats (csv, cyclonedx, spdx, gitlab_sast, github_failed_only) go straight to Checkov, unexplained.
+Other formats (csv, cyclonedx, spdx, github_failed_only) go straight to Checkov, unexplained.
 """
 
 from __future__ import annotations
@@ -30,14 +32,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Union
 
+from vpce_checks.gitlab_report import FILE_NAME as GITLAB_FILE_NAME
+from vpce_checks.gitlab_report import GITLAB_SAST, enrich_gitlab_sast_text
 from vpce_checks.reporting import attach_details, count_recorded, enrich_junit, enrich_sarif, render_text
 
 FRAMEWORKS = ("terraform", "terraform_plan", "cloudformation", "json")
 CHECK_PATTERN = "CKV_VPCE_*"
 CONSOLE = "console"
-EXPLAINED_FORMATS = ("cli", "json", "sarif", "junitxml")
+EXPLAINED_FORMATS = ("cli", "json", "sarif", "junitxml", GITLAB_SAST)
 FILE_NAMES = {"cli": "results_cli.txt", "json": "results_json.json", "sarif": "results_sarif.sarif",
-              "junitxml": "results_junitxml.xml"}
+              "junitxml": "results_junitxml.xml", GITLAB_SAST: GITLAB_FILE_NAME}
 
 # Checkov 3.3's options that take no value (tests/test_scan_cli.py compares this with Checkov's own parser); every
 # other option takes one value, except --framework/--skip-framework (framework names) and -f/--file (files).
@@ -59,9 +63,9 @@ Scan folders (or files) with the pack alone (Checkov, offline) and explain every
                    (its module), so a policy declared in another file of the module is seen
   --settings FILE  the pack's settings file (same as VPCE_CHECKS_CONFIG=FILE)
 
-Every other option goes to Checkov, e.g. -o cli|json|sarif|junitxml (several allowed, or comma-separated),
---output-file-path, --soft-fail, --hard-fail-on HIGH, --skip-check, --skip-path, --baseline, --create-baseline,
---quiet. Checkov's exit code comes back; 2 for a bad setting or path.
+Every other option goes to Checkov, e.g. -o cli|json|sarif|junitxml|gitlab_sast (several allowed, or
+comma-separated), --output-file-path, --soft-fail, --hard-fail-on HIGH, --skip-check, --skip-path, --baseline,
+--create-baseline, --quiet. Checkov's exit code comes back; 2 for a bad setting or path.
 """
 
 
@@ -270,7 +274,7 @@ def run_scan(request: ScanRequest, stdout=None) -> ScanOutcome:
                 outputs += ["--output-file-path", request.output_file_path]
             command = checkov_command(targets, request.checkov_args + outputs, None)
             return ScanOutcome(subprocess.call(command, env=env))
-        extra_outputs = [arg for f in formats if f in ("sarif", "junitxml") for arg in ("-o", f)]
+        extra_outputs = [arg for f in formats if f in ("sarif", "junitxml", GITLAB_SAST) for arg in ("-o", f)]
         checkov_args = list(request.checkov_args)
         if request.quiet and not {"json", "junitxml"} & set(formats):
             checkov_args.remove("--quiet")  # Checkov's JSON would lose the passed results the summary counts
@@ -306,6 +310,9 @@ def run_scan(request: ScanRequest, stdout=None) -> ScanOutcome:
         junit_text = _read(os.path.join(out_dir, FILE_NAMES["junitxml"])) if "junitxml" in formats else None
         if junit_text:
             contents["junitxml"] = enrich_junit(junit_text, rows)[0]
+        gitlab_text = _read(os.path.join(out_dir, FILE_NAMES[GITLAB_SAST])) if GITLAB_SAST in formats else None
+        if gitlab_text:  # vpce_checks/gitlab_report.py
+            contents[GITLAB_SAST] = enrich_gitlab_sast_text(gitlab_text, rows) or gitlab_text
     written = _route(formats, contents, request.output_file_path, stdout)
     return ScanOutcome(returncode, rows=rows, written=written)
 
