@@ -258,9 +258,12 @@ def run_scan(request: ScanRequest, stdout=None) -> ScanOutcome:
         load_settings(env)
     except SettingsError as error:
         return ScanOutcome(2, error=f"settings error: {error}")
+    from vpce_checks.checkov_config import ConfigFileError, apply_config_files
+
     try:
+        apply_config_files(request)  # paths, -o, --output-file-path, --quiet from Checkov's config file
         targets = resolve_targets(request.targets)
-    except UsageError as error:
+    except (UsageError, ConfigFileError) as error:
         return ScanOutcome(2, error=str(error))
     formats = list(dict.fromkeys(request.formats or ["cli"]))
     with tempfile.TemporaryDirectory(prefix="vpce-checks-") as work:
@@ -276,7 +279,7 @@ def run_scan(request: ScanRequest, stdout=None) -> ScanOutcome:
             return ScanOutcome(subprocess.call(command, env=env))
         extra_outputs = [arg for f in formats if f in ("sarif", "junitxml", GITLAB_SAST) for arg in ("-o", f)]
         checkov_args = list(request.checkov_args)
-        if request.quiet and not {"json", "junitxml"} & set(formats):
+        if "--quiet" in checkov_args and not {"json", "junitxml"} & set(formats):
             checkov_args.remove("--quiet")  # Checkov's JSON would lose the passed results the summary counts
         command = checkov_command(targets, checkov_args + extra_outputs + ["--output-file-path", out_dir], "json")
         console_report = set(formats) == {"cli"} and not request.output_file_path
