@@ -173,6 +173,21 @@ def test_every_finding_carries_its_reason_counterexample_and_fix(gitlab_run):
     assert kinds == {"terraform", "plan", "cloudformation", "json"}
 
 
+def test_plain_checkov_report_has_no_explanation(tmp_path):
+    """What docs/pipelines.md says of plain `checkov -o gitlab_sast` with the pack: every finding of the pack reads
+    "Further info can be found None" (the check's guideline, which the pack's checks do not set)."""
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "checkov.main", "-d", "fixtures/CKV_VPCE_1/json", "--external-checks-dir",
+               str(FIXTURES.parent / "vpce_checks" / "checks"), "--check", "CKV_VPCE_*", "--framework", "json",
+               "--skip-download", "-o", "gitlab_sast", "--output-file-path", str(out)]
+    completed = subprocess.run(command, cwd=FIXTURES.parent, env=offline_env(), capture_output=True, text=True,
+                               timeout=900)
+    assert completed.returncode == 1, completed.stderr[-2000:]
+    findings = json.loads((out / "results_gitlab_sast.json").read_text())["vulnerabilities"]
+    assert findings
+    assert {(f["description"], f["solution"]) for f in findings} == {("Further info can be found None",) * 2}
+
+
 def test_report_on_stdout_is_the_explained_json():
     completed = _scan("fixtures/CKV_VPCE_1/json", "-o", "gitlab_sast", cwd=FIXTURES.parent)
     assert completed.returncode == 1, completed.stderr[-2000:]
