@@ -10,12 +10,14 @@ format and then writes the formats where Checkov itself would have written them:
 - ``-o sarif``: the report on stdout and ``results.sarif`` in the current folder, each result's ``message.text``
   being its explanation (code scanning shows nothing else);
 - ``-o junitxml``: on stdout, each failure's message being its reason;
+- ``-o gitlab_sast``: on stdout, each finding's description and solution being its explanation and fix
+  (vpce_checks/gitlab_report.py);
 - ``--output-file-path DIR``: every format also into DIR/results_<format>.<ext> (Checkov's names, e.g.
   ``results_sarif.sarif``); ``--output-file-path console,results.sarif`` with ``-o cli -o sarif``: one place per
   format, in order.
 
-Other formats (csv, cyclonedx, spdx, gitlab_sast, github_failed_only) go straight to Checkov, unexplained, in a run
-of their own; the explained formats asked for beside them still come from `scan`.
+Other formats (csv, cyclonedx, spdx, github_failed_only) go straight to Checkov, unexplained, in a run of their own;
+the explained formats asked for beside them (gitlab_sast among them) still come from `scan`.
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 from vpce_checks.catalog import PREFIX
 from vpce_checks.coverage import NotJudged, display_path, framework_files
 from vpce_checks.coverage import not_judged as not_judged_files
+from vpce_checks.gitlab_report import FILE_NAME as GITLAB_FILE_NAME
+from vpce_checks.gitlab_report import GITLAB_SAST, enrich_gitlab_sast_text
 from vpce_checks.reporting import (
     add_not_judged_to_json,
     add_not_judged_to_junit,
@@ -51,9 +55,9 @@ from vpce_checks.reporting import (
 FRAMEWORKS = ("terraform", "terraform_plan", "cloudformation", "json")
 CHECK_PATTERN = PREFIX + "*"
 CONSOLE = "console"
-EXPLAINED_FORMATS = ("cli", "json", "sarif", "junitxml")
+EXPLAINED_FORMATS = ("cli", "json", "sarif", "junitxml", GITLAB_SAST)
 FILE_NAMES = {"cli": "results_cli.txt", "json": "results_json.json", "sarif": "results_sarif.sarif",
-              "junitxml": "results_junitxml.xml"}
+              "junitxml": "results_junitxml.xml", GITLAB_SAST: GITLAB_FILE_NAME}
 
 # Checkov 3.3's options that take no value (tests/test_scan_cli.py compares this with Checkov's own parser); every
 # other option takes one value, except --framework/--skip-framework (framework names) and -f/--file (files).
@@ -75,9 +79,9 @@ Scan folders (or files) with the pack alone (Checkov, offline) and explain every
                    (its module), so a policy declared in another file of the module is seen
   --settings FILE  the pack's settings file (same as VPCE_CHECKS_CONFIG=FILE)
 
-Every other option goes to Checkov, e.g. -o cli|json|sarif|junitxml (several allowed, or comma-separated),
---output-file-path, --soft-fail, --hard-fail-on HIGH, --skip-check, --skip-path, --baseline, --create-baseline,
---quiet. Checkov's exit code comes back; 2 for a bad setting or path.
+Every other option goes to Checkov, e.g. -o cli|json|sarif|junitxml|gitlab_sast (several allowed, or
+comma-separated), --output-file-path, --soft-fail, --hard-fail-on HIGH, --skip-check, --skip-path, --baseline,
+--create-baseline, --quiet. Checkov's exit code comes back; 2 for a bad setting or path.
 """
 
 
@@ -266,6 +270,7 @@ class _CheckovRun:
     payload: Any = None
     sarif: Optional[dict] = None
     junit: Optional[str] = None
+    gitlab: Optional[str] = None
     stdout: str = ""
     stderr: str = ""
 
@@ -274,7 +279,7 @@ def _run_checkov(targets: Sequence[str], checkov_args: Sequence[str], formats: S
                  work: str, show: bool = False, label: str = "", capture_stderr: bool = False) -> _CheckovRun:
     """Checkov once, with its JSON report (plus SARIF/JUnit when asked for) in a fresh folder under ``work``."""
     out_dir = tempfile.mkdtemp(prefix="out-", dir=work)
-    extra_outputs = [arg for f in formats if f in ("sarif", "junitxml") for arg in ("-o", f)]
+    extra_outputs = [arg for f in formats if f in ("sarif", "junitxml", GITLAB_SAST) for arg in ("-o", f)]
     command = checkov_command(targets, list(checkov_args) + extra_outputs + ["--output-file-path", out_dir], "json")
     details_dir = env["VPCE_CHECKS_DETAILS_DIR"]
     with open(os.path.join(out_dir, "stdout.txt"), "w", encoding="utf-8") as captured, \
@@ -299,6 +304,7 @@ def _run_checkov(targets: Sequence[str], checkov_args: Sequence[str], formats: S
         except ValueError:
             run.sarif = None
     run.junit = _read(os.path.join(out_dir, FILE_NAMES["junitxml"])) if "junitxml" in formats else None
+    run.gitlab = _read(os.path.join(out_dir, FILE_NAMES[GITLAB_SAST])) if GITLAB_SAST in formats else None
     return run
 
 
@@ -426,6 +432,11 @@ def _merge(runs: Sequence[_CheckovRun]) -> _CheckovRun:
             merged.junit = '<?xml version="1.0" ?>\n' + ET.tostring(root, encoding="unicode") + "\n"
         except ET.ParseError:
             merged.junit = junits[0]
+    gitlabs = [json.loads(run.gitlab) for run in runs if run.gitlab and run.gitlab.strip().startswith("{")]
+    if gitlabs:  # one security report: the first run's header with every run's findings
+        for other in gitlabs[1:]:
+            gitlabs[0].setdefault("vulnerabilities", []).extend(other.get("vulnerabilities") or [])
+        merged.gitlab = json.dumps(gitlabs[0], indent=4)
     return merged
 
 
@@ -487,9 +498,12 @@ def run_scan(request: ScanRequest, stdout=None) -> ScanOutcome:
         load_settings(env)
     except SettingsError as error:
         return ScanOutcome(2, error=f"settings error: {error}")
+    from vpce_checks.checkov_config import ConfigFileError, apply_config_files
+
     try:
+        apply_config_files(request)  # paths, -o, --output-file-path, --quiet from Checkov's config file
         targets = resolve_targets(request.targets)
-    except UsageError as error:
+    except (UsageError, ConfigFileError) as error:
         return ScanOutcome(2, error=str(error))
     formats = list(dict.fromkeys(request.formats or ["cli"]))
     unexplained = [f for f in formats if f not in EXPLAINED_FORMATS]
@@ -540,6 +554,8 @@ def run_scan(request: ScanRequest, stdout=None) -> ScanOutcome:
             junit = add_not_judged_to_junit(enrich_junit(run.junit, rows)[0], not_judged)
             asked = {"output": repr(formats), "output_file_path": request.output_file_path or CONSOLE}
             contents["junitxml"] = junit_properties_as_asked(junit, asked, work)
+        if run.gitlab:  # vpce_checks/gitlab_report.py
+            contents[GITLAB_SAST] = enrich_gitlab_sast_text(run.gitlab, rows) or run.gitlab
     written = _route(formats, contents, request.output_file_path, stdout)
     returncode = run.returncode
     if not_judged and returncode == 0 and not _has_flag(request.checkov_args, "--soft-fail", "-s"):
