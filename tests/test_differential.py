@@ -155,9 +155,27 @@ def _listed(value: object) -> List[str]:
     return [] if value is None else [str(v) for v in value] if isinstance(value, list) else [str(value)]
 
 
-def _has_variable_in_perimeter_value(policy: dict) -> bool:
-    return any(c.key in ("aws:sourcevpce", "aws:sourcevpc") and any("${" in v for v in c.values)
-               for c in conditions_of(policy))
+_VARIABLE = re.compile(r"\$\{([^}]+)\}")
+
+
+def _perimeter_variables(policy: dict) -> List[str]:
+    """The keys of the policy variables a Deny writes among aws:SourceVpce or aws:SourceVpc values, lowercase."""
+    return [name.lower() for c in conditions_of(policy) if c.effect == "Deny"
+            and c.key in ("aws:sourcevpce", "aws:sourcevpc") for v in c.values for name in _VARIABLE.findall(v)]
+
+
+def _variable_resolves(d: Disagreement) -> bool:
+    """The request comes through an endpoint and a perimeter variable resolves to its own endpoint or VPC (so a
+    StringNotEquals lets it through and a StringEquals stops it), or cannot be resolved (its key is absent: the
+    condition then does not match)."""
+    if d.request is None:
+        return False
+    context = {k.lower(): v for k, v in d.request.context.items()}
+    own = {context.get("aws:sourcevpce"), context.get("aws:sourcevpc")}
+    if None in own:
+        return False
+    return any(name in ("aws:sourcevpce", "aws:sourcevpc") or context.get(name) in own or name not in context
+               for name in _perimeter_variables(d.policy))
 
 
 def _verb(resource: str) -> Optional[str]:
@@ -169,34 +187,33 @@ def _resource_patterns(policy: dict) -> List[str]:
     return [p for s in _statements(policy) for p in _listed(s.get("Resource")) + _listed(s.get("NotResource"))]
 
 
-def _narrow_object_pattern(policy: dict) -> bool:
-    """A Deny names objects of the bucket with a wildcard pattern narrower than "every key"."""
-    prefix = TARGETS["s3"].arn + "/"
-    return any(p.startswith(prefix) and p != prefix + "*" and any(c in p for c in "*?") for p in
-               _resource_patterns(policy))
+def _glob(pattern: str, text: str) -> bool:
+    """IAM resource matching: ``*`` any run of characters (``/`` included), ``?`` one character."""
+    return re.fullmatch("".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern),
+                        text, re.DOTALL) is not None
 
 
-def _narrow_api_pattern(policy: dict) -> bool:
-    """A Deny names methods of the API with a stage, verb or path narrower than "every method"."""
-    for pattern in _resource_patterns(policy):
-        tail = pattern.split("execute-api:", 1)[-1] if pattern.startswith("execute-api:") else None
-        if tail is None and pattern.startswith(TARGETS["execute-api"].arn):
-            tail = pattern[len(TARGETS["execute-api"].arn):]
-        if tail and tail not in ("/*", "/*/*/*", "/*/*"):
-            return True
-    return False
+def _missed_by_narrow_pattern(d: Disagreement, prefix: str, every: Tuple[str, ...]) -> bool:
+    """A Deny names sub-resources of R (objects, methods) with a wildcard pattern narrower than all of them, and
+    the escaping request's sub-resource is one that pattern misses."""
+    if d.request is None or not d.request.resource.startswith(prefix):
+        return False
+    stored = d.request.policy
+    narrow = [p for p in _resource_patterns(stored)
+              if p.startswith(prefix) and p not in every and any(c in p for c in "*?")]
+    return any(not _glob(p, d.request.resource) for p in narrow)
 
 
 def _names_this_account(policy: dict) -> bool:
-    """The policy names R's account in a Principal or in a principal condition (aws:PrincipalAccount,
+    """A Deny names R's account in its Principal or in a principal condition (aws:PrincipalAccount,
     aws:PrincipalArn): where a symbolic "this account" caller misleads the engine."""
-    for statement in policy["Statement"]:
+    for statement in _statements(policy):
         for element in ("Principal", "NotPrincipal"):
             value = statement.get(element)
             if isinstance(value, dict) and any(ACCOUNT in v for v in _listed(value.get("AWS"))):
                 return True
-    return any(c.key in ("aws:principalaccount", "aws:principalarn") and any(ACCOUNT in v for v in c.values)
-               for c in conditions_of(policy))
+    return any(c.effect == "Deny" and c.key in ("aws:principalaccount", "aws:principalarn")
+               and any(ACCOUNT in v for v in c.values) for c in conditions_of(policy))
 
 
 def _action_unknown_to_engine(d: Disagreement) -> bool:
@@ -241,9 +258,8 @@ KNOWN_PACK_DISAGREEMENTS: List[PackDisagreement] = [
     PackDisagreement(
         "a policy variable under a perimeter key read as a literal endpoint or VPC ID",
         "issue 11, False PASS: 'IAM policy variables in condition values read as literal endpoint IDs'",
-        lambda d: _has_variable_in_perimeter_value(d.policy)
-        and (d.kind in ("pass-escape", "lockout-escape")
-             or (d.kind == "lockout-origin" and "${" in d.detail)),
+        lambda d: (d.kind in ("pass-escape", "lockout-escape", "fail-replay-denied") and _variable_resolves(d))
+        or (d.kind == "lockout-origin" and "${" in d.detail and bool(_perimeter_variables(d.policy))),
     ),
     PackDisagreement(
         "API Gateway: verbs other than GET (and those the policy names) are not tried",
@@ -257,14 +273,15 @@ KNOWN_PACK_DISAGREEMENTS: List[PackDisagreement] = [
         "S3: the one 'any key' witness is matched by a narrower key pattern",
         "issue 11, False PASS: 'Object keys and API paths: the one any key witness is matched by patterns such "
         "as a* or *key'",
-        lambda d: d.kind in ("pass-escape", "lockout-escape") and d.service == "s3" and d.request is not None
-        and d.request.resource.startswith(TARGETS["s3"].arn + "/") and _narrow_object_pattern(d.policy),
+        lambda d: d.kind in ("pass-escape", "lockout-escape") and d.service == "s3"
+        and _missed_by_narrow_pattern(d, TARGETS["s3"].arn + "/", (TARGETS["s3"].arn + "/*",)),
     ),
     PackDisagreement(
         "API Gateway: the one 'any stage/path' witness is matched by a narrower method pattern",
         "issue 11, False PASS: 'Object keys and API paths'",
         lambda d: d.kind in ("pass-escape", "lockout-escape") and d.service == "execute-api"
-        and _narrow_api_pattern(d.policy),
+        and _missed_by_narrow_pattern(d, TARGETS["execute-api"].arn + "/",
+                                      tuple(TARGETS["execute-api"].arn + p for p in ("/*", "/*/*", "/*/*/*"))),
     ),
     PackDisagreement(
         "service-linked roles counted as holes",
@@ -327,8 +344,9 @@ def judge(run: Run, simulator: Simulator) -> Judged:
 
 def summary(judged: Judged) -> str:
     run = judged.run
-    lines = [f"differential run: {run.policies} policies in {run.seconds:.0f} s; verdicts {dict(run.verdicts)}; "
-             f"unparsed {len(run.unparsed)}; lockouts {run.lockouts}",
+    lines = [f"differential run: {run.policies} policies in {run.seconds:.0f} s (engine {run.engine_seconds:.0f} s, "
+             f"simulator {run.simulator_seconds:.0f} s); verdicts {dict(run.verdicts)}; unparsed {len(run.unparsed)}; "
+             f"CKV_VPCE_6 lockouts {run.lockouts}",
              f"  requests sent to the simulator: {dict(run.requests)}"]
     if run.one_database_actions:
         lines.append(f"  actions known to only one action database (reported, not counted): "

@@ -9,7 +9,7 @@ import re
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Tuple
+from typing import Callable, Dict, List, Optional, Tuple, Union
 
 from tests.differential.outside import (
     EXCUSED_PRINCIPAL_ARNS,
@@ -17,10 +17,11 @@ from tests.differential.outside import (
     Sampled,
     Sampler,
     allowed_origins,
+    conditions_of,
     is_inside,
 )
 from tests.differential.policies import ACCOUNT, REGION, TARGETS, as_stored, random_policies
-from tests.differential.simulator import ContextValue, SimRequest, SimResult, Simulator
+from tests.differential.simulator import ContextValue, SimRequest, SimResult, Simulator, SimulatorPool
 from vpce_checks.engine.model import PolicyError, parse_policy
 from vpce_checks.engine.perimeter import Verdict, lockouts, perimeter_of
 from vpce_checks.engine.services import Target
@@ -75,6 +76,8 @@ class Run:
     one_database_actions: Counter = field(default_factory=Counter)
     disagreements: List[Disagreement] = field(default_factory=list)
     seconds: float = 0.0
+    engine_seconds: float = 0.0
+    simulator_seconds: float = 0.0
 
 
 def target_of(service: str) -> Target:
@@ -142,6 +145,11 @@ def replayed(service: str, verdict: Verdict, stored_policy: dict) -> Tuple[Optio
 SYMBOLIC_ACCOUNT = "${AWS::AccountId}"
 
 
+def _names_origin(policy: dict) -> bool:
+    """The policy has a perimeter condition, so CKV_VPCE_6 judges it (SPEC section 5)."""
+    return any(c.key in ("aws:sourcevpce", "aws:sourcevpc") for c in conditions_of(policy))
+
+
 def _with_account(request: SimRequest) -> SimRequest:
     """``request`` with the symbolic "this account" written as R's account."""
     def concrete(text: str) -> str:
@@ -156,7 +164,9 @@ def _with_account(request: SimRequest) -> SimRequest:
 class Differential:
     """Generate, judge with the engine, check with the simulator."""
 
-    def __init__(self, simulator: Simulator, seed: int = 20260611):
+    def __init__(self, simulator: Union[Simulator, SimulatorPool], seed: int = 20260611,
+                 progress: Optional[Callable[[Run], None]] = None):
+        self.progress = progress
         self.simulator = simulator
         self.seed = seed
         self.action_db: Dict[str, List[dict]] = {s: simulator.actions(s) for s in TARGETS}
@@ -176,7 +186,10 @@ class Differential:
                 run.unparsed.append(str(error))
                 continue
             target = target_of(service)
+            engine_started = time.monotonic()
             verdict = perimeter_of(parsed, target)
+            found_lockouts = lockouts(parsed, target) if _names_origin(policy) else []
+            run.engine_seconds += time.monotonic() - engine_started
             run.verdicts[verdict.status] += 1
             stored = as_stored(policy, service)
             sampler = Sampler(rng, service, policy, stored, self.action_db[service])
@@ -191,12 +204,14 @@ class Differential:
                     pending.append((sampled.request, Disagreement("pass-escape", service, policy, verdict,
                                                                   sampled.request, detail=sampled.describe()),
                                     "outside"))
-            if allowed_origins(policy)["aws:sourcevpce"] or allowed_origins(policy)["aws:sourcevpc"]:
-                for lockout in lockouts(parsed, target):
-                    run.lockouts += 1
-                    self._lockout(run, service, policy, verdict, lockout.origin, sampler, pending)
+            for lockout in found_lockouts:
+                run.lockouts += 1
+                self._lockout(run, service, policy, verdict, lockout.origin, sampler, pending)
             if len(pending) > 4000:
                 self._settle(run, pending)
+            if self.progress and run.policies % 1000 == 0:
+                run.seconds = time.monotonic() - started
+                self.progress(run)
         self._settle(run, pending)
         run.seconds = time.monotonic() - started
         return run
@@ -247,7 +262,9 @@ class Differential:
 
     def _settle(self, run: Run, pending: List[Tuple[SimRequest, Disagreement, str]]) -> None:
         """Send the pending requests in batches; keep every disagreement."""
+        started = time.monotonic()
         results = self.simulator.simulate([request for request, _, _ in pending])
+        run.simulator_seconds += time.monotonic() - started
         for (request, disagreement, how), result in zip(pending, results):
             run.requests[how] += 1
             service = disagreement.service

@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Union
@@ -133,3 +134,30 @@ class Simulator:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+class SimulatorPool:
+    """Several simulator processes sharing the batches (for the dedicated large run; the test uses one)."""
+
+    def __init__(self, workers: int) -> None:
+        self._members = [Simulator() for _ in range(max(1, workers))]
+        self._threads = ThreadPoolExecutor(max_workers=len(self._members))
+        self.versions = self._members[0].versions
+
+    @property
+    def requests_sent(self) -> int:
+        return sum(m.requests_sent for m in self._members)
+
+    def simulate(self, requests: Sequence[SimRequest]) -> List[SimResult]:
+        share = -(-len(requests) // len(self._members)) or 1
+        parts = [requests[i:i + share] for i in range(0, len(requests), share)]
+        answers = self._threads.map(lambda pair: pair[0].simulate(pair[1]), zip(self._members, parts))
+        return [result for answer in answers for result in answer]
+
+    def actions(self, service: str) -> List[dict]:
+        return self._members[0].actions(service)
+
+    def close(self) -> None:
+        for member in self._members:
+            member.close()
+        self._threads.shutdown()
