@@ -348,6 +348,8 @@ def summary(judged: Judged) -> str:
              f"simulator {run.simulator_seconds:.0f} s); verdicts {dict(run.verdicts)}; unparsed {len(run.unparsed)}; "
              f"CKV_VPCE_6 lockouts {run.lockouts}",
              f"  requests sent to the simulator: {dict(run.requests)}"]
+    if run.ignored_keys:
+        lines.append(f"  context keys the simulator ignored as inapplicable: {dict(run.ignored_keys)}")
     if run.one_database_actions:
         lines.append(f"  actions known to only one action database (reported, not counted): "
                      f"{dict(run.one_database_actions)}")
@@ -406,6 +408,8 @@ def test_engine_agrees_with_the_independent_simulator(judged: Judged) -> None:
     assert run.verdicts["pass"] > 0 and run.verdicts["fail"] > 0
     assert run.requests["outside"] >= 500 * run.verdicts["pass"] - 500 * len(
         [d for d in run.disagreements if d.kind == "sampler-short"])
+    # A key the simulator drops would be evaluated as absent: the test's own requests must carry none.
+    assert not [key for key in run.ignored_keys if key[0] != "replayed"], run.ignored_keys
     shown = "\n\n".join(d.describe() for d in _one_per_policy(judged.unclassified)[:15])
     assert not judged.unclassified, (
         f"{len(judged.unclassified)} disagreements with the independent simulator are neither a documented "
@@ -430,6 +434,15 @@ def _one_per_policy(cases: List[Disagreement]) -> List[Disagreement]:
 
 
 # -- the test's own decisions, checked on their own ----------------------------------------------------------------
+
+def test_missing_simulator_is_reported_with_the_install_command(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    """Without the package the reason names the README's install step (the fixture fails on it under CI=true)."""
+    import tests.differential.simulator as bridge
+
+    monkeypatch.setattr(bridge, "PACKAGE", tmp_path / "missing" / "package.json")
+    reason = bridge.unavailable_reason()
+    assert reason is not None and "npm ci --prefix tests/differential" in reason
+
 
 def test_outside_and_excused_come_from_the_policy_text() -> None:
     policy = {"Version": "2012-10-17", "Statement": [

@@ -74,6 +74,7 @@ class Run:
     requests: Counter = field(default_factory=Counter)  # replayed, outside, through-origin
     lockouts: int = 0
     one_database_actions: Counter = field(default_factory=Counter)
+    ignored_keys: Counter = field(default_factory=Counter)  # (how, key) the simulator dropped as inapplicable
     disagreements: List[Disagreement] = field(default_factory=list)
     seconds: float = 0.0
     engine_seconds: float = 0.0
@@ -267,6 +268,8 @@ class Differential:
         run.simulator_seconds += time.monotonic() - started
         for (request, disagreement, how), result in zip(pending, results):
             run.requests[how] += 1
+            for key in result.ignored_keys:
+                run.ignored_keys[(how, key)] += 1
             service = disagreement.service
             if result.error and request.action.lower() not in self.known_actions[service]:
                 run.one_database_actions[request.action] += 1

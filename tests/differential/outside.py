@@ -290,9 +290,10 @@ class Sampler:
             return self.session(ACCOUNT)
         if roll < 0.85:
             account = rng.choice([OTHER_ACCOUNT, "".join(rng.choice(string.digits) for _ in range(12))])
-            return self.session(account) if rng.random() < 0.5 else Caller(
-                arn=f"arn:aws:iam::{account}:user/{_word(rng, 3)}",
-                principal_arn=f"arn:aws:iam::{account}:user/u", account=account, kind="user")
+            if rng.random() < 0.5:
+                return self.session(account)
+            user = f"arn:aws:iam::{account}:user/{_word(rng, 3)}"
+            return Caller(arn=user, principal_arn=user, account=account, kind="user")
         return Caller(arn=None)
 
     def session(self, account: str, role: Optional[str] = None) -> Caller:
