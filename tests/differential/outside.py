@@ -111,12 +111,30 @@ def _word(rng: random.Random, low: int = 1, high: int = 8) -> str:
     return "".join(rng.choice(string.ascii_lowercase + string.digits + "-_") for _ in range(rng.randint(low, high)))
 
 
-def _fill(rng: random.Random, pattern: str) -> str:
-    """A value matching a wildcard pattern: each ``*`` becomes a random (maybe empty) word, each ``?`` one char."""
+def _fill(rng: random.Random, pattern: str, alphabet: str = string.ascii_lowercase) -> str:
+    """A value matching a wildcard pattern: each ``*`` becomes a random (maybe empty) run, each ``?`` one char."""
     out = []
     for char in pattern:
-        out.append(_word(rng, 0, 4) if char == "*" else rng.choice(string.ascii_lowercase) if char == "?" else char)
+        if char == "*":
+            out.append("".join(rng.choice(alphabet) for _ in range(rng.randint(0, 4))))
+        else:
+            out.append(rng.choice(alphabet) if char == "?" else char)
     return "".join(out)
+
+
+def _glob(pattern: str, text: str) -> bool:
+    return re.fullmatch("".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern),
+                        text, re.DOTALL) is not None
+
+
+def admitted_by_pattern(policy: dict, key: str, value: str) -> bool:
+    """A Deny's negated condition on ``key`` names a wildcard pattern (or literal) that ``value`` matches: the
+    request gets in through that value of its own, whatever the other perimeter key says."""
+    return any(c.effect == "Deny" and c.key == key.lower() and _base_operator(c.operator).startswith("stringnot")
+               and any("${" not in v and _glob(v.lower() if "ignorecase" in c.operator.lower() else v,
+                                                value.lower() if "ignorecase" in c.operator.lower() else value)
+                       for v in c.values)
+               for c in conditions_of(policy))
 
 
 def random_public_ip(rng: random.Random) -> str:
@@ -305,7 +323,7 @@ class Sampler:
         rng = self.rng
         named = [v for c in self.conditions if c.key == key for v in c.values if "${" not in v]
         if named and rng.random() < 0.35:
-            return _fill(rng, rng.choice(named)).lower()
+            return _fill(rng, rng.choice(named), "0123456789abcdef").lower()  # IDs are lowercase hex
         return prefix + _hex(rng, 17 if rng.random() < 0.75 else 8)
 
     def _address_for(self, key: str, public: bool) -> str:
@@ -414,7 +432,12 @@ class Sampler:
             network = self.network(context, through=origin)
             # The other perimeter key takes a value that is no allowed origin of its own: a request through
             # a listed endpoint says nothing about whether the listed VPC is usable, and the reverse.
-            while is_inside(self.origins, {k: v for k, v in context.items() if k not in origin}):
+            tries = 0
+            while any(admitted_by_pattern(self.policy, key, str(context[key]))
+                      for key in ("aws:SourceVpce", "aws:SourceVpc") if key not in origin):
+                tries += 1
+                if tries > 50:  # every value of the other key gets in on its own (vpce-*): nothing to test
+                    return
                 network = self.network(context, through=origin)
             self.context(caller, context, tagged=False)
             yield Sampled(SimRequest(principal=caller.arn, action=action, resource=self.resource(types),
