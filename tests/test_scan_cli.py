@@ -201,7 +201,10 @@ def test_sarif_goes_where_checkov_puts_it(tmp_path):
     assert (tmp_path / "results.sarif").is_file()  # Checkov's default: results.sarif in the current folder
     assert "vpce-checks results — passed: " in completed.stdout  # and the report on the console
     sarif = json.loads((tmp_path / "results.sarif").read_text())
+    # each result explains itself: a counterexample, why the policy could not be read, or (CKV_VPCE_6, a fault in
+    # how the perimeter is written) the fault and its fix
     assert all("Counterexample: " in r["message"]["text"] or "cannot be resolved" in r["message"]["text"]
+               or (r["ruleId"] == "CKV_VPCE_6" and "\nFix: " in r["message"]["text"])
                for r in sarif["runs"][0]["results"])
 
     mapped = tmp_path / "mapped"

@@ -4,6 +4,7 @@ every disagreement. Which disagreements are known, and whose they are, is decide
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import re
 import time
@@ -12,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Tuple, Union
 
 from tests.differential.outside import (
+    CARRIED_BY,
     EXCUSED_PRINCIPAL_ARNS,
     NETWORK_KEYS,
     Sampled,
@@ -265,9 +267,20 @@ class Differential:
         """Send the pending requests in batches; keep every disagreement."""
         started = time.monotonic()
         results = self.simulator.simulate([request for request, _, _ in pending])
+        carried = [i for i, ((request, _, how), result) in enumerate(zip(pending, results))
+                   if how != "replayed" and not result.error and not result.explicitly_denied
+                   and request.action.lower() in CARRIED_BY]
+        # An action that rides on another request gets through only when that request does too (CARRIED_BY)
+        companions = self.simulator.simulate([dataclasses.replace(pending[i][0],
+                                                                  action=CARRIED_BY[pending[i][0].action.lower()])
+                                              for i in carried])
+        refused = {i for i, companion in zip(carried, companions) if companion.explicitly_denied}
+        run.requests["carrier-sent"] += len(carried)
         run.simulator_seconds += time.monotonic() - started
-        for (request, disagreement, how), result in zip(pending, results):
+        for index, ((request, disagreement, how), result) in enumerate(zip(pending, results)):
             run.requests[how] += 1
+            if index in refused:
+                continue
             for key in result.ignored_keys:
                 run.ignored_keys[(how, key)] += 1
             service = disagreement.service

@@ -35,6 +35,13 @@ MULTIVALUED_KEYS = frozenset({"aws:principalorgpaths", "aws:tagkeys", "aws:vpceo
 EXCUSED_PRINCIPAL_ARNS = (re.compile(r"^arn:aws:iam::\d{12}:role/aws-service-role/"),
                           re.compile(r"^arn:aws:iam::\d{12}:role/aws:ec2-infrastructure$"))
 PERIMETER_KEYS = ("aws:sourcevpce", "aws:sourcevpc")
+# Requests a REST API never receives, or only as part of another (Service Authorization Reference, "Actions,
+# resources, and condition keys for Amazon API Gateway"; API Gateway Developer Guide, "Control access to a REST API
+# with API Gateway resource policies" and "Cache settings for REST APIs in API Gateway"): ManageConnections is the
+# WebSocket @connections route, never a REST API's method; InvalidateCache is a Cache-Control: max-age=0 header on
+# a method request, which is an Invoke of that method. An InvalidateCache draw is sent with its Invoke (CARRIED_BY).
+NOT_RECEIVED = {"execute-api": frozenset({"execute-api:manageconnections"})}
+CARRIED_BY = {"execute-api:invalidatecache": "execute-api:Invoke"}
 VERBS = ("GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS")
 _VARIABLE = re.compile(r"\$\{([A-Za-z0-9-]+:[^}]+)\}")
 
@@ -222,7 +229,8 @@ class Sampler:
         self.actions = [(f"{service}:{a['name']}", [t["key"] for t in a["resourceTypes"]
                                                      if t["key"] in self.target.resource_types])
                         for a in actions if not a["wildcardOnly"]]
-        self.actions = [(name, types) for name, types in self.actions if types]
+        self.actions = [(name, types) for name, types in self.actions
+                        if types and name.lower() not in NOT_RECEIVED.get(service, ())]
         text = repr(policy)
         self.variables = sorted({v.lower() for v in _VARIABLE.findall(text)})
         self.named_callers = self._named_principals()
