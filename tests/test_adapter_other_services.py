@@ -25,8 +25,8 @@ from vpce_checks.adapters.base import PolicySource
 from vpce_checks.engine.evaluate import evaluate
 from vpce_checks.engine.model import THIS_ACCOUNT, THIS_REGION, parse_policy
 from vpce_checks.engine.perimeter import AnalysisOptions, RequestSpace, perimeter_of, prepared
-from vpce_checks.engine.remediation import fix_for
 from vpce_checks.engine.services import OTHER_SERVICE_PROFILES, PROFILES, Target, settle_target
+from vpce_checks.fix_rendering import fix_for
 from vpce_checks.judge import FAILED, NO_RESULT, PASSED, judge
 from vpce_checks.settings import load_settings
 

@@ -107,3 +107,13 @@ def test_ids_are_written_in_the_catalog_and_check_files_only():
             if isinstance(node, ast.Constant) and isinstance(node.value, str) and pattern.match(node.value):
                 found.append(f"{relative}:{node.lineno} {node.value}")
     assert found == []
+
+
+def test_the_engine_knows_no_checkov_and_writes_no_iac_syntax():
+    """The engine is pure IAM (issue 11 item 4): no Checkov import, no HCL or YAML; fixes leave it as data and
+    vpce_checks/fix_rendering.py writes them in the file's syntax."""
+    engine = Path(__file__).resolve().parent.parent / "vpce_checks" / "engine"
+    for module in sorted(engine.glob("*.py")):
+        text = module.read_text(encoding="utf-8")
+        assert "import checkov" not in text and "from checkov" not in text, module.name
+        assert "hcl" not in text.lower() and "yaml" not in text.lower(), module.name

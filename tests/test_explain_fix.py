@@ -257,3 +257,27 @@ def test_explain_names_a_policy_it_could_not_judge(tmp_path):
     items = json.loads(folder.stdout)
     assert [i["file"] for i in items if i["result"] == "NOT_JUDGED"] == [str(policy)]
     assert any(i["result"] == "PASSED" for i in items)
+
+
+def test_the_fix_never_admits_an_endpoint_a_deny_blocks():
+    """A Deny with StringEquals aws:SourceVpce X blocks X: the suggested Deny must not list X as allowed (it
+    would open the endpoint the policy closed); an Allow's StringEquals and a Deny's StringNotEquals name
+    endpoints the policy admits, and the fix keeps those."""
+    from vpce_checks.engine.model import parse_policy
+    from vpce_checks.engine.remediation import named_endpoints
+    from vpce_checks.engine.services import PROFILES, Target
+    from vpce_checks.fix_rendering import PLACEHOLDERS, fix_for
+
+    def statement(effect: str, operator: str, endpoint: str) -> dict:
+        return {"Effect": effect, "Principal": "*", "Action": "s3:*", "Resource": "arn:aws:s3:::b/*",
+                "Condition": {operator: {"aws:SourceVpce": endpoint}}}
+
+    blocking = parse_policy({"Version": "2012-10-17", "Statement": [
+        statement("Deny", "StringEquals", "vpce-0123456789abcdef0")]})
+    assert named_endpoints(blocking) == []
+    fix = json.loads(fix_for(blocking, PROFILES["s3"], Target("s3", "b"), "json"))
+    assert fix["Condition"]["StringNotEquals"]["aws:SourceVpce"] == [PLACEHOLDERS["json"]]
+    admitting = parse_policy({"Version": "2012-10-17", "Statement": [
+        statement("Allow", "StringEquals", "vpce-0123456789abcdef0"),
+        statement("Deny", "StringNotEquals", "vpce-0a1b2c3d4e5f60718")]})
+    assert named_endpoints(admitting) == ["vpce-0123456789abcdef0", "vpce-0a1b2c3d4e5f60718"]

@@ -21,10 +21,10 @@ from vpce_checks.adapters.rawjson import sources_for_json
 from vpce_checks.catalog import PERIMETER_SOUNDNESS, SOURCE_IP_TRAP
 from vpce_checks.coverage import NotJudged, display_path, json_problem, kinds_of, not_judged
 from vpce_checks.engine.model import PolicyError, parse_policy
-from vpce_checks.engine.remediation import render_fix
 from vpce_checks.engine.repair import repair
 from vpce_checks.engine.services import PROFILES, Target
 from vpce_checks.engine.soundness import FORMATS, is_placeholder
+from vpce_checks.fix_rendering import render_fix
 from vpce_checks.judge import FAILED, NO_RESULT, REQUEST_PREFIX, judge, judge_soundness, judge_source_ip
 from vpce_checks.settings import Settings, SettingsError, load_settings
 

@@ -17,8 +17,9 @@ from vpce_checks.catalog import API_ENDPOINT_TYPE, ENDPOINT_FULL_ACCESS, PERIMET
 from vpce_checks.engine.evaluate import Principal, Request
 from vpce_checks.engine.model import THIS_ACCOUNT, PolicyError, parse_policy
 from vpce_checks.engine.perimeter import FRESH, AnalysisOptions, Verdict, describe_request, perimeter_of
-from vpce_checks.engine.remediation import fix_for, named_endpoints
+from vpce_checks.engine.remediation import named_endpoints
 from vpce_checks.engine.services import PROFILES, ServiceProfile
+from vpce_checks.fix_rendering import fix_for
 from vpce_checks.settings import Settings, SettingsError
 
 PASSED, FAILED, SKIPPED, NO_RESULT = "PASSED", "FAILED", "SKIPPED", "NO_RESULT"
@@ -340,7 +341,7 @@ def _endpoint_policy_fix(source: Any, policy, verdict) -> List[str]:
     import json
 
     from vpce_checks.engine.endpoint_policy import org_ids_named, scoped_statement
-    from vpce_checks.engine.remediation import _hcl_data_statement, _hcl_value, _yaml_value
+    from vpce_checks.fix_rendering import hcl_data_statement, hcl_value, yaml_value
 
     profile = PROFILES["s3"]  # the HCL renderer needs one; a statement of "*" resources never uses it
     orgs = org_ids_named(policy)
@@ -352,8 +353,8 @@ def _endpoint_policy_fix(source: Any, policy, verdict) -> List[str]:
         hint = " (variable \"org_id\" holds your organization ID)" if org == ORG_PLACEHOLDERS["hcl"] else ""
         if source.data_source:
             header = f"in the data source, replace {label} with" if label else "use this statement"
-            return _fix_lines(f"Fix: {header}{hint}:", _hcl_data_statement(statement, profile))
-        body = _hcl_value(statement, profile, 0)
+            return _fix_lines(f"Fix: {header}{hint}:", hcl_data_statement(statement, profile))
+        body = hcl_value(statement, profile, 0)
         if label:
             return _fix_lines(f"Fix: replace {label} of the policy with{hint}:", body)
         document = ("policy = jsonencode({\n  Version = \"2012-10-17\"\n  Statement = [\n"
@@ -362,7 +363,7 @@ def _endpoint_policy_fix(source: Any, policy, verdict) -> List[str]:
                           f"it) to a policy that admits only your organization's principals and resources{hint}:",
                           document)
     if source.syntax == "yaml":
-        item = "- " + "\n".join(_yaml_value(statement, 1)).lstrip()
+        item = "- " + "\n".join(yaml_value(statement, 1)).lstrip()
         if label:
             return _fix_lines(f"Fix: replace {label} of the PolicyDocument with:", item)
         document = ("PolicyDocument:\n  Version: \"2012-10-17\"\n  Statement:\n"

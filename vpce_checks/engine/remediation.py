@@ -1,24 +1,24 @@
-"""The fix: the Deny statement that enforces the perimeter, written in the file's own syntax."""
+"""The fix as data: the Deny statement that enforces the perimeter (vpce_checks/fix_rendering.py writes it in the
+file's own syntax)."""
 
 from __future__ import annotations
 
-import json
-import re
 from typing import Dict, List, Optional, Sequence
 
-from vpce_checks.engine.model import THIS_ACCOUNT, THIS_REGION, Policy, references_in
+from vpce_checks.engine.model import Policy
 from vpce_checks.engine.services import ServiceProfile, Target, settle_target
 
 SID = "DenyOutsideVpcePerimeter"
-PLACEHOLDERS = {"hcl": "var.allowed_vpce_ids", "yaml": "AllowedVpceIds", "json": "vpce-REPLACE-WITH-YOUR-ENDPOINT-ID"}
 
 
 def named_endpoints(policy: Policy) -> List[str]:
-    """Endpoint IDs the policy already names under aws:SourceVpce (literal or as a reference), in order."""
+    """Endpoint IDs the policy already admits under aws:SourceVpce (literal or as a reference), in order: those a
+    Deny exempts with a negated operator or an Allow grants with a positive one. An ID a Deny names with
+    StringEquals is one it blocks, and the fix must not admit it."""
     found: Dict[str, None] = {}
     for statement in policy.statements:
         for condition in statement.conditions:
-            if condition.key == "aws:sourcevpce":
+            if condition.key == "aws:sourcevpce" and condition.negated == statement.is_deny:
                 for value in condition.values:
                     if "*" not in value and "?" not in value:
                         found[value] = None
@@ -43,151 +43,19 @@ def perimeter_statement(profile: ServiceProfile, target: Target, endpoints: Sequ
     return statement
 
 
-def _hcl_string(text: str, profile: ServiceProfile) -> str:
-    """A policy string as an HCL expression: references become Terraform references."""
-    name_ref = re.search(r"\$\{([A-Za-z0-9_.\-\[\]\"]+)\.(bucket|name|id)\}", text)
-    if name_ref and text.startswith("arn:"):
-        arn = profile.resource_arn(Target(profile.prefix, name_ref.group(0)))
-        if text.startswith(arn):
-            text = "${" + name_ref.group(1) + ".arn}" + text[len(arn):]
-    text = text.replace(THIS_ACCOUNT, "${data.aws_caller_identity.current.account_id}")
-    text = text.replace(THIS_REGION, "${data.aws_region.current.name}")
-    whole = re.fullmatch(r"\$\{([^{}]+)\}", text)
-    if whole:
-        return whole.group(1)
-    return json.dumps(text)
-
-
-def _hcl_value(value, profile: ServiceProfile, indent: int) -> str:
-    pad = "  " * indent
-    if isinstance(value, dict):
-        width = max(len(_hcl_key(k)) for k in value)
-        lines = [f"{pad}  {_hcl_key(k).ljust(width)} = {_hcl_value(v, profile, indent + 1).lstrip()}"
-                 for k, v in value.items()]
-        return "{\n" + "\n".join(lines) + f"\n{pad}}}"
-    if isinstance(value, list):
-        if len(value) == 1 and value[0] == PLACEHOLDERS["hcl"]:
-            return PLACEHOLDERS["hcl"]
-        return "[" + ", ".join(_hcl_value(v, profile, indent) for v in value) + "]"
-    if value == PLACEHOLDERS["hcl"]:
-        return value
-    return _hcl_string(str(value), profile)
-
-
-def _hcl_key(key: str) -> str:
-    return key if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key) else json.dumps(key)
-
-
-def _hcl_data_statement(statement: dict, profile: ServiceProfile) -> str:
-    """The statement as a ``data "aws_iam_policy_document"`` block."""
-    def listed(value) -> str:
-        values = value if isinstance(value, list) else [value]
-        return _hcl_value(values, profile, 2)
-
-    lines = ["statement {", f'  sid       = "{statement["Sid"]}"', f'  effect    = "{statement["Effect"]}"']
-    if "NotAction" in statement:
-        lines.append(f"  not_actions = {listed(statement['NotAction'])}")
-    else:
-        lines.append(f"  actions   = {listed(statement['Action'])}")
-    if "Resource" in statement:
-        lines.append(f"  resources = {listed(statement['Resource'])}")
-    lines += ["  principals {", '    type        = "*"', '    identifiers = ["*"]', "  }"]
-    for test, keys in statement.get("Condition", {}).items():
-        for variable, values in keys.items():
-            lines += ["  condition {", f'    test     = "{test}"', f'    variable = "{variable}"',
-                      f"    values   = {listed(values)}", "  }"]
-    return "\n".join(lines + ["}"])
-
-
-def _cfn_string(text: str, profile: ServiceProfile):
-    """A policy string as a CloudFormation value: tokens become !Sub references."""
-    tokens = references_in(text)
-    if not tokens and THIS_ACCOUNT not in text and THIS_REGION not in text:
-        return text
-    for token in tokens:
-        name = token[2:-1]
-        if name.startswith("Ref."):
-            name = name[4:]
-        attribute = {"sqs": ".QueueName", "sns": ".TopicName"}.get(profile.prefix, "")
-        if "." not in name:
-            text = text.replace(token, "${" + name + attribute + "}")
-    return {"Fn::Sub": text}
-
-
-def _yaml_value(value, indent: int) -> List[str]:
-    pad = "  " * indent
-    lines: List[str] = []
-    if isinstance(value, dict) and "Fn::Sub" in value and len(value) == 1:
-        return [f"{pad}!Sub {json.dumps(value['Fn::Sub'])}"]
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if isinstance(item, (dict, list)) and not (isinstance(item, dict) and ("Fn::Sub" in item or "Ref" in item)):
-                lines.append(f"{pad}{key}:")
-                lines.extend(_yaml_value(item, indent + 1))
-            else:
-                lines.append(f"{pad}{key}: {_yaml_scalar(item)}")
-        return lines
-    if isinstance(value, list):
-        for item in value:
-            lines.append(f"{pad}- {_yaml_scalar(item)}")
-        return lines
-    return [pad + _yaml_scalar(value)]
-
-
-def _yaml_scalar(value) -> str:
-    if isinstance(value, dict) and "Fn::Sub" in value:
-        return f"!Sub {json.dumps(value['Fn::Sub'])}"
-    if isinstance(value, dict) and "Ref" in value:
-        return f"!Ref {value['Ref']}"
-    return json.dumps(value)
-
-
-def render_fix(statement: dict, syntax: str, profile: ServiceProfile, data_source: bool = False) -> str:
-    """The statement to add, ready to paste: HCL for Terraform, YAML or JSON for CloudFormation, raw JSON."""
-    if "Condition" not in statement:
-        if syntax == "hcl" and not data_source:
-            return _hcl_value(statement, profile, 0)
-        if syntax == "yaml":
-            return "- " + "\n".join(_yaml_value(statement, 1)).lstrip()
-        if syntax != "hcl":
-            return json.dumps(statement, indent=2)
-    if syntax == "hcl":
-        if data_source:
-            return _hcl_data_statement(statement, profile)
-        return _hcl_value(statement, profile, 0)
-    if syntax in ("yaml", "cfn-json"):
-        converted = json.loads(json.dumps(statement))
-        if "Resource" in converted:
-            resources = converted["Resource"] if isinstance(converted["Resource"], list) else [converted["Resource"]]
-            converted["Resource"] = [_cfn_string(r, profile) for r in resources]
-        listed = converted.get("Condition", {}).get("StringNotEquals", {})
-        endpoints = listed.get("aws:SourceVpce")
-        if endpoints == [PLACEHOLDERS["yaml"]]:
-            listed["aws:SourceVpce"] = {"Ref": PLACEHOLDERS["yaml"]}
-        elif endpoints is not None:  # a fix may admit VPCs only (aws:SourceVpc)
-            listed["aws:SourceVpce"] = [_cfn_string(e, profile) for e in endpoints]
-        if syntax == "yaml":
-            body = _yaml_value(converted, 1)
-            return "- " + "\n".join(body).lstrip()
-        return json.dumps(converted, indent=2)
-    return json.dumps(statement, indent=2)
-
-
 def invoke_allow() -> dict:
     """A private API also needs an Allow: methods with authorization NONE are refused without one."""
     return {"Sid": "AllowInvoke", "Effect": "Allow", "Principal": "*", "Action": "execute-api:Invoke",
             "Resource": "execute-api:/*"}
 
 
-def fix_for(policy: Policy, profile: ServiceProfile, target: Target, syntax: str, data_source: bool = False,
-            endpoints: Optional[Sequence[str]] = None) -> str:
-    """The statements to add to ``policy``: the Deny, reusing the endpoint IDs it already names (and for a
-    private API without any Allow, the Allow it needs)."""
+def fix_statements(policy: Policy, profile: ServiceProfile, target: Target, placeholder: str,
+                   endpoints: Optional[Sequence[str]] = None) -> List[dict]:
+    """The statements to add to ``policy``, as data: the Deny, reusing the endpoint IDs it already admits (or
+    ``placeholder``), and for a private API without any Allow, the Allow it needs first."""
     target = settle_target(target, [r for s in policy.statements for r in (s.resource or ()) + (s.not_resource or ())])
     endpoints = list(named_endpoints(policy) if endpoints is None else endpoints)
-    placeholder = PLACEHOLDERS["yaml" if syntax in ("yaml", "cfn-json") else syntax if syntax == "hcl" else "json"]
     statements = [perimeter_statement(profile, target, endpoints or [placeholder])]
     if profile.prefix == "execute-api" and not any(not s.is_deny for s in policy.statements):
         statements.insert(0, invoke_allow())
-    separator = "\n" if syntax == "yaml" or data_source else ",\n"
-    return separator.join(render_fix(statement, syntax, profile, data_source) for statement in statements)
+    return statements
