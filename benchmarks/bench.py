@@ -1140,6 +1140,18 @@ def bench_growth() -> None:
          {"Statement": [deny(i, Action=[f"s3:Get{j}Thing{i}" for j in range(options.max_patterns // 3)])
                         for i in range(3)]}),
         ("10,000 Deny statements (SPEC robustness size)", {"Statement": [deny(i) for i in range(10_000)]}),
+        # issue 11's bounds: patterns that multiply automaton states, and many condition values under one key
+        ("5 Deny statements whose Resource repeats *a twenty times",
+         {"Statement": [deny(i, Resource=[arn, f"{arn}/" + "*a" * 20 + f"{i}*"]) for i in range(5)]}),
+        ("5 Deny statements, StringNotLike aws:SourceVpce with 20 wildcards each",
+         {"Statement": [deny(i, Condition={"StringNotLike": {"aws:SourceVpce": "vpce-" + "*a" * 20 + str(i)}})
+                        for i in range(5)]}),
+        ("4,000 endpoint IDs in one Deny", {"Statement": [deny(0, Condition={"StringNotEquals": {
+            "aws:SourceVpce": [f"vpce-{i:017x}" for i in range(4_000)]}})]}),
+        ("4,000 endpoint ID patterns (StringNotLike, vpce-<hex>*) in one Deny", {"Statement": [deny(0, Condition={
+            "StringNotLike": {"aws:SourceVpce": [f"vpce-{i:08x}*" for i in range(4_000)]}})]}),
+        ("50,000 endpoint IDs in one Deny", {"Statement": [deny(0, Condition={"StringNotEquals": {
+            "aws:SourceVpce": [f"vpce-{i:017x}" for i in range(50_000)]}})]}),
     ]
     for label, document in cases:
         start = time.perf_counter()

@@ -359,3 +359,82 @@ def test_a_key_matching_two_exempted_patterns_at_once_is_a_hole():
     assert verdict.counterexample.resource.startswith("arn:aws:s3:::logs/a")
     assert verdict.counterexample.resource.endswith("b")
     assert not evaluate(policy, verdict.counterexample).explicitly_denied
+
+
+def test_many_stars_neither_hang_nor_hide_a_hole():
+    """Issue 11's bound case: five Denies whose Resource repeats *a twenty times. A regular expression backtracks
+    for seconds on such a pattern; the matcher is linear in pattern times text, and the hole is found."""
+    from vpce_checks.engine.evaluate import evaluate
+    from vpce_checks.engine.model import parse_policy
+    from vpce_checks.engine.perimeter import perimeter_of
+    from vpce_checks.engine.services import Target
+
+    policy = parse_policy({"Statement": [
+        {"Effect": "Deny", "Principal": "*", "Action": "s3:*",
+         "Resource": ["arn:aws:s3:::b", "arn:aws:s3:::b/" + "*a" * 20 + f"{i}*"],
+         "Condition": {"StringNotEquals": {"aws:SourceVpce": "vpce-0a1b2c3d4e5f60718"}}} for i in range(5)]})
+    verdict = perimeter_of(policy, Target("s3", "b"))
+    assert verdict.status == "fail"
+    assert not evaluate(policy, verdict.counterexample).explicitly_denied
+
+
+def test_many_condition_values_fail_closed_with_the_reason():
+    """50,000 endpoint IDs under one key: the size bound counts condition values, so the check fails closed at
+    once (CKV_VPCE_1 and CKV_VPCE_6 alike) and says why; 4,000 exact IDs share one trie and get a verdict."""
+    from vpce_checks.engine.model import parse_policy
+    from vpce_checks.engine.perimeter import perimeter_of
+    from vpce_checks.engine.services import Target
+    from vpce_checks.engine.soundness import soundness_of
+
+    def policy(count: int):
+        return parse_policy({"Statement": [{
+            "Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": ["arn:aws:s3:::b", "arn:aws:s3:::b/*"],
+            "Condition": {"StringNotEquals": {"aws:SourceVpce": [f"vpce-{i + 1:017x}" for i in range(count)]}}}]})
+
+    huge = policy(50_000)
+    verdict = perimeter_of(huge, Target("s3", "b"))
+    assert verdict.status == "unresolved" and "50000 condition values" in verdict.reason
+    assert any(p.startswith("cannot prove that every named origin can get in")
+               for p in soundness_of(huge, Target("s3", "b")).problems)
+    assert perimeter_of(policy(4_000), Target("s3", "b")).passed
+
+
+def test_lockout_search_past_its_bound_fails_closed():
+    """CKV_VPCE_6 never passes an undecided lockout search: past the time bound it says it cannot prove that
+    every named origin can get in."""
+    from vpce_checks.engine.model import parse_policy
+    from vpce_checks.engine.perimeter import AnalysisOptions
+    from vpce_checks.engine.services import Target
+    from vpce_checks.engine.soundness import soundness_of
+
+    policy = parse_policy({"Statement": [{
+        "Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": ["arn:aws:s3:::b", "arn:aws:s3:::b/*"],
+        "Condition": {"StringNotEquals": {"aws:SourceVpce": "vpce-0a1b2c3d4e5f60718"}}}]})
+    result = soundness_of(policy, Target("s3", "b"), AnalysisOptions(max_steps=1))
+    assert "cannot prove that every named origin can get in: the search did not finish within 1 steps or 5 " \
+           "seconds" in result.problems
+
+
+def test_the_greedy_glob_matcher_agrees_with_a_regular_expression():
+    """Patterns with three or more stars use the linear matcher: on every pattern and text drawn here it answers
+    as the regular expression of the same glob does (escapes and case folding included)."""
+    import re
+
+    from hypothesis import assume, given, settings
+    from hypothesis import strategies as st
+
+    def regex(pattern: str, fold: bool) -> re.Pattern[str]:
+        parts = re.split(r"(\$\{\*\}|\$\{\?\}|\$\{\$\}|\*|\?)", pattern)
+        body = "".join({"*": ".*", "?": ".", "${*}": r"\*", "${?}": r"\?", "${$}": r"\$"}.get(p, re.escape(p))
+                       for p in parts)
+        return re.compile(body, re.DOTALL | (re.IGNORECASE if fold else 0))
+
+    @settings(max_examples=3000, deadline=None)
+    @given(st.lists(st.sampled_from(["*", "*", "?", "a", "b", "A", "${*}", "/"]), min_size=3, max_size=12),
+           st.text(alphabet="abAB*/", max_size=12), st.booleans())
+    def agree(tokens, text, fold):
+        pattern = "".join(tokens)
+        assume(pattern.count("*") >= 3)  # the greedy matcher's patterns
+        assert glob_match(pattern, text, fold) == (regex(pattern, fold).fullmatch(text) is not None), (pattern, text)
+
+    agree()

@@ -36,9 +36,56 @@ def _compiled(pattern: str, ignore_case: bool) -> re.Pattern[str]:
     return re.compile("".join(out), re.DOTALL | (re.IGNORECASE if ignore_case else 0))
 
 
+_STAR, _ONE = object(), object()
+
+
+@lru_cache(maxsize=16384)
+def _tokens(pattern: str, ignore_case: bool) -> tuple:
+    """The glob as tokens: a character, _ONE or _STAR (consecutive stars merged)."""
+    out: list = []
+    i = 0
+    while i < len(pattern):
+        for escape, literal in _ESCAPES.items():
+            if pattern.startswith(escape, i):
+                out.append(literal.lower() if ignore_case else literal)
+                i += len(escape)
+                break
+        else:
+            char = pattern[i]
+            token = _STAR if char == "*" else _ONE if char == "?" else char.lower() if ignore_case else char
+            if not (token is _STAR and out and out[-1] is _STAR):
+                out.append(token)
+            i += 1
+    return tuple(out)
+
+
+def _star_match(tokens: tuple, text: str) -> bool:
+    """Greedy glob matching with one backtrack point: at most len(tokens) * len(text) steps, where a regular
+    expression with many stars (``*a*a*a...``) backtracks for minutes on a text it does not match."""
+    p = t = 0
+    star, mark = -1, 0
+    while t < len(text):
+        if p < len(tokens) and tokens[p] is _STAR:
+            star, mark = p, t
+            p += 1
+        elif p < len(tokens) and (tokens[p] is _ONE or tokens[p] == text[t]):
+            p += 1
+            t += 1
+        elif star >= 0:
+            p, mark = star + 1, mark + 1
+            t = mark
+        else:
+            return False
+    while p < len(tokens) and tokens[p] is _STAR:
+        p += 1
+    return p == len(tokens)
+
+
 def glob_match(pattern: str, text: str, ignore_case: bool = False) -> bool:
-    """Whole-string IAM glob match."""
-    return _compiled(pattern, ignore_case).fullmatch(text) is not None
+    """Whole-string IAM glob match (a regular expression for up to two stars, else the greedy matcher)."""
+    if pattern.count("*") <= 2:
+        return _compiled(pattern, ignore_case).fullmatch(text) is not None
+    return _star_match(_tokens(pattern, ignore_case), text.lower() if ignore_case else text)
 
 
 def has_wildcard(pattern: str) -> bool:

@@ -197,7 +197,7 @@ _STRING_FAMILY = ("stringequals", "stringnotequals", "stringequalsignorecase", "
                   "stringlike", "stringnotlike")
 
 
-def _string_classes(key: str, conditions: Sequence[Condition]) -> List[str]:
+def _string_classes(key: str, conditions: Sequence[Condition], deadline: Optional[float] = None) -> List[str]:
     """One value per class of the String conditions' values (exact, case-folded or glob), among the key's
     well-formed values: complete by construction, so no class is left to a lucky witness."""
     patterns: List[str] = []
@@ -224,19 +224,19 @@ def _string_classes(key: str, conditions: Sequence[Condition]) -> List[str]:
     shape = _KEY_SHAPES[key]() if shaped else any_text(1)
     preferred = [FRESH.get(key, GENERIC_FRESH)] + named
     try:
-        found = distinguishing_values("", patterns, shape, preferred, ignore_case=folds)
+        found = distinguishing_values("", patterns, shape, preferred, ignore_case=folds, deadline=deadline)
     except WitnessLimit as error:
         raise AnalysisLimit(str(error)) from error
     return preferred_first(found, preferred)
 
 
-def _value_candidates(key: str, conditions: Sequence[Condition]) -> List[str]:
+def _value_candidates(key: str, conditions: Sequence[Condition], deadline: Optional[float] = None) -> List[str]:
     """Every value of ``key`` the conditions can tell apart: one per class of the String values, constants,
     witnesses, boundaries, one fresh. Only values a request can carry: a Null or Bool test's "true" is no
     endpoint ID, and a malformed endpoint ID is never in a request."""
     if key in ("aws:sourceip", "aws:vpcsourceip"):
         return _ip_candidates(conditions, FRESH[key])
-    out: List[str] = _string_classes(key, conditions)
+    out: List[str] = _string_classes(key, conditions, deadline)
     perimeter = key in PERIMETER_KEYS
     for condition in conditions:
         if condition.operator in _STRING_FAMILY or condition.operator == "null":
@@ -376,7 +376,8 @@ class RequestSpace:
         if options.allowed_source_cidrs:
             keys.add("aws:sourceip")  # public addresses in the allowed ranges are allowed origins
         self.keys = sorted(keys)
-        self._candidates = {key: _value_candidates(key, _conditions_on(self.denies, key)) for key in self.keys}
+        self._candidates = {key: _value_candidates(key, _conditions_on(self.denies, key), self.budget[1])
+                            for key in self.keys}
         self.components = _components(self.keys, [(a, b) for a, b in links if a in keys and b in keys])
         self.dim_of = {key: "|".join(component) for component in self.components for key in component}
         for first, second in links:
@@ -440,7 +441,8 @@ class RequestSpace:
         shape = Shape().repeat(frozenset(_LETTERS), 1, None).done()
         preferred = [FUTURE_ACTION, "Get" + FUTURE_ACTION, "Put" + FUTURE_ACTION, "List" + FUTURE_ACTION]
         try:
-            found = distinguishing_values(prefix, patterns, shape, preferred, ignore_case=True)
+            found = distinguishing_values(prefix, patterns, shape, preferred, ignore_case=True,
+                                          deadline=self.budget[1])
         except WitnessLimit as error:
             raise AnalysisLimit(str(error)) from error
         return [prefix + v for v in preferred_first(found, preferred)]
@@ -506,10 +508,12 @@ class RequestSpace:
                     # per class of the Deny patterns.
                     for route in self.target.routes:
                         found = distinguishing_values(prefix, patterns + [prefix + route], shape(),
-                                                      [route.replace("*", "prod")] + list(preferred))
+                                                      [route.replace("*", "prod")] + list(preferred),
+                                                      deadline=self.budget[1])
                         keys.extend(v for signature, v in found.items() if signature[-1] and v not in keys)
                 else:
-                    keys = preferred_first(distinguishing_values(prefix, patterns, shape(), preferred), preferred)
+                    keys = preferred_first(distinguishing_values(prefix, patterns, shape(), preferred,
+                                                                 deadline=self.budget[1]), preferred)
             except WitnessLimit as error:
                 raise AnalysisLimit(str(error)) from error
             # Sub-resources first: they make the most telling counterexamples.
@@ -1011,28 +1015,23 @@ def origin_spaces(policy: Policy, target: Target, options: AnalysisOptions = Ana
 
 def lockouts(policy: Policy, target: Target, options: AnalysisOptions = AnalysisOptions(),
              budget: Optional[List[float]] = None) -> List[Lockout]:
-    """SPEC section 4, no lockout: for each allowed origin, some request through it escapes every Deny."""
+    """SPEC section 4, no lockout: for each allowed origin, some request through it escapes every Deny. Raises
+    AnalysisLimit when the bound stops a search before every origin is decided (the caller fails closed)."""
     policy, target = prepared(policy, target)
     found = []
     budget = budget if budget is not None else new_budget(options)
-    try:
-        spaces = origin_spaces(policy, target, options, budget)
-    except AnalysisLimit:
-        return []  # undecided: the coverage verdict already reports the bound
+    spaces = origin_spaces(policy, target, options, budget)
     for key, value, space in spaces:
         escaped = False
         exhausted = set()
-        try:
-            for principal in space.principals:
-                search = _Search(space, principal, "endpoint", None, budget, None)
-                if not all(search.dims.values()) or search.signature() in exhausted:
-                    continue
-                if search.run() is not None:
-                    escaped = True
-                    break
-                exhausted.add(search.signature())
-        except AnalysisLimit:
-            escaped = True  # undecided: the coverage verdict already reports the bound
+        for principal in space.principals:
+            search = _Search(space, principal, "endpoint", None, budget, None)
+            if not all(search.dims.values()) or search.signature() in exhausted:
+                continue
+            if search.run() is not None:
+                escaped = True
+                break
+            exhausted.add(search.signature())
         if escaped or not space.principals:
             continue
         dims = space.dimensions(space.principals[0], "endpoint", None)

@@ -13,7 +13,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence
 
 from vpce_checks.engine.matching import has_wildcard
 from vpce_checks.engine.model import ARN_OPERATORS, Condition, Policy, references_in, variables_in
-from vpce_checks.engine.perimeter import AnalysisOptions, beyond_bound, lockouts
+from vpce_checks.engine.perimeter import AnalysisLimit, AnalysisOptions, beyond_bound, lockouts
 from vpce_checks.engine.services import PERIMETER_KEYS, Target, endpoint_serves, is_misspelt_vpc_key, tests_perimeter
 
 SINGLE_VALUED_PERIMETER_KEYS = ("aws:sourcevpce", "aws:sourcevpc", "aws:sourcevpcarn", "aws:vpceaccount",
@@ -178,7 +178,14 @@ def _lockout_problems(policy: Policy, target: Target, options: AnalysisOptions, 
     if too_large:
         result.problems.append(f"cannot prove that every named origin can get in: {too_large}")
         return
-    for lockout in lockouts(policy, target, options):
+    try:
+        found = lockouts(policy, target, options)
+    except AnalysisLimit as error:  # undecided is no pass: CKV_VPCE_6 fails closed
+        reason = str(error) or (f"the search did not finish within {options.max_steps} steps or "
+                                f"{options.max_seconds:g} seconds")
+        result.problems.append(f"cannot prove that every named origin can get in: {reason}")
+        return
+    for lockout in found:
         blockers = ", ".join(lockout.blocked_by) or "the Deny statements"
         result.problems.append(f"lockout: {lockout.origin} can never get in: every request through it is denied "
                                f"by {blockers}")

@@ -11,6 +11,7 @@ Globs follow docs/semantics.md: ``*`` any run of characters, ``?`` one character
 
 from __future__ import annotations
 
+import time
 from collections import deque
 from dataclasses import dataclass
 from typing import Dict, FrozenSet, List, Optional, Sequence, Tuple, Union
@@ -221,51 +222,139 @@ def _alphabet(automata: Sequence[Automaton]) -> List[str]:
     return out
 
 
+def _literal_text(pattern: str) -> Optional[str]:
+    """The one string a glob without wildcards matches (its escapes decoded), or None for a wildcard pattern."""
+    out, i = [], 0
+    while i < len(pattern):
+        for escape, literal in _ESCAPES:
+            if pattern.startswith(escape, i):
+                out.append(literal)
+                i += len(escape)
+                break
+        else:
+            if pattern[i] in "*?":
+                return None
+            out.append(pattern[i])
+            i += 1
+    return "".join(out)
+
+
+class _Trie:
+    """Exact patterns (endpoint IDs, account IDs, literal keys) as one automaton: its state is one node, where a
+    product of one automaton per literal would multiply; matching without case folds both sides."""
+
+    DEAD = -1
+
+    def __init__(self, fold: bool) -> None:
+        self.fold = fold
+        self.children: List[Dict[str, int]] = [{}]
+        self.ends: Dict[int, List[int]] = {}
+        self.chars: set = set()
+
+    def add(self, text: str, index: int) -> None:
+        node = 0
+        for char in text.lower() if self.fold else text:
+            self.chars.update({char, char.upper()} if self.fold else {char})
+            nxt = self.children[node].get(char)
+            if nxt is None:
+                self.children.append({})
+                nxt = self.children[node][char] = len(self.children) - 1
+            node = nxt
+        self.ends.setdefault(node, []).append(index)
+
+    def step(self, node: int, char: str) -> int:
+        if node == self.DEAD:
+            return node
+        return self.children[node].get(char.lower() if self.fold else char, self.DEAD)
+
+    def walk(self, text: str, node: int = 0) -> int:
+        for char in text:
+            node = self.step(node, char)
+        return node
+
+
 def distinguishing_values(prefix: str, patterns: Sequence[str], shape: Automaton,
                           preferred: Sequence[str] = (), max_states: int = 20_000,
-                          ignore_case: Union[bool, Sequence[bool]] = False) -> Dict[Tuple[bool, ...], str]:
+                          ignore_case: Union[bool, Sequence[bool]] = False,
+                          deadline: Optional[float] = None) -> Dict[Tuple[bool, ...], str]:
     """For every subset of ``patterns`` that some well-formed value matches exactly (``prefix`` + value against each
     whole pattern), one such value (without the prefix). A ``preferred`` value stands for its class when it has
     one, so counterexamples read well; the rest are the shortest values the search finds. ``ignore_case``: for all
-    patterns, or one flag per pattern."""
+    patterns, or one flag per pattern. Patterns without wildcards share one trie per case rule. ``deadline`` (a
+    time.monotonic() value) bounds the search in time as ``max_states`` does in size."""
     folds = [ignore_case] * len(patterns) if isinstance(ignore_case, bool) else list(ignore_case)
-    automata = [glob_automaton(p, fold) for p, fold in zip(patterns, folds)]
+    tries = (_Trie(False), _Trie(True))
+    globs: List[Tuple[int, Automaton]] = []
+    for index, (pattern, fold) in enumerate(zip(patterns, folds)):
+        literal = _literal_text(pattern)
+        if literal is None:
+            globs.append((index, glob_automaton(pattern, fold)))
+        else:
+            tries[fold].add(literal, index)
+    automata = [automaton for _, automaton in globs]
     states = []
     for automaton in automata:
         current = automaton.start()
         for char in prefix:
             current = automaton.step(current, char) if current else current
         states.append(current)
-    alphabet = _alphabet(automata + [shape])
-    start = (tuple(states), shape.start())
+    nodes = tuple(trie.walk(prefix) for trie in tries)
+    trie_chars = Automaton()
+    trie_chars.literals = tries[0].chars | tries[1].chars
+    alphabet = _alphabet(automata + [shape, trie_chars])
+
+    def signature(glob_states: Sequence[FrozenSet[int]], trie_nodes: Sequence[int]) -> Tuple[bool, ...]:
+        matched = [False] * len(patterns)
+        for (index, automaton), current in zip(globs, glob_states):
+            matched[index] = automaton.accepts(current)
+        for trie, node in zip(tries, trie_nodes):
+            for index in trie.ends.get(node, ()):
+                matched[index] = True
+        return tuple(matched)
+
+    start = (tuple(states), nodes, shape.start())
     found: Dict[Tuple[bool, ...], str] = {}
     seen = {start}
     queue = deque([(start, "")])
     while queue:
-        (pattern_states, shape_states), text = queue.popleft()
+        (pattern_states, trie_nodes, shape_states), text = queue.popleft()
         if shape.accepts(shape_states):
-            signature = tuple(a.accepts(s) for a, s in zip(automata, pattern_states))
-            found.setdefault(signature, text)
+            found.setdefault(signature(pattern_states, trie_nodes), text)
         for char in alphabet:
             nxt_shape = shape.step(shape_states, char)
             if not nxt_shape:
                 continue
-            nxt = (tuple(a.step(s, char) if s else s for a, s in zip(automata, pattern_states)), nxt_shape)
+            nxt = (tuple(a.step(s, char) if s else s for a, s in zip(automata, pattern_states)),
+                   tuple(trie.step(node, char) for trie, node in zip(tries, trie_nodes)), nxt_shape)
             if nxt in seen:
                 continue
             seen.add(nxt)
             if len(seen) > max_states:
                 raise WitnessLimit(f"the {len(patterns)} patterns combine into more than {max_states} cases")
+            if deadline is not None and not len(seen) % 256 and time.monotonic() > deadline:
+                raise WitnessLimit(f"the {len(patterns)} patterns could not be combined within the time bound")
             queue.append((nxt, text + char))
     taken = set()
     for value in preferred:
         if not accepts(shape, value):
             continue
-        signature = tuple(glob_match(p, prefix + value, fold) for p, fold in zip(patterns, folds))
-        if signature in found and signature not in taken:
-            found[signature] = value
-            taken.add(signature)
+        key = _signature_of(prefix + value, patterns, folds, globs, tries)
+        if key in found and key not in taken:
+            found[key] = value
+            taken.add(key)
     return found
+
+
+def _signature_of(text: str, patterns: Sequence[str], folds: Sequence[bool], globs: Sequence[Tuple[int, Automaton]],
+                  tries: Sequence[_Trie]) -> Tuple[bool, ...]:
+    """Which patterns match ``text``: the globs one by one, the exact patterns by one trie walk each."""
+    matched = [False] * len(patterns)
+    for index, _ in globs:
+        matched[index] = glob_match(patterns[index], text, folds[index])
+    for trie in tries:
+        for index in trie.ends.get(trie.walk(text), ()):
+            matched[index] = True
+    return tuple(matched)
 
 
 def accepts(automaton: Automaton, text: str) -> bool:
