@@ -281,7 +281,7 @@ def judge_soundness(source: Optional[PolicySource], settings: Union[Settings, Se
         return Judgement(FAILED, reason, [f"Reason: {reason}", docs])
     result = soundness_of(policy, source.target, settings.analysis_options(), settings.allowed_vpce_ids,
                           settings.allowed_vpc_ids, raw_document=source.document,
-                          endpoint_services=source.endpoint_services)
+                          endpoint_services=source.endpoint_services, endpoint_vpcs=source.endpoint_vpcs)
     if not result.applies:
         return Judgement(NO_RESULT)
     if result.sound:

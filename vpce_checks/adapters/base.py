@@ -33,6 +33,9 @@ class PolicySource:
     # ("${aws_vpc_endpoint.s3.id}" -> "com.amazonaws.eu-west-1.s3"), so CKV_VPCE_6 can tell an endpoint for another
     # service (it never carries this resource's requests).
     endpoint_services: Dict[str, str] = field(default_factory=dict)
+    # Terraform: the vpc_id of each aws_vpc_endpoint a perimeter value references ("${aws_vpc_endpoint.s3.id}" ->
+    # "${aws_vpc.core.id}"): every request through that endpoint carries that aws:SourceVpc (CKV_VPCE_6's lockout).
+    endpoint_vpcs: Dict[str, str] = field(default_factory=dict)
     # One of several readings of one policy, named: a policy that guards several resources (CloudFormation
     # ``Queues: [A, B]``) or whose Deny depends on a deploy-time ``Fn::If`` is read once per resource and branch,
     # and passes only when every reading passes (judge.judge_each); empty when the policy has one reading.

@@ -958,7 +958,8 @@ def _judge_value(value: Any, context: _Context, origin: str) -> PolicySource:
     # IAM validity (a missing Action, Null...IfExists) is the engine's call (parse_policy), not a reading problem.
     return PolicySource(target=context.target, document=document, origin=resolved.origin,
                         evaluated_keys=list(_EVALUATED_KEYS), syntax="hcl",
-                        endpoint_services=_endpoint_services(document, context))
+                        endpoint_services=_endpoint_attribute(document, context, "service_name"),
+                        endpoint_vpcs=_endpoint_attribute(document, context, "vpc_id"))
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -1215,16 +1216,23 @@ def _render_template_file(evaluator: Any, block: Any, name: str) -> str:
     return expressions.render_template(template, variables, evaluator)
 
 
-def _endpoint_services(document: Any, context: _Context) -> Dict[str, str]:
-    """The service_name of every aws_vpc_endpoint the document references by ``.id`` (found through the graph)."""
+# A reference Checkov leaves bare in an argument: aws_vpc.core.id, var.vpc_id, module.net.vpc_id, data.x.y.id
+_BARE_REFERENCE = re.compile(r"(?:aws_[a-z0-9_]+|var|local|module|data)\.[A-Za-z0-9_\-.\[\]\"*]+")
+
+
+def _endpoint_attribute(document: Any, context: _Context, attribute: str) -> Dict[str, str]:
+    """The ``attribute`` (service_name, vpc_id) of every aws_vpc_endpoint the document references by ``.id`` (found
+    through the graph), where it is text."""
     found: Dict[str, str] = {}
     for text in _strings_in(document, 0):
         for match in _rx(rf"\$\{{(?:caller\.)*(aws_vpc_endpoint\.{_IDENT}(?:{_INDEX})?)\.id\}}").finditer(text):
             # a caller's endpoint ("caller." prefix): looked up from the module outwards through its callers
             node = _lookup_up(context.index, "resource", context.scope, match.group(1))[1]
-            service_name = _unwrap(node.get("service_name")) if node else None
-            if isinstance(service_name, str) and service_name:
-                found[match.group(0)] = service_name
+            value = _unwrap(node.get(attribute)) if node else None
+            if isinstance(value, str) and _BARE_REFERENCE.fullmatch(value):
+                value = "${" + value + "}"  # as the policy writes the same reference (vpc_id = aws_vpc.core.id)
+            if isinstance(value, str) and value:
+                found[match.group(0)] = value
     return found
 
 

@@ -968,9 +968,9 @@ __all__ = ["AnalysisOptions", "RequestSpace", "Verdict", "perimeter_of", "find_c
 class _OriginSpace(RequestSpace):
     """The requests an ordinary, untagged principal of R's account can make through one allowed origin."""
 
-    def __init__(self, base: RequestSpace, origin: Dict[str, str]):
+    def __init__(self, base: RequestSpace, origin: Dict[str, Sequence[str]]):
         self.__dict__.update(base.__dict__)
-        self.origin = origin
+        self.origin = origin  # key -> the values a request through the origin can carry
         self.networks = ["endpoint"]
         self.principals = [p for p in base.principals
                            if p.kind == "iam" and p.account == base.target.account and p.arn
@@ -978,14 +978,16 @@ class _OriginSpace(RequestSpace):
 
     def domain(self, key: str, principal: Principal, network: str) -> List[RequestValue]:
         if key in self.origin:
-            return [self.origin[key]]
+            return list(self.origin[key])
         if key.startswith("aws:principaltag/"):
             return [ABSENT]
         return super().domain(key, principal, network)
 
     def request(self, principal: Principal, network: str, assignment: Dict[str, RequestValue]) -> Request:
         request = super().request(principal, network, assignment)
-        request.context.update(self.origin)
+        for key, values in self.origin.items():
+            if request.context.get(key) not in values:  # a key the search did not choose: the origin's first
+                request.context[key] = values[0]
         return request
 
 
@@ -999,28 +1001,35 @@ class Lockout:
 
 
 def origin_spaces(policy: Policy, target: Target, options: AnalysisOptions = AnalysisOptions(),
-                  budget: Optional[List[float]] = None) -> List[Tuple[str, str, RequestSpace]]:
+                  budget: Optional[List[float]] = None,
+                  endpoint_vpcs: Optional[Dict[str, str]] = None) -> List[Tuple[str, str, RequestSpace]]:
     """For each allowed origin (key, value), the requests an ordinary principal of R's account makes through it.
-    ``policy`` must be prepared. The lockout search and the test oracle both enumerate these."""
+    ``policy`` must be prepared. ``endpoint_vpcs``: the VPC each known endpoint is in (its requests carry that
+    aws:SourceVpc; a request from a VPC may come through its known endpoints). The lockout search and the test
+    oracle both enumerate these."""
     base = RequestSpace(policy, target, options, budget)
+    links = endpoint_vpcs or {}
     spaces = []
     for key in PERIMETER_KEYS:
         for value in sorted(base.allowed_literals[key]):
-            origin = {key: value}
+            origin: Dict[str, Sequence[str]] = {key: (value,)}
             if key == "aws:sourcevpc":
-                origin["aws:sourcevpce"] = FRESH["aws:sourcevpce"]
+                origin["aws:sourcevpce"] = tuple(sorted(e for e, vpc in links.items() if vpc == value)) + (
+                    FRESH["aws:sourcevpce"],)
+            elif value in links:
+                origin["aws:sourcevpc"] = (links[value],)
             spaces.append((key, value, _OriginSpace(base, origin)))
     return spaces
 
 
 def lockouts(policy: Policy, target: Target, options: AnalysisOptions = AnalysisOptions(),
-             budget: Optional[List[float]] = None) -> List[Lockout]:
+             budget: Optional[List[float]] = None, endpoint_vpcs: Optional[Dict[str, str]] = None) -> List[Lockout]:
     """SPEC section 4, no lockout: for each allowed origin, some request through it escapes every Deny. Raises
     AnalysisLimit when the bound stops a search before every origin is decided (the caller fails closed)."""
     policy, target = prepared(policy, target)
     found = []
     budget = budget if budget is not None else new_budget(options)
-    spaces = origin_spaces(policy, target, options, budget)
+    spaces = origin_spaces(policy, target, options, budget, endpoint_vpcs)
     for key, value, space in spaces:
         escaped = False
         exhausted = set()

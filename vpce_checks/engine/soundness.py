@@ -101,7 +101,8 @@ def _value_problems(condition: Condition, label: str) -> Iterable[str]:
 
 def soundness_of(policy: Policy, target: Target, options: Optional[AnalysisOptions] = None,
                  allowed_vpce_ids: Sequence[str] = (), allowed_vpc_ids: Sequence[str] = (),
-                 raw_document: Any = None, endpoint_services: Optional[Dict[str, str]] = None) -> Soundness:
+                 raw_document: Any = None, endpoint_services: Optional[Dict[str, str]] = None,
+                 endpoint_vpcs: Optional[Dict[str, str]] = None) -> Soundness:
     """The SPEC section 5 failures of one policy, or what its perimeter admits when there are none."""
     options = options or AnalysisOptions()
     # Only Deny statements form a perimeter; a policy whose endpoint conditions sit in Allow statements only has
@@ -145,7 +146,7 @@ def soundness_of(policy: Policy, target: Target, options: Optional[AnalysisOptio
                     result.problems.append(f"{label}: {value} is not in the allowed IDs "
                                            f"(VPCE_CHECKS_ALLOWED_{setting}_IDS): a stale or foreign ID")
     result.problems.extend(_duplicate_condition_blocks(raw_document))
-    _lockout_problems(policy, target, options, result)
+    _lockout_problems(policy, target, options, result, endpoint_vpcs or {})
     if result.sound:
         _describe_admits(policy, result)
     return result
@@ -173,13 +174,14 @@ def _foreign_endpoints(condition: Condition, label: str, target: Target,
                    f"{target.service}; naming it admits no caller of this resource (wrong endpoint referenced?)")
 
 
-def _lockout_problems(policy: Policy, target: Target, options: AnalysisOptions, result: Soundness) -> None:
+def _lockout_problems(policy: Policy, target: Target, options: AnalysisOptions, result: Soundness,
+                      endpoint_vpcs: Dict[str, str]) -> None:
     too_large = beyond_bound(policy, options)
     if too_large:
         result.problems.append(f"cannot prove that every named origin can get in: {too_large}")
         return
     try:
-        found = lockouts(policy, target, options)
+        found = lockouts(policy, target, options, endpoint_vpcs=endpoint_vpcs)
     except AnalysisLimit as error:  # undecided is no pass: CKV_VPCE_6 fails closed
         reason = str(error) or (f"the search did not finish within {options.max_steps} steps or "
                                 f"{options.max_seconds:g} seconds")
