@@ -281,3 +281,32 @@ def test_the_fix_never_admits_an_endpoint_a_deny_blocks():
         statement("Allow", "StringEquals", "vpce-0123456789abcdef0"),
         statement("Deny", "StringNotEquals", "vpce-0a1b2c3d4e5f60718")]})
     assert named_endpoints(admitting) == ["vpce-0123456789abcdef0", "vpce-0a1b2c3d4e5f60718"]
+
+
+def test_fix_keeps_a_deny_that_tests_the_perimeter_key_positively(tmp_path):
+    """Issue 13: AWS's data perimeter examples pair StringEquals aws:SourceVpc with a Region restriction, a control
+    on requests from inside the VPC. The fix replaces only the perimeter Deny, keeps that statement as written, and
+    its output passes explain."""
+    policy = {"Version": "2012-10-17", "Statement": [
+        {"Sid": "EnforceNetworkPerimeter", "Effect": "Deny", "Principal": "*", "Action": "sns:Publish",
+         "Resource": "arn:aws:sns:us-east-1:111122223333:alerts",
+         "Condition": {"StringNotEqualsIfExists": {"aws:SourceVpc": "vpc-0a1b2c3d4e5f60718"},
+                       "BoolIfExists": {"aws:PrincipalIsAWSService": "false"}}},
+        {"Sid": "RestrictRegionFromVpc", "Effect": "Deny", "Principal": "*", "Action": "sns:*",
+         "Resource": "arn:aws:sns:us-east-1:111122223333:alerts",
+         "Condition": {"StringEquals": {"aws:SourceVpc": "vpc-0a1b2c3d4e5f60718"},
+                       "StringNotEquals": {"aws:RequestedRegion": "us-east-1"}}}]}
+    path = tmp_path / "alerts.json"
+    path.write_text(json.dumps(policy))
+    fixed = subprocess.run([sys.executable, "-m", "vpce_checks.cli", "fix", str(path), "--vpc",
+                            "vpc-0a1b2c3d4e5f60718"], capture_output=True, text=True, env=offline_env())
+    assert fixed.returncode == 0, fixed.stderr
+    document = json.loads(fixed.stdout)
+    assert document["Statement"][1] == policy["Statement"][1]
+    assert [s["Sid"] for s in document["Statement"]] == ["EnforceNetworkPerimeter", "RestrictRegionFromVpc"]
+    out = tmp_path / "fixed.json"
+    out.write_text(fixed.stdout)
+    explained = subprocess.run([sys.executable, "-m", "vpce_checks.cli", "explain", str(out)],
+                               capture_output=True, text=True, env=offline_env())
+    assert explained.returncode == 0, explained.stdout
+    assert "typo" not in explained.stdout  # a positive test with a Region condition is a control, not a slip

@@ -1,7 +1,8 @@
 """Repair a resource policy so it keeps the perimeter: the whole corrected document, not just advice.
 
 The repaired document keeps every statement that is not part of the perimeter as it was, in its place. The
-perimeter Denies of the service (Deny statements that test a perimeter key, or a misspelt one) become one Deny
+perimeter Denies of the service (Deny statements that test a perimeter key, or a misspelt one; not a Deny that
+tests it only positively alongside other keys, such as a Region restriction: that control stays) become one Deny
 in the position of the first: every action of the service, on the resource and its sub-resources, for every
 principal, unless the request comes through one of the given endpoints (or, with VPCs given, from those VPCs).
 Exemptions that AWS's data perimeter examples use (service principals, forward access sessions, the EC2
@@ -19,7 +20,7 @@ from vpce_checks.engine.matching import glob_match
 from vpce_checks.engine.model import Condition, Statement, parse_policy
 from vpce_checks.engine.remediation import SID, invoke_allow, perimeter_statement
 from vpce_checks.engine.services import ServiceProfile, Target, settle_target, tests_perimeter
-from vpce_checks.engine.soundness import is_private_range
+from vpce_checks.engine.soundness import is_private_range, narrowed_by_other_keys
 
 # Exemption conditions kept from a replaced Deny, by key, with the operator that keeps them sound when the key is
 # absent (a plain Bool on aws:PrincipalIsAWSService turns the Deny off for anonymous callers: AWS-FACTS).
@@ -37,9 +38,16 @@ class Repair:
 
 
 def _is_perimeter_deny(statement: Statement, profile: ServiceProfile) -> bool:
+    """A Deny that tests a perimeter key, unless it tests it only positively AND narrows itself by other keys:
+    StringEquals aws:SourceVpc plus a Region restriction (AWS's data perimeter examples) is another control on
+    requests from inside, and the fix keeps it; a bare StringEquals aws:SourceVpce blocks the endpoint it names
+    (usually a slip) and is replaced with the rest of the perimeter."""
     if not statement.is_deny:
         return False
-    if not any(tests_perimeter(c.key) for c in statement.conditions):
+    tests = [c for c in statement.conditions if tests_perimeter(c.key)]
+    if not tests:
+        return False
+    if not any(c.negated or c.operator == "null" for c in tests) and narrowed_by_other_keys(statement):
         return False
     if statement.not_action is not None:
         return True

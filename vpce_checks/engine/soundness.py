@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Optional, Sequence
 
 from vpce_checks.engine.matching import has_wildcard
-from vpce_checks.engine.model import ARN_OPERATORS, Condition, Policy, references_in, variables_in
+from vpce_checks.engine.model import ARN_OPERATORS, Condition, Policy, Statement, references_in, variables_in
 from vpce_checks.engine.perimeter import AnalysisLimit, AnalysisOptions, beyond_bound, lockouts
 from vpce_checks.engine.services import PERIMETER_KEYS, Target, endpoint_serves, is_misspelt_vpc_key, tests_perimeter
 
@@ -99,6 +99,18 @@ def _value_problems(condition: Condition, label: str) -> Iterable[str]:
                        f"endpoint or VPC has it, so it never matches")
 
 
+# Keys a Deny's exemptions test (service principals, forward access sessions, principals): they do not make a
+# StringEquals perimeter test part of another control.
+_EXEMPTION_KEYS = frozenset({"aws:principalisawsservice", "aws:viaawsservice", "aws:principalarn",
+                             "aws:principalaccount", "aws:principalorgid"})
+
+
+def narrowed_by_other_keys(statement: Statement) -> bool:
+    """Whether a Deny also tests keys other than perimeter keys and exemptions (a Region, a tag): then a positive
+    perimeter test in it is part of a control of its own, not a slip for the negated operator."""
+    return any(not tests_perimeter(c.key) and c.key not in _EXEMPTION_KEYS for c in statement.conditions)
+
+
 def soundness_of(policy: Policy, target: Target, options: Optional[AnalysisOptions] = None,
                  allowed_vpce_ids: Sequence[str] = (), allowed_vpc_ids: Sequence[str] = (),
                  raw_document: Any = None, endpoint_services: Optional[Dict[str, str]] = None,
@@ -132,7 +144,10 @@ def soundness_of(policy: Policy, target: Target, options: Optional[AnalysisOptio
                 f"{label}: {condition.written_operator} uses a set operator on the single-valued key "
                 f"{condition.written_key}; AWS's policy validation reports it: use {plain}")
         result.problems.extend(_value_problems(condition, label))
-        if not condition.negated and condition.operator != "null" and not condition.qualifier:
+        if not condition.negated and condition.operator != "null" and not condition.qualifier \
+                and not narrowed_by_other_keys(statement):
+            # (with another condition, e.g. a Region restriction for requests from the VPC, it is a control of its
+            # own, as in AWS's data perimeter examples)
             named = ", ".join(condition.values)
             result.notes.append(
                 f"{label}: {condition.written_operator} {condition.written_key} [{named}] denies requests that come "
