@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterable, Mapping, Optional, Sequence, Tuple
 
+from vpce_checks.engine.operators import OPERATORS, Operator, names
+
 THIS_ACCOUNT = "${AWS::AccountId}"
 THIS_REGION = "${AWS::Region}"
 PSEUDO_TOKENS = (THIS_ACCOUNT, THIS_REGION)
@@ -19,35 +21,16 @@ PSEUDO_TOKENS = (THIS_ACCOUNT, THIS_REGION)
 _POLICY_VARIABLE = re.compile(r"\$\{(?:[A-Za-z0-9-]+:[^}]+|\*|\?|\$)\}")
 _TEMPLATE_REFERENCE = re.compile(r"\$\{[^}]*\}")
 
-STRING_OPERATORS = {
-    "stringequals", "stringnotequals", "stringequalsignorecase", "stringnotequalsignorecase",
-    "stringlike", "stringnotlike",
-}
-NUMERIC_OPERATORS = {
-    "numericequals", "numericnotequals", "numericlessthan", "numericlessthanequals",
-    "numericgreaterthan", "numericgreaterthanequals",
-}
-DATE_OPERATORS = {
-    "dateequals", "datenotequals", "datelessthan", "datelessthanequals", "dategreaterthan", "dategreaterthanequals",
-}
-ARN_OPERATORS = {"arnequals", "arnlike", "arnnotequals", "arnnotlike"}
-OTHER_OPERATORS = {"bool", "binaryequals", "ipaddress", "notipaddress", "null"}
-KNOWN_OPERATORS = STRING_OPERATORS | NUMERIC_OPERATORS | DATE_OPERATORS | ARN_OPERATORS | OTHER_OPERATORS
-NEGATED_OPERATORS = {
-    "stringnotequals", "stringnotequalsignorecase", "stringnotlike", "numericnotequals", "datenotequals",
-    "arnnotequals", "arnnotlike", "notipaddress",
-}
+# Operator sets, derived from the one operator table (vpce_checks.engine.operators).
+STRING_OPERATORS = names("string")
+NUMERIC_OPERATORS = names("numeric")
+DATE_OPERATORS = names("date")
+ARN_OPERATORS = names("arn")
+OTHER_OPERATORS = names("bool") | names("binary") | names("ip") | names("null")
+KNOWN_OPERATORS = frozenset(OPERATORS)
+NEGATED_OPERATORS = names(negated=True)
 # The spelling AWS documents, for messages and generated fixes.
-OPERATOR_SPELLING = {
-    name.lower(): name
-    for name in (
-        "StringEquals", "StringNotEquals", "StringEqualsIgnoreCase", "StringNotEqualsIgnoreCase", "StringLike",
-        "StringNotLike", "NumericEquals", "NumericNotEquals", "NumericLessThan", "NumericLessThanEquals",
-        "NumericGreaterThan", "NumericGreaterThanEquals", "DateEquals", "DateNotEquals", "DateLessThan",
-        "DateLessThanEquals", "DateGreaterThan", "DateGreaterThanEquals", "ArnEquals", "ArnLike", "ArnNotEquals",
-        "ArnNotLike", "Bool", "BinaryEquals", "IpAddress", "NotIpAddress", "Null",
-    )
-}
+OPERATOR_SPELLING = {name: op.spelling for name, op in OPERATORS.items()}
 
 
 class PolicyError(ValueError):
@@ -58,7 +41,7 @@ class PolicyError(ValueError):
 _VARIABLE = re.compile(r"\$\{\s*([A-Za-z0-9-]+:[^:},'\s][^},']*?)\s*(?:,\s*'([^']*)'\s*)?\}")
 # Operator families whose values AWS resolves policy variables in (IAM User Guide, "Policy variables"; see
 # docs/semantics.md): String and ARN operators, never Numeric, Date, Bool, Binary, IP address or Null.
-VARIABLE_OPERATORS = STRING_OPERATORS | ARN_OPERATORS
+VARIABLE_OPERATORS = frozenset(name for name, op in OPERATORS.items() if op.accepts_variables)
 VARIABLES_VERSION = "2012-10-17"
 
 
@@ -123,8 +106,13 @@ class Condition:
     variables: Tuple[str, ...] = ()
 
     @property
+    def op(self) -> Operator:
+        """The operator's row in the one operator table."""
+        return OPERATORS[self.operator]
+
+    @property
     def negated(self) -> bool:
-        return self.operator in NEGATED_OPERATORS
+        return self.op.negated
 
     def describe(self) -> str:
         values = ", ".join(self.values)
@@ -281,9 +269,9 @@ def _conditions(block: Any, where: str, version: Optional[str] = VARIABLES_VERSI
         if base.endswith("ifexists"):
             base = base[: -len("ifexists")]
             if_exists = True
-        if base not in KNOWN_OPERATORS:
+        if base not in OPERATORS:
             raise PolicyError(f"{where}: unknown condition operator {written_operator!r}")
-        if base == "null" and if_exists:
+        if OPERATORS[base].family == "null" and if_exists:
             raise PolicyError(f"{where}: Null cannot take IfExists ({written_operator!r})")
         if not isinstance(keys, Mapping):
             raise PolicyError(f"{where}.{written_operator}: expected an object of condition keys")
@@ -292,7 +280,7 @@ def _conditions(block: Any, where: str, version: Optional[str] = VARIABLES_VERSI
                 continue
             strings = _strings(values, f"{where}.{written_operator}.{written_key}")
             variables: Tuple[str, ...] = ()
-            if version == VARIABLES_VERSION and base in VARIABLE_OPERATORS:
+            if version == VARIABLES_VERSION and OPERATORS[base].accepts_variables:
                 variables = tuple(dict.fromkeys(k for v in strings for k in variables_in(v)))
             out.append(
                 Condition(

@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from itertools import product
-from typing import Dict, FrozenSet, Iterator, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, FrozenSet, Iterator, List, Optional, Sequence, Tuple
 
 from vpce_checks.engine.actions import actions_on
 from vpce_checks.engine.conditions import MULTIVALUED_KEYS, RequestValue, condition_holds, in_cidr
@@ -33,8 +33,6 @@ from vpce_checks.engine.evaluate import (
 )
 from vpce_checks.engine.matching import action_matches, arn_matches, glob_match, has_wildcard, witness
 from vpce_checks.engine.model import (
-    ARN_OPERATORS,
-    NEGATED_OPERATORS,
     THIS_ACCOUNT,
     THIS_REGION,
     Condition,
@@ -193,8 +191,6 @@ def _is_public(address: str) -> bool:
 # Keys whose values have a documented form: only well-formed values are ever in a request (SPEC section 4).
 _KEY_SHAPES = {"aws:sourcevpce": lambda: id_shape("vpce-"), "aws:sourcevpc": lambda: id_shape("vpc-"),
                "aws:vpceaccount": account_shape}
-_STRING_FAMILY = ("stringequals", "stringnotequals", "stringequalsignorecase", "stringnotequalsignorecase",
-                  "stringlike", "stringnotlike")
 
 
 def _string_classes(key: str, conditions: Sequence[Condition]) -> List[str]:
@@ -205,13 +201,13 @@ def _string_classes(key: str, conditions: Sequence[Condition]) -> List[str]:
     named: List[str] = []
     shaped = key in _KEY_SHAPES
     for condition in conditions:
-        if condition.operator not in _STRING_FAMILY:
+        if condition.op.search != "string-classes":
             continue
         for value in condition.values:
             if references_in(value) or variables_in(value) and condition.variables:
                 continue
-            like = condition.operator in ("stringlike", "stringnotlike")
-            fold = condition.operator.endswith("ignorecase")
+            like = condition.op.wildcards
+            fold = condition.op.ignore_case
             pattern = value if like else literal_pattern(value)
             if fold and shaped:  # the form allows lowercase only: matching without case is matching the lowercase
                 pattern, fold = pattern.lower(), False
@@ -239,27 +235,14 @@ def _value_candidates(key: str, conditions: Sequence[Condition]) -> List[str]:
     out: List[str] = _string_classes(key, conditions)
     perimeter = key in PERIMETER_KEYS
     for condition in conditions:
-        if condition.operator in _STRING_FAMILY or condition.operator == "null":
-            continue
-        if condition.operator == "bool" and key in _KEY_SHAPES:
+        search = condition.op.search
+        if search == "bool" and key in _KEY_SHAPES:
             continue
         for value in condition.values:
-            if condition.operator in ARN_OPERATORS:
-                fresh = FRESH.get(key, GENERIC_FRESH)
-                out.append(fresh if glob_match(value, fresh) else witness(value))
-                if not has_wildcard(value):
-                    out.append(value)
-            else:
-                out.append(value)
-            if condition.operator.startswith(("numeric", "date")):
-                try:
-                    number = float(value)
-                    out.extend([str(number - 1), str(number + 1)])
-                except ValueError:
-                    if condition.operator.startswith("date"):
-                        out.extend(_date_neighbours(value))
-            if condition.operator == "bool":
-                out.extend(["true", "false"])
+            tried = SEARCHES[search](key, value)
+            if not tried:
+                continue  # String classes come from _string_classes; Null's absence is tried on every key
+            out.extend(tried)
             if not perimeter and value.upper() != value:
                 out.append(value.upper())
     out.append(FRESH.get(key, GENERIC_FRESH))
@@ -267,6 +250,50 @@ def _value_candidates(key: str, conditions: Sequence[Condition]) -> List[str]:
         shape = _KEY_SHAPES[key]()
         out = [v for v in out if accepts(shape, v)]
     return out
+
+
+def _arn_witnesses(key: str, value: str) -> List[str]:
+    """An ARN pattern: the key's fresh value when the pattern matches it, else a witness; and the literal ARN."""
+    fresh = FRESH.get(key, GENERIC_FRESH)
+    return [fresh if glob_match(value, fresh) else witness(value)] + ([value] if not has_wildcard(value) else [])
+
+
+def _numeric_boundaries(key: str, value: str) -> List[str]:
+    """A numeric bound and a number on either side of it."""
+    try:
+        number = float(value)
+    except ValueError:
+        return [value]
+    return [value, str(number - 1), str(number + 1)]
+
+
+def _date_boundaries(key: str, value: str) -> List[str]:
+    """A date bound (epoch seconds or ISO 8601) and a moment on either side of it."""
+    try:
+        number = float(value)
+    except ValueError:
+        return [value] + _date_neighbours(value)
+    return [value, str(number - 1), str(number + 1)]
+
+
+def _cidr_values(key: str, value: str) -> List[str]:
+    """On the address keys every value's CIDR boundaries come from _ip_candidates; on another key an address
+    operator's value is tried as written."""
+    return [value]
+
+
+# Which values the search tries for one policy value of a key, per operator's ``search`` (operators.OPERATORS):
+# every search an operator can name is here, so no operator is evaluated without being searched.
+SEARCHES: Dict[str, Callable[[str, str], List[str]]] = {
+    "string-classes": lambda key, value: [],
+    "null": lambda key, value: [],
+    "arn-witnesses": _arn_witnesses,
+    "numeric-boundaries": _numeric_boundaries,
+    "date-boundaries": _date_boundaries,
+    "bool": lambda key, value: [value, "true", "false"],
+    "cidr-boundaries": _cidr_values,
+    "literal": lambda key, value: [value],
+}
 
 
 def _date_neighbours(value: str) -> List[str]:
@@ -398,7 +425,7 @@ class RequestSpace:
         for statement in self.denies:
             for condition in statement.conditions:
                 if condition.key in self.options.perimeter_keys and condition.negated:
-                    fold = condition.operator.endswith("ignorecase") and condition.key in _KEY_SHAPES
+                    fold = condition.op.ignore_case and condition.key in _KEY_SHAPES
                     # Under IgnoreCase, "VPCE-0A1B..." admits the real, lowercase endpoint ID.
                     found[condition.key].update(v.lower() if fold else v for v in condition.values
                                                 if not has_wildcard(v) and not variables_in(v))
@@ -958,7 +985,7 @@ def _reason(space: RequestSpace) -> str:
 
 
 __all__ = ["AnalysisOptions", "RequestSpace", "Verdict", "perimeter_of", "find_counterexample", "iter_requests",
-           "describe_request", "NEGATED_OPERATORS"]
+           "describe_request", "SEARCHES"]
 
 
 class _OriginSpace(RequestSpace):

@@ -17,6 +17,7 @@ from typing import Any, Dict, FrozenSet, List, Optional, Sequence, Tuple
 
 from vpce_checks.engine.matching import glob_match
 from vpce_checks.engine.model import Condition, Statement, parse_policy
+from vpce_checks.engine.operators import OPERATORS
 from vpce_checks.engine.remediation import SID, invoke_allow, perimeter_statement
 from vpce_checks.engine.services import ServiceProfile, Target, settle_target, tests_perimeter
 from vpce_checks.engine.soundness import is_private_range
@@ -60,11 +61,11 @@ def _kept_condition(condition: Condition, accepted: FrozenSet[str]) -> Optional[
     if condition.key not in _KEPT_EXEMPTIONS or not condition.if_exists:
         return None
     if condition.key == "aws:principalarn":
-        if condition.operator in ("arnnotlike", "arnnotequals") and condition.values:
+        if condition.op.family == "arn" and condition.negated and condition.values:
             values = list(condition.values)
             return condition.written_operator, condition.written_key, values[0] if len(values) == 1 else values
         return None
-    if condition.operator == "bool" and [v.lower() for v in condition.values] == ["false"]:
+    if condition.op.family == "bool" and [v.lower() for v in condition.values] == ["false"]:
         return condition.written_operator, condition.written_key, "false"
     return None
 
@@ -87,7 +88,8 @@ def _repair_source_ip(raw: Dict[str, Any], parsed: Statement, changes: List[str]
             private = [v for v in listed if isinstance(v, str) and is_private_range(v)]
             # A Deny on NotIpAddress aws:SourceIp (no IfExists) fires on every request through an endpoint, which
             # carries no aws:SourceIp: even public egress ranges lock the endpoints out.
-            locks_out = parsed.is_deny and operator.lower() == "notipaddress"
+            written = OPERATORS.get(operator.lower())  # no IfExists, no set qualifier
+            locks_out = parsed.is_deny and written is not None and written.family == "ip" and written.negated
             if private or locks_out:
                 moves.append((operator, key, [v for v in listed if v not in private], private))
     if not moves:
