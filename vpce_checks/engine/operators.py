@@ -161,12 +161,12 @@ def _table() -> Dict[str, Operator]:
         _operator("Null", "null", _null_on_present_key),
     ]
     for family, parse in (("Numeric", _number), ("Date", _date)):
-        for comparison, suffix in (("equals", "Equals"), ("lessthan", "LessThan"),
-                                   ("lessthanequals", "LessThanEquals"), ("greaterthan", "GreaterThan"),
-                                   ("greaterthanequals", "GreaterThanEquals")):
+        equals = _comparing(parse, "equals")
+        rows.append(_operator(family + "Equals", family.lower(), equals))
+        rows.append(_operator(family + "NotEquals", family.lower(), equals, positive=family.lower() + "equals"))
+        for comparison, suffix in (("lessthan", "LessThan"), ("lessthanequals", "LessThanEquals"),
+                                   ("greaterthan", "GreaterThan"), ("greaterthanequals", "GreaterThanEquals")):
             rows.append(_operator(family + suffix, family.lower(), _comparing(parse, comparison)))
-        rows.append(_operator(family + "NotEquals", family.lower(), _comparing(parse, "equals"),
-                              positive=family.lower() + "equals"))
     return {row.name: row for row in rows}
 
 
