@@ -190,15 +190,73 @@ class Policy:
                     conditions=tuple(replace(c, values=each(c.values) or ()) for c in s.conditions))
             for s in self.statements))
 
+    # -- queries: what the analyses ask of a policy, in statement order (of one effect, when given) ----------
+    def statements_of(self, effect: Optional[str] = None) -> Tuple[Statement, ...]:
+        """The statements of one effect ("Allow" or "Deny"), or all of them."""
+        return tuple(s for s in self.statements if effect is None or s.effect == effect)
+
     def patterns(self, effect: Optional[str] = None) -> Tuple[str, ...]:
         """Every Action, NotAction, Resource and NotResource pattern (of one effect, when given)."""
-        return tuple(p for s in self.statements if effect is None or s.effect == effect
+        return tuple(p for s in self.statements_of(effect)
                      for element in (s.action, s.not_action, s.resource, s.not_resource) for p in element or ())
+
+    def action_patterns(self, effect: Optional[str] = None) -> Tuple[str, ...]:
+        """Every Action and NotAction pattern."""
+        return tuple(p for s in self.statements_of(effect) for p in (s.action or ()) + (s.not_action or ()))
+
+    def resource_patterns(self, effect: Optional[str] = None) -> Tuple[str, ...]:
+        """Every Resource and NotResource pattern: what the resource's own ARN is read from."""
+        return tuple(p for s in self.statements_of(effect) for p in (s.resource or ()) + (s.not_resource or ()))
+
+    def principals(self, effect: Optional[str] = None) -> Tuple[str, ...]:
+        """Every AWS principal (account, ARN or "*") named in a Principal or NotPrincipal element."""
+        return tuple(value for s in self.statements_of(effect) for element in (s.principal, s.not_principal)
+                     if element is not None for value in element.aws)
+
+    def condition_uses(self, key: Optional[str] = None, effect: Optional[str] = None
+                       ) -> Tuple[Tuple[Statement, Condition], ...]:
+        """Every condition (on ``key``, lowercase, when given) with the statement it belongs to."""
+        return tuple((s, c) for s in self.statements_of(effect) for c in s.conditions if key is None or c.key == key)
+
+    def conditions(self, key: Optional[str] = None, effect: Optional[str] = None) -> Tuple[Condition, ...]:
+        """Every condition (on ``key``, lowercase, when given)."""
+        return tuple(c for _, c in self.condition_uses(key, effect))
+
+    def keys(self, effect: Optional[str] = None) -> Tuple[str, ...]:
+        """The condition keys the policy tests (lowercase, first use first)."""
+        return tuple(dict.fromkeys(c.key for c in self.conditions(effect=effect)))
+
+    def variable_keys(self, effect: Optional[str] = None) -> Tuple[str, ...]:
+        """The request keys that policy variables in condition values name (lowercase, first use first)."""
+        return tuple(dict.fromkeys(v for c in self.conditions(effect=effect) for v in c.variables))
 
     def values(self, key: str, effect: Optional[str] = None) -> Tuple[str, ...]:
         """Every value the policy's conditions compare ``key`` (lowercase) with."""
-        return tuple(v for s in self.statements if effect is None or s.effect == effect
-                     for c in s.conditions if c.key == key for v in c.values)
+        return tuple(v for c in self.conditions(key, effect) for v in c.values)
+
+    def references(self, effect: Optional[str] = None) -> Tuple[str, ...]:
+        """The unresolved template references in Action, Resource and AWS principal elements, the elements a
+        verdict depends on beyond condition values (first use first)."""
+        ordered: list[str] = []  # per statement: its patterns, then its principals
+        for statement in self.statements_of(effect):
+            ordered.extend(ref for element in (statement.action, statement.not_action, statement.resource,
+                                               statement.not_resource) for value in element or ()
+                           for ref in references_in(value))
+            ordered.extend(ref for element in (statement.principal, statement.not_principal) if element is not None
+                           for value in element.aws for ref in references_in(value))
+        return tuple(dict.fromkeys(ordered))
+
+    def strings(self) -> Tuple[str, ...]:
+        """Every principal (of any type), action, resource and condition value: the text the policy names."""
+        out: list[str] = []
+        for s in self.statements:
+            for element in (s.principal, s.not_principal):
+                if element is not None:
+                    out.extend(element.aws + element.service + element.federated + element.canonical_user)
+            for values in (s.action, s.not_action, s.resource, s.not_resource):
+                out.extend(values or ())
+            out.extend(v for c in s.conditions for v in c.values)
+        return tuple(out)
 
 
 def _case_insensitive(mapping: Mapping[str, Any], name: str) -> Any:

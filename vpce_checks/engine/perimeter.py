@@ -37,7 +37,6 @@ from vpce_checks.engine.model import (
     THIS_REGION,
     Condition,
     Policy,
-    Statement,
     references_in,
     substitute_variables,
     variables_in,
@@ -155,10 +154,6 @@ def new_budget(options: AnalysisOptions) -> List[float]:
     """The analysis budget of one resource: [steps left, monotonic deadline]; pass it to every analysis of that
     resource so that together they stay within ``options.max_seconds``."""
     return [options.max_steps, time.monotonic() + options.max_seconds]
-
-
-def _conditions_on(statements: Sequence[Statement], key: str) -> List[Condition]:
-    return [c for s in statements for c in s.conditions if c.key == key]
 
 
 def _ip_candidates(conditions: Sequence[Condition], fresh: str) -> List[str]:
@@ -395,7 +390,7 @@ class RequestSpace:
         self.principals = self._principals()
         self.networks = ["public", "endpoint"] if self.profile.has_public_endpoint else ["endpoint"]
         exempt = set(options.accepted_exemptions)
-        keys = {c.key for s in self.denies for c in s.conditions} - exempt
+        keys = set(policy.keys("Deny")) - exempt
         # A policy variable in a condition value ties the tested key to the key it names: both are dimensions,
         # searched together (one dimension of value pairs) so that a caller's tag can equal its endpoint ID.
         links = [(c.key, v) for s in self.denies for c in s.conditions if c.key not in exempt for v in c.variables]
@@ -403,14 +398,14 @@ class RequestSpace:
         if options.allowed_source_cidrs:
             keys.add("aws:sourceip")  # public addresses in the allowed ranges are allowed origins
         self.keys = sorted(keys)
-        self._candidates = {key: _value_candidates(key, _conditions_on(self.denies, key)) for key in self.keys}
+        self._candidates = {key: _value_candidates(key, self.policy.conditions(key, "Deny")) for key in self.keys}
         self.components = _components(self.keys, [(a, b) for a, b in links if a in keys and b in keys])
         self.dim_of = {key: "|".join(component) for component in self.components for key in component}
         for first, second in links:
             if first in keys and second in keys and first != second:
+                naming = [c for c in policy.conditions(first, "Deny") if second in c.variables]
                 self._candidates[second] = self._candidates[second] + _variable_candidates(
-                    self._candidates[first], [c for c in _conditions_on(self.denies, first) if second in c.variables],
-                    second)
+                    self._candidates[first], naming, second)
                 self._candidates[first] = self._candidates[first] + [v for v in self._candidates[second]
                                                                      if isinstance(v, str)]
         # Shared by every search over this space (one per caller class and network, and per allowed origin):
@@ -442,11 +437,7 @@ class RequestSpace:
 
     # -- actions and resources ---------------------------------------------------------------------------
     def _action_patterns(self) -> List[str]:
-        out = []
-        for statement in self.denies:
-            out.extend(statement.action or ())
-            out.extend(statement.not_action or ())
-        return [p for p in out if not self._unknown(p)]
+        return [p for p in self.policy.action_patterns("Deny") if not self._unknown(p)]
 
     def _known_actions(self, resource_type: Optional[str]) -> List[str]:
         """The actions that take a resource of this type, the profile's telling ones first (they make the best
@@ -523,8 +514,7 @@ class RequestSpace:
         out: List[Tuple[str, Optional[str]]] = []
         if self.profile.sub_resource:
             prefix = self.profile.sub_resource.format(arn=arn, key="")
-            patterns = list(dict.fromkeys(p for s in self.denies for p in (s.resource or ()) + (s.not_resource or ())
-                                          if not self._unknown(p)))
+            patterns = list(dict.fromkeys(p for p in self.policy.resource_patterns("Deny") if not self._unknown(p)))
             shape, preferred = _SUB_RESOURCE_SHAPES[self.profile.sub_resource_shape]
             keys = []
             try:
@@ -622,7 +612,7 @@ class RequestSpace:
     # -- key domains -------------------------------------------------------------------------------------
     def domain(self, key: str, principal: Principal, network: str) -> List[RequestValue]:
         """The values ``key`` can take for this caller on this network (non-excused requests only)."""
-        conditions = _conditions_on(self.denies, key)
+        conditions = self.policy.conditions(key, "Deny")
         fixed = self._fixed(key, principal, network)
         if fixed is not _FREE:
             return [fixed]
@@ -707,7 +697,7 @@ class RequestSpace:
         cached = self._domains.get(cache_key)  # type: ignore[arg-type]
         if cached is not None:
             return cached
-        conditions = [c for key in component for c in _conditions_on(self.denies, key)]
+        conditions = [c for key in component for c in self.policy.conditions(key, "Deny")]
         index = {key: i for i, key in enumerate(component)}
         seen, out = set(), []
         for values in product(*domains):
@@ -864,19 +854,6 @@ def iter_requests(space: RequestSpace) -> Iterator[Tuple[Request, str]]:
                 yield space.request(principal, network, dict(zip(names, values))), network
 
 
-def _has_references(statements: Sequence[Statement], resolved: FrozenSet[str]) -> List[str]:
-    """Unresolved references in the elements the verdict may depend on (R's own name excepted)."""
-    found: List[str] = []
-    for statement in statements:
-        for element in (statement.action, statement.not_action, statement.resource, statement.not_resource):
-            for value in element or ():
-                found.extend(references_in(value))
-        for element in (statement.principal, statement.not_principal):
-            for value in (element.aws if element else ()):
-                found.extend(references_in(value))
-    return [ref for ref in dict.fromkeys(found) if ref not in resolved]
-
-
 def describe_request(request: Request, network: str, key_names: Optional[Dict[str, str]] = None) -> str:
     """A counterexample in words, as the SPEC asks: action, resource, caller, network, other keys."""
     data, _ = concrete_request(request, network, ())
@@ -890,10 +867,11 @@ def perimeter_of(policy: Policy, target: Target, options: AnalysisOptions = Anal
     if too_large:
         return Verdict(status="unresolved", reason=too_large)
     policy, target = prepared(policy, target)
-    exemptions = sorted({c.written_key for s in policy.denies for c in s.conditions
+    exemptions = sorted({c.written_key for c in policy.conditions(effect="Deny")
                          if c.key in options.accepted_exemptions})
     resolved = frozenset(references_in(target.name))
-    references = _has_references(policy.denies, resolved)
+    # Unresolved references in the elements the verdict may depend on (R's own name excepted).
+    references = [ref for ref in policy.references("Deny") if ref not in resolved]
     try:
         space = RequestSpace(policy, target, options, budget)
         if references:
@@ -920,9 +898,8 @@ def perimeter_of(policy: Policy, target: Target, options: AnalysisOptions = Anal
     if evaluate(policy, request).explicitly_denied and not references:
         return Verdict(status="unresolved", reason="internal inconsistency: the counterexample is denied")
     why = [f"{s.label}: {element_failure(s, request)}" for s in space.denies]
-    key_names = {c.key: c.written_key for s in policy.statements for c in s.conditions}
-    tested = sorted({c.key for s in space.denies for c in s.conditions} | {v for s in space.denies
-                                                                           for c in s.conditions for v in c.variables})
+    key_names = {c.key: c.written_key for c in policy.conditions()}
+    tested = sorted(set(policy.keys("Deny")) | set(policy.variable_keys("Deny")))
     data, stands_for = concrete_request(request, network, tested, Concretizer(policy))
     hypothetical = request.action in space.hypothetical_actions
     return Verdict(status="fail", reason=_reason(space), counterexample=request, network=network, why_not=why,
@@ -933,9 +910,8 @@ def perimeter_of(policy: Policy, target: Target, options: AnalysisOptions = Anal
 
 def beyond_bound(policy: Policy, options: AnalysisOptions) -> Optional[str]:
     """Why the policy is too large to analyse, or None: past the bound the checks fail closed at once."""
-    patterns = sum(len(element or ()) for s in policy.statements
-                   for element in (s.action, s.not_action, s.resource, s.not_resource))
-    values = sum(len(c.values) for s in policy.statements for c in s.conditions)
+    patterns = len(policy.patterns())
+    values = sum(len(c.values) for c in policy.conditions())
     if len(policy.statements) > options.max_statements or patterns + values > options.max_patterns:
         return (f"the policy has {len(policy.statements)} statements, {patterns} action/resource patterns and "
                 f"{values} condition values; the analysis is bounded at {options.max_statements} statements and "
@@ -946,7 +922,7 @@ def beyond_bound(policy: Policy, options: AnalysisOptions) -> Optional[str]:
 def prepared(policy: Policy, target: Target) -> Tuple[Policy, Target]:
     """The policy and resource as AWS reads them: R's unknown account/region settled from the ARNs the policy
     writes for it, and resource shorthands expanded. The analysis and the test oracle both start here."""
-    target = settle_target(target, [r for s in policy.statements for r in (s.resource or ()) + (s.not_resource or ())])
+    target = settle_target(target, list(policy.resource_patterns()))
     # Where R's account or region is known, the policy's symbolic "this account/region" is that literal value: a
     # principal of R's account is one caller whether the policy names the account by ID or by the token.
     tokens = [(token, value) for token, value in ((THIS_ACCOUNT, target.account), (THIS_REGION, target.region))

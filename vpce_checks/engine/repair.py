@@ -138,7 +138,7 @@ def repair(document: Dict[str, Any], profile: ServiceProfile, target: Target, en
     raw_key = next((k for k in document if k.lower() == "statement"), "Statement")
     raw_statements = document.get(raw_key)
     raw_list: List[Any] = list(raw_statements) if isinstance(raw_statements, list) else [raw_statements]
-    target = settle_target(target, [r for s in policy.statements for r in (s.resource or ()) + (s.not_resource or ())])
+    target = settle_target(target, list(policy.resource_patterns()))
     perimeter = [s for s in policy.statements if _is_perimeter_deny(s, profile)]
     changes: List[str] = []
 

@@ -107,8 +107,7 @@ def soundness_of(policy: Policy, target: Target, options: Optional[AnalysisOptio
     options = options or AnalysisOptions()
     # Only Deny statements form a perimeter; a policy whose endpoint conditions sit in Allow statements only has
     # none, and the coverage check already fails it.
-    conditions = [(s, c) for s in policy.denies for c in s.conditions]
-    relevant = [(s, c) for s, c in conditions if tests_perimeter(c.key)]
+    relevant = [(s, c) for s, c in policy.condition_uses(effect="Deny") if tests_perimeter(c.key)]
     if not relevant:
         return Soundness(applies=False)
     result = Soundness(applies=True)
@@ -233,7 +232,7 @@ def is_private_range(value: str) -> bool:
 
 def source_ip_use(policy: Policy) -> Optional[SourceIpUse]:
     """None when no statement tests aws:SourceIp."""
-    uses = [(s, c) for s in policy.statements for c in s.conditions if c.key == "aws:sourceip"]
+    uses = policy.condition_uses("aws:sourceip")
     if not uses:
         return None
     problems, ranges = [], []
