@@ -35,10 +35,8 @@ class Concretizer:
         named = set()
         if policy is not None:
             named.update(policy.patterns())
-            for statement in policy.statements:
-                for element in (statement.principal, statement.not_principal):
-                    named.update(element.aws if element else ())
-                named.update(v for condition in statement.conditions for v in condition.values)
+            named.update(policy.principals())
+            named.update(v for condition in policy.conditions() for v in condition.values)
         text = " ".join(named)
         self.account = next((a for a in EXAMPLE_ACCOUNTS if a not in text), EXAMPLE_ACCOUNTS[-1])
         self.stands_for: Dict[str, str] = {}

@@ -67,16 +67,7 @@ class EndpointVerdict:
 
 
 def _texts(policy: Policy) -> str:
-    out: List[str] = []
-    for statement in policy.statements:
-        for element in (statement.principal, statement.not_principal):
-            if element is not None:
-                out.extend(element.aws + element.service + element.federated + element.canonical_user)
-        for values in (statement.action, statement.not_action, statement.resource, statement.not_resource):
-            out.extend(values or ())
-        for condition in statement.conditions:
-            out.extend(condition.values)
-    return "\n".join(out)
+    return "\n".join(policy.strings())
 
 
 def _fresh(candidates: Sequence[str], used: str) -> str:
@@ -323,12 +314,11 @@ def _full(policy: Policy, probe: _Probe, granting: Statement, namespace: str) ->
 def org_ids_named(policy: Optional[Policy]) -> List[str]:
     """Organization IDs the policy already names under aws:PrincipalOrgID / aws:ResourceOrgID (for the fix)."""
     found: Dict[str, None] = {}
-    for statement in policy.statements if policy is not None else ():
-        for condition in statement.conditions:
-            if condition.key in ("aws:principalorgid", "aws:resourceorgid"):
-                for value in condition.values:
-                    if "*" not in value and "?" not in value:
-                        found[value] = None
+    for condition in policy.conditions() if policy is not None else ():
+        if condition.key in ("aws:principalorgid", "aws:resourceorgid"):
+            for value in condition.values:
+                if "*" not in value and "?" not in value:
+                    found[value] = None
     return list(found)
 
 

@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterable, Mapping, Optional, Sequence, Tuple
 
+from vpce_checks.engine.operators import OPERATORS, Operator, names
+
 THIS_ACCOUNT = "${AWS::AccountId}"
 THIS_REGION = "${AWS::Region}"
 PSEUDO_TOKENS = (THIS_ACCOUNT, THIS_REGION)
@@ -19,35 +21,16 @@ PSEUDO_TOKENS = (THIS_ACCOUNT, THIS_REGION)
 _POLICY_VARIABLE = re.compile(r"\$\{(?:[A-Za-z0-9-]+:[^}]+|\*|\?|\$)\}")
 _TEMPLATE_REFERENCE = re.compile(r"\$\{[^}]*\}")
 
-STRING_OPERATORS = {
-    "stringequals", "stringnotequals", "stringequalsignorecase", "stringnotequalsignorecase",
-    "stringlike", "stringnotlike",
-}
-NUMERIC_OPERATORS = {
-    "numericequals", "numericnotequals", "numericlessthan", "numericlessthanequals",
-    "numericgreaterthan", "numericgreaterthanequals",
-}
-DATE_OPERATORS = {
-    "dateequals", "datenotequals", "datelessthan", "datelessthanequals", "dategreaterthan", "dategreaterthanequals",
-}
-ARN_OPERATORS = {"arnequals", "arnlike", "arnnotequals", "arnnotlike"}
-OTHER_OPERATORS = {"bool", "binaryequals", "ipaddress", "notipaddress", "null"}
-KNOWN_OPERATORS = STRING_OPERATORS | NUMERIC_OPERATORS | DATE_OPERATORS | ARN_OPERATORS | OTHER_OPERATORS
-NEGATED_OPERATORS = {
-    "stringnotequals", "stringnotequalsignorecase", "stringnotlike", "numericnotequals", "datenotequals",
-    "arnnotequals", "arnnotlike", "notipaddress",
-}
+# Operator sets, derived from the one operator table (vpce_checks.engine.operators).
+STRING_OPERATORS = names("string")
+NUMERIC_OPERATORS = names("numeric")
+DATE_OPERATORS = names("date")
+ARN_OPERATORS = names("arn")
+OTHER_OPERATORS = names("bool") | names("binary") | names("ip") | names("null")
+KNOWN_OPERATORS = frozenset(OPERATORS)
+NEGATED_OPERATORS = names(negated=True)
 # The spelling AWS documents, for messages and generated fixes.
-OPERATOR_SPELLING = {
-    name.lower(): name
-    for name in (
-        "StringEquals", "StringNotEquals", "StringEqualsIgnoreCase", "StringNotEqualsIgnoreCase", "StringLike",
-        "StringNotLike", "NumericEquals", "NumericNotEquals", "NumericLessThan", "NumericLessThanEquals",
-        "NumericGreaterThan", "NumericGreaterThanEquals", "DateEquals", "DateNotEquals", "DateLessThan",
-        "DateLessThanEquals", "DateGreaterThan", "DateGreaterThanEquals", "ArnEquals", "ArnLike", "ArnNotEquals",
-        "ArnNotLike", "Bool", "BinaryEquals", "IpAddress", "NotIpAddress", "Null",
-    )
-}
+OPERATOR_SPELLING = {name: op.spelling for name, op in OPERATORS.items()}
 
 
 class PolicyError(ValueError):
@@ -58,7 +41,7 @@ class PolicyError(ValueError):
 _VARIABLE = re.compile(r"\$\{\s*([A-Za-z0-9-]+:[^:},'\s][^},']*?)\s*(?:,\s*'([^']*)'\s*)?\}")
 # Operator families whose values AWS resolves policy variables in (IAM User Guide, "Policy variables"; see
 # docs/semantics.md): String and ARN operators, never Numeric, Date, Bool, Binary, IP address or Null.
-VARIABLE_OPERATORS = STRING_OPERATORS | ARN_OPERATORS
+VARIABLE_OPERATORS = frozenset(name for name, op in OPERATORS.items() if op.accepts_variables)
 VARIABLES_VERSION = "2012-10-17"
 
 
@@ -123,8 +106,13 @@ class Condition:
     variables: Tuple[str, ...] = ()
 
     @property
+    def op(self) -> Operator:
+        """The operator's row in the one operator table."""
+        return OPERATORS[self.operator]
+
+    @property
     def negated(self) -> bool:
-        return self.operator in NEGATED_OPERATORS
+        return self.op.negated
 
     def describe(self) -> str:
         values = ", ".join(self.values)
@@ -202,15 +190,73 @@ class Policy:
                     conditions=tuple(replace(c, values=each(c.values) or ()) for c in s.conditions))
             for s in self.statements))
 
+    # -- queries: what the analyses ask of a policy, in statement order (of one effect, when given) ----------
+    def statements_of(self, effect: Optional[str] = None) -> Tuple[Statement, ...]:
+        """The statements of one effect ("Allow" or "Deny"), or all of them."""
+        return tuple(s for s in self.statements if effect is None or s.effect == effect)
+
     def patterns(self, effect: Optional[str] = None) -> Tuple[str, ...]:
         """Every Action, NotAction, Resource and NotResource pattern (of one effect, when given)."""
-        return tuple(p for s in self.statements if effect is None or s.effect == effect
+        return tuple(p for s in self.statements_of(effect)
                      for element in (s.action, s.not_action, s.resource, s.not_resource) for p in element or ())
+
+    def action_patterns(self, effect: Optional[str] = None) -> Tuple[str, ...]:
+        """Every Action and NotAction pattern."""
+        return tuple(p for s in self.statements_of(effect) for p in (s.action or ()) + (s.not_action or ()))
+
+    def resource_patterns(self, effect: Optional[str] = None) -> Tuple[str, ...]:
+        """Every Resource and NotResource pattern: what the resource's own ARN is read from."""
+        return tuple(p for s in self.statements_of(effect) for p in (s.resource or ()) + (s.not_resource or ()))
+
+    def principals(self, effect: Optional[str] = None) -> Tuple[str, ...]:
+        """Every AWS principal (account, ARN or "*") named in a Principal or NotPrincipal element."""
+        return tuple(value for s in self.statements_of(effect) for element in (s.principal, s.not_principal)
+                     if element is not None for value in element.aws)
+
+    def condition_uses(self, key: Optional[str] = None, effect: Optional[str] = None
+                       ) -> Tuple[Tuple[Statement, Condition], ...]:
+        """Every condition (on ``key``, lowercase, when given) with the statement it belongs to."""
+        return tuple((s, c) for s in self.statements_of(effect) for c in s.conditions if key is None or c.key == key)
+
+    def conditions(self, key: Optional[str] = None, effect: Optional[str] = None) -> Tuple[Condition, ...]:
+        """Every condition (on ``key``, lowercase, when given)."""
+        return tuple(c for _, c in self.condition_uses(key, effect))
+
+    def keys(self, effect: Optional[str] = None) -> Tuple[str, ...]:
+        """The condition keys the policy tests (lowercase, first use first)."""
+        return tuple(dict.fromkeys(c.key for c in self.conditions(effect=effect)))
+
+    def variable_keys(self, effect: Optional[str] = None) -> Tuple[str, ...]:
+        """The request keys that policy variables in condition values name (lowercase, first use first)."""
+        return tuple(dict.fromkeys(v for c in self.conditions(effect=effect) for v in c.variables))
 
     def values(self, key: str, effect: Optional[str] = None) -> Tuple[str, ...]:
         """Every value the policy's conditions compare ``key`` (lowercase) with."""
-        return tuple(v for s in self.statements if effect is None or s.effect == effect
-                     for c in s.conditions if c.key == key for v in c.values)
+        return tuple(v for c in self.conditions(key, effect) for v in c.values)
+
+    def references(self, effect: Optional[str] = None) -> Tuple[str, ...]:
+        """The unresolved template references in Action, Resource and AWS principal elements, the elements a
+        verdict depends on beyond condition values (first use first)."""
+        ordered: list[str] = []  # per statement: its patterns, then its principals
+        for statement in self.statements_of(effect):
+            ordered.extend(ref for element in (statement.action, statement.not_action, statement.resource,
+                                               statement.not_resource) for value in element or ()
+                           for ref in references_in(value))
+            ordered.extend(ref for element in (statement.principal, statement.not_principal) if element is not None
+                           for value in element.aws for ref in references_in(value))
+        return tuple(dict.fromkeys(ordered))
+
+    def strings(self) -> Tuple[str, ...]:
+        """Every principal (of any type), action, resource and condition value: the text the policy names."""
+        out: list[str] = []
+        for s in self.statements:
+            for element in (s.principal, s.not_principal):
+                if element is not None:
+                    out.extend(element.aws + element.service + element.federated + element.canonical_user)
+            for values in (s.action, s.not_action, s.resource, s.not_resource):
+                out.extend(values or ())
+            out.extend(v for c in s.conditions for v in c.values)
+        return tuple(out)
 
 
 def _case_insensitive(mapping: Mapping[str, Any], name: str) -> Any:
@@ -281,9 +327,9 @@ def _conditions(block: Any, where: str, version: Optional[str] = VARIABLES_VERSI
         if base.endswith("ifexists"):
             base = base[: -len("ifexists")]
             if_exists = True
-        if base not in KNOWN_OPERATORS:
+        if base not in OPERATORS:
             raise PolicyError(f"{where}: unknown condition operator {written_operator!r}")
-        if base == "null" and if_exists:
+        if OPERATORS[base].family == "null" and if_exists:
             raise PolicyError(f"{where}: Null cannot take IfExists ({written_operator!r})")
         if not isinstance(keys, Mapping):
             raise PolicyError(f"{where}.{written_operator}: expected an object of condition keys")
@@ -292,7 +338,7 @@ def _conditions(block: Any, where: str, version: Optional[str] = VARIABLES_VERSI
                 continue
             strings = _strings(values, f"{where}.{written_operator}.{written_key}")
             variables: Tuple[str, ...] = ()
-            if version == VARIABLES_VERSION and base in VARIABLE_OPERATORS:
+            if version == VARIABLES_VERSION and OPERATORS[base].accepts_variables:
                 variables = tuple(dict.fromkeys(k for v in strings for k in variables_in(v)))
             out.append(
                 Condition(

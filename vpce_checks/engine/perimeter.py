@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from itertools import product
-from typing import Dict, FrozenSet, Iterator, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, FrozenSet, Iterator, List, Optional, Sequence, Tuple
 
 from vpce_checks.engine.actions import actions_on
 from vpce_checks.engine.conditions import MULTIVALUED_KEYS, RequestValue, condition_holds, in_cidr
@@ -33,13 +33,10 @@ from vpce_checks.engine.evaluate import (
 )
 from vpce_checks.engine.matching import action_matches, arn_matches, glob_match, has_wildcard, witness
 from vpce_checks.engine.model import (
-    ARN_OPERATORS,
-    NEGATED_OPERATORS,
     THIS_ACCOUNT,
     THIS_REGION,
     Condition,
     Policy,
-    Statement,
     references_in,
     substitute_variables,
     variables_in,
@@ -159,10 +156,6 @@ def new_budget(options: AnalysisOptions) -> List[float]:
     return [options.max_steps, time.monotonic() + options.max_seconds]
 
 
-def _conditions_on(statements: Sequence[Statement], key: str) -> List[Condition]:
-    return [c for s in statements for c in s.conditions if c.key == key]
-
-
 def _ip_candidates(conditions: Sequence[Condition], fresh: str) -> List[str]:
     out = []
     for condition in conditions:
@@ -193,8 +186,6 @@ def _is_public(address: str) -> bool:
 # Keys whose values have a documented form: only well-formed values are ever in a request (SPEC section 4).
 _KEY_SHAPES = {"aws:sourcevpce": lambda: id_shape("vpce-"), "aws:sourcevpc": lambda: id_shape("vpc-"),
                "aws:vpceaccount": account_shape}
-_STRING_FAMILY = ("stringequals", "stringnotequals", "stringequalsignorecase", "stringnotequalsignorecase",
-                  "stringlike", "stringnotlike")
 
 
 def _string_classes(key: str, conditions: Sequence[Condition], deadline: Optional[float] = None) -> List[str]:
@@ -205,13 +196,13 @@ def _string_classes(key: str, conditions: Sequence[Condition], deadline: Optiona
     named: List[str] = []
     shaped = key in _KEY_SHAPES
     for condition in conditions:
-        if condition.operator not in _STRING_FAMILY:
+        if condition.op.search != "string-classes":
             continue
         for value in condition.values:
             if references_in(value) or variables_in(value) and condition.variables:
                 continue
-            like = condition.operator in ("stringlike", "stringnotlike")
-            fold = condition.operator.endswith("ignorecase")
+            like = condition.op.wildcards
+            fold = condition.op.ignore_case
             pattern = value if like else literal_pattern(value)
             if fold and shaped:  # the form allows lowercase only: matching without case is matching the lowercase
                 pattern, fold = pattern.lower(), False
@@ -239,27 +230,14 @@ def _value_candidates(key: str, conditions: Sequence[Condition], deadline: Optio
     out: List[str] = _string_classes(key, conditions, deadline)
     perimeter = key in PERIMETER_KEYS
     for condition in conditions:
-        if condition.operator in _STRING_FAMILY or condition.operator == "null":
-            continue
-        if condition.operator == "bool" and key in _KEY_SHAPES:
+        search = condition.op.search
+        if search == "bool" and key in _KEY_SHAPES:
             continue
         for value in condition.values:
-            if condition.operator in ARN_OPERATORS:
-                fresh = FRESH.get(key, GENERIC_FRESH)
-                out.append(fresh if glob_match(value, fresh) else witness(value))
-                if not has_wildcard(value):
-                    out.append(value)
-            else:
-                out.append(value)
-            if condition.operator.startswith(("numeric", "date")):
-                try:
-                    number = float(value)
-                    out.extend([str(number - 1), str(number + 1)])
-                except ValueError:
-                    if condition.operator.startswith("date"):
-                        out.extend(_date_neighbours(value))
-            if condition.operator == "bool":
-                out.extend(["true", "false"])
+            tried = SEARCHES[search](key, value)
+            if not tried:
+                continue  # String classes come from _string_classes; Null's absence is tried on every key
+            out.extend(tried)
             if not perimeter and value.upper() != value:
                 out.append(value.upper())
     out.append(FRESH.get(key, GENERIC_FRESH))
@@ -267,6 +245,50 @@ def _value_candidates(key: str, conditions: Sequence[Condition], deadline: Optio
         shape = _KEY_SHAPES[key]()
         out = [v for v in out if accepts(shape, v)]
     return out
+
+
+def _arn_witnesses(key: str, value: str) -> List[str]:
+    """An ARN pattern: the key's fresh value when the pattern matches it, else a witness; and the literal ARN."""
+    fresh = FRESH.get(key, GENERIC_FRESH)
+    return [fresh if glob_match(value, fresh) else witness(value)] + ([value] if not has_wildcard(value) else [])
+
+
+def _numeric_boundaries(key: str, value: str) -> List[str]:
+    """A numeric bound and a number on either side of it."""
+    try:
+        number = float(value)
+    except ValueError:
+        return [value]
+    return [value, str(number - 1), str(number + 1)]
+
+
+def _date_boundaries(key: str, value: str) -> List[str]:
+    """A date bound (epoch seconds or ISO 8601) and a moment on either side of it."""
+    try:
+        number = float(value)
+    except ValueError:
+        return [value] + _date_neighbours(value)
+    return [value, str(number - 1), str(number + 1)]
+
+
+def _cidr_values(key: str, value: str) -> List[str]:
+    """On the address keys every value's CIDR boundaries come from _ip_candidates; on another key an address
+    operator's value is tried as written."""
+    return [value]
+
+
+# Which values the search tries for one policy value of a key, per operator's ``search`` (operators.OPERATORS):
+# every search an operator can name is here, so no operator is evaluated without being searched.
+SEARCHES: Dict[str, Callable[[str, str], List[str]]] = {
+    "string-classes": lambda key, value: [],
+    "null": lambda key, value: [],
+    "arn-witnesses": _arn_witnesses,
+    "numeric-boundaries": _numeric_boundaries,
+    "date-boundaries": _date_boundaries,
+    "bool": lambda key, value: [value, "true", "false"],
+    "cidr-boundaries": _cidr_values,
+    "literal": lambda key, value: [value],
+}
 
 
 def _date_neighbours(value: str) -> List[str]:
@@ -368,7 +390,7 @@ class RequestSpace:
         self.principals = self._principals()
         self.networks = ["public", "endpoint"] if self.profile.has_public_endpoint else ["endpoint"]
         exempt = set(options.accepted_exemptions)
-        keys = {c.key for s in self.denies for c in s.conditions} - exempt
+        keys = set(policy.keys("Deny")) - exempt
         # A policy variable in a condition value ties the tested key to the key it names: both are dimensions,
         # searched together (one dimension of value pairs) so that a caller's tag can equal its endpoint ID.
         links = [(c.key, v) for s in self.denies for c in s.conditions if c.key not in exempt for v in c.variables]
@@ -376,15 +398,15 @@ class RequestSpace:
         if options.allowed_source_cidrs:
             keys.add("aws:sourceip")  # public addresses in the allowed ranges are allowed origins
         self.keys = sorted(keys)
-        self._candidates = {key: _value_candidates(key, _conditions_on(self.denies, key), self.budget[1])
+        self._candidates = {key: _value_candidates(key, self.policy.conditions(key, "Deny"), self.budget[1])
                             for key in self.keys}
         self.components = _components(self.keys, [(a, b) for a, b in links if a in keys and b in keys])
         self.dim_of = {key: "|".join(component) for component in self.components for key in component}
         for first, second in links:
             if first in keys and second in keys and first != second:
+                naming = [c for c in policy.conditions(first, "Deny") if second in c.variables]
                 self._candidates[second] = self._candidates[second] + _variable_candidates(
-                    self._candidates[first], [c for c in _conditions_on(self.denies, first) if second in c.variables],
-                    second)
+                    self._candidates[first], naming, second)
                 self._candidates[first] = self._candidates[first] + [v for v in self._candidates[second]
                                                                      if isinstance(v, str)]
         # Shared by every search over this space (one per caller class and network, and per allowed origin):
@@ -399,7 +421,7 @@ class RequestSpace:
         for statement in self.denies:
             for condition in statement.conditions:
                 if condition.key in self.options.perimeter_keys and condition.negated:
-                    fold = condition.operator.endswith("ignorecase") and condition.key in _KEY_SHAPES
+                    fold = condition.op.ignore_case and condition.key in _KEY_SHAPES
                     # Under IgnoreCase, "VPCE-0A1B..." admits the real, lowercase endpoint ID.
                     found[condition.key].update(v.lower() if fold else v for v in condition.values
                                                 if not has_wildcard(v) and not variables_in(v))
@@ -416,11 +438,7 @@ class RequestSpace:
 
     # -- actions and resources ---------------------------------------------------------------------------
     def _action_patterns(self) -> List[str]:
-        out = []
-        for statement in self.denies:
-            out.extend(statement.action or ())
-            out.extend(statement.not_action or ())
-        return [p for p in out if not self._unknown(p)]
+        return [p for p in self.policy.action_patterns("Deny") if not self._unknown(p)]
 
     def _known_actions(self, resource_type: Optional[str]) -> List[str]:
         """The actions that take a resource of this type, the profile's telling ones first (they make the best
@@ -498,8 +516,7 @@ class RequestSpace:
         out: List[Tuple[str, Optional[str]]] = []
         if self.profile.sub_resource:
             prefix = self.profile.sub_resource.format(arn=arn, key="")
-            patterns = list(dict.fromkeys(p for s in self.denies for p in (s.resource or ()) + (s.not_resource or ())
-                                          if not self._unknown(p)))
+            patterns = list(dict.fromkeys(p for p in self.policy.resource_patterns("Deny") if not self._unknown(p)))
             shape, preferred = _SUB_RESOURCE_SHAPES[self.profile.sub_resource_shape]
             keys = []
             try:
@@ -599,7 +616,7 @@ class RequestSpace:
     # -- key domains -------------------------------------------------------------------------------------
     def domain(self, key: str, principal: Principal, network: str) -> List[RequestValue]:
         """The values ``key`` can take for this caller on this network (non-excused requests only)."""
-        conditions = _conditions_on(self.denies, key)
+        conditions = self.policy.conditions(key, "Deny")
         fixed = self._fixed(key, principal, network)
         if fixed is not _FREE:
             return [fixed]
@@ -684,7 +701,7 @@ class RequestSpace:
         cached = self._domains.get(cache_key)  # type: ignore[arg-type]
         if cached is not None:
             return cached
-        conditions = [c for key in component for c in _conditions_on(self.denies, key)]
+        conditions = [c for key in component for c in self.policy.conditions(key, "Deny")]
         index = {key: i for i, key in enumerate(component)}
         seen, out = set(), []
         for values in product(*domains):
@@ -841,19 +858,6 @@ def iter_requests(space: RequestSpace) -> Iterator[Tuple[Request, str]]:
                 yield space.request(principal, network, dict(zip(names, values))), network
 
 
-def _has_references(statements: Sequence[Statement], resolved: FrozenSet[str]) -> List[str]:
-    """Unresolved references in the elements the verdict may depend on (R's own name excepted)."""
-    found: List[str] = []
-    for statement in statements:
-        for element in (statement.action, statement.not_action, statement.resource, statement.not_resource):
-            for value in element or ():
-                found.extend(references_in(value))
-        for element in (statement.principal, statement.not_principal):
-            for value in (element.aws if element else ()):
-                found.extend(references_in(value))
-    return [ref for ref in dict.fromkeys(found) if ref not in resolved]
-
-
 def describe_request(request: Request, network: str, key_names: Optional[Dict[str, str]] = None) -> str:
     """A counterexample in words, as the SPEC asks: action, resource, caller, network, other keys."""
     data, _ = concrete_request(request, network, ())
@@ -867,10 +871,11 @@ def perimeter_of(policy: Policy, target: Target, options: AnalysisOptions = Anal
     if too_large:
         return Verdict(status="unresolved", reason=too_large)
     policy, target = prepared(policy, target)
-    exemptions = sorted({c.written_key for s in policy.denies for c in s.conditions
+    exemptions = sorted({c.written_key for c in policy.conditions(effect="Deny")
                          if c.key in options.accepted_exemptions})
     resolved = frozenset(references_in(target.name))
-    references = _has_references(policy.denies, resolved)
+    # Unresolved references in the elements the verdict may depend on (R's own name excepted).
+    references = [ref for ref in policy.references("Deny") if ref not in resolved]
     try:
         space = RequestSpace(policy, target, options, budget)
         if references:
@@ -897,9 +902,8 @@ def perimeter_of(policy: Policy, target: Target, options: AnalysisOptions = Anal
     if evaluate(policy, request).explicitly_denied and not references:
         return Verdict(status="unresolved", reason="internal inconsistency: the counterexample is denied")
     why = [f"{s.label}: {element_failure(s, request)}" for s in space.denies]
-    key_names = {c.key: c.written_key for s in policy.statements for c in s.conditions}
-    tested = sorted({c.key for s in space.denies for c in s.conditions} | {v for s in space.denies
-                                                                           for c in s.conditions for v in c.variables})
+    key_names = {c.key: c.written_key for c in policy.conditions()}
+    tested = sorted(set(policy.keys("Deny")) | set(policy.variable_keys("Deny")))
     data, stands_for = concrete_request(request, network, tested, Concretizer(policy))
     hypothetical = request.action in space.hypothetical_actions
     return Verdict(status="fail", reason=_reason(space), counterexample=request, network=network, why_not=why,
@@ -910,9 +914,8 @@ def perimeter_of(policy: Policy, target: Target, options: AnalysisOptions = Anal
 
 def beyond_bound(policy: Policy, options: AnalysisOptions) -> Optional[str]:
     """Why the policy is too large to analyse, or None: past the bound the checks fail closed at once."""
-    patterns = sum(len(element or ()) for s in policy.statements
-                   for element in (s.action, s.not_action, s.resource, s.not_resource))
-    values = sum(len(c.values) for s in policy.statements for c in s.conditions)
+    patterns = len(policy.patterns())
+    values = sum(len(c.values) for c in policy.conditions())
     if len(policy.statements) > options.max_statements or patterns + values > options.max_patterns:
         return (f"the policy has {len(policy.statements)} statements, {patterns} action/resource patterns and "
                 f"{values} condition values; the analysis is bounded at {options.max_statements} statements and "
@@ -923,7 +926,7 @@ def beyond_bound(policy: Policy, options: AnalysisOptions) -> Optional[str]:
 def prepared(policy: Policy, target: Target) -> Tuple[Policy, Target]:
     """The policy and resource as AWS reads them: R's unknown account/region settled from the ARNs the policy
     writes for it, and resource shorthands expanded. The analysis and the test oracle both start here."""
-    target = settle_target(target, [r for s in policy.statements for r in (s.resource or ()) + (s.not_resource or ())])
+    target = settle_target(target, list(policy.resource_patterns()))
     # Where R's account or region is known, the policy's symbolic "this account/region" is that literal value: a
     # principal of R's account is one caller whether the policy names the account by ID or by the token.
     tokens = [(token, value) for token, value in ((THIS_ACCOUNT, target.account), (THIS_REGION, target.region))
@@ -962,7 +965,7 @@ def _reason(space: RequestSpace) -> str:
 
 
 __all__ = ["AnalysisOptions", "RequestSpace", "Verdict", "perimeter_of", "find_counterexample", "iter_requests",
-           "describe_request", "NEGATED_OPERATORS"]
+           "describe_request", "SEARCHES"]
 
 
 class _OriginSpace(RequestSpace):

@@ -18,6 +18,7 @@ from typing import Any, Dict, FrozenSet, List, Optional, Sequence, Tuple
 
 from vpce_checks.engine.matching import glob_match
 from vpce_checks.engine.model import Condition, Statement, parse_policy
+from vpce_checks.engine.operators import OPERATORS
 from vpce_checks.engine.remediation import SID, invoke_allow, perimeter_statement
 from vpce_checks.engine.services import ServiceProfile, Target, settle_target, tests_perimeter
 from vpce_checks.engine.soundness import is_private_range, narrowed_by_other_keys
@@ -68,11 +69,11 @@ def _kept_condition(condition: Condition, accepted: FrozenSet[str]) -> Optional[
     if condition.key not in _KEPT_EXEMPTIONS or not condition.if_exists:
         return None
     if condition.key == "aws:principalarn":
-        if condition.operator in ("arnnotlike", "arnnotequals") and condition.values:
+        if condition.op.family == "arn" and condition.negated and condition.values:
             values = list(condition.values)
             return condition.written_operator, condition.written_key, values[0] if len(values) == 1 else values
         return None
-    if condition.operator == "bool" and [v.lower() for v in condition.values] == ["false"]:
+    if condition.op.family == "bool" and [v.lower() for v in condition.values] == ["false"]:
         return condition.written_operator, condition.written_key, "false"
     return None
 
@@ -95,7 +96,8 @@ def _repair_source_ip(raw: Dict[str, Any], parsed: Statement, changes: List[str]
             private = [v for v in listed if isinstance(v, str) and is_private_range(v)]
             # A Deny on NotIpAddress aws:SourceIp (no IfExists) fires on every request through an endpoint, which
             # carries no aws:SourceIp: even public egress ranges lock the endpoints out.
-            locks_out = parsed.is_deny and operator.lower() == "notipaddress"
+            written = OPERATORS.get(operator.lower())  # no IfExists, no set qualifier
+            locks_out = parsed.is_deny and written is not None and written.family == "ip" and written.negated
             if private or locks_out:
                 moves.append((operator, key, [v for v in listed if v not in private], private))
     if not moves:
@@ -144,7 +146,7 @@ def repair(document: Dict[str, Any], profile: ServiceProfile, target: Target, en
     raw_key = next((k for k in document if k.lower() == "statement"), "Statement")
     raw_statements = document.get(raw_key)
     raw_list: List[Any] = list(raw_statements) if isinstance(raw_statements, list) else [raw_statements]
-    target = settle_target(target, [r for s in policy.statements for r in (s.resource or ()) + (s.not_resource or ())])
+    target = settle_target(target, list(policy.resource_patterns()))
     perimeter = [s for s in policy.statements if _is_perimeter_deny(s, profile)]
     changes: List[str] = []
 

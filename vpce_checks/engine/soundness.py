@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Optional, Sequence
 
 from vpce_checks.engine.matching import has_wildcard
-from vpce_checks.engine.model import ARN_OPERATORS, Condition, Policy, Statement, references_in, variables_in
+from vpce_checks.engine.model import Condition, Policy, Statement, references_in, variables_in
+from vpce_checks.engine.operators import negation_of
 from vpce_checks.engine.perimeter import AnalysisLimit, AnalysisOptions, beyond_bound, lockouts
 from vpce_checks.engine.services import PERIMETER_KEYS, Target, endpoint_serves, is_misspelt_vpc_key, tests_perimeter
 
@@ -73,9 +74,9 @@ def is_placeholder(value: str) -> bool:
 
 
 def _value_problems(condition: Condition, label: str) -> Iterable[str]:
-    if condition.operator in ("null", "bool"):
+    if condition.op.family in ("null", "bool"):
         return  # their values are true/false, not IDs
-    fold = condition.operator.endswith("ignorecase")
+    fold = condition.op.ignore_case
     for written in condition.values:
         if references_in(written) or written.startswith("${") or variables_in(written):
             continue  # one specific endpoint or VPC, resolved at deploy time (or a policy variable: per request)
@@ -119,8 +120,7 @@ def soundness_of(policy: Policy, target: Target, options: Optional[AnalysisOptio
     options = options or AnalysisOptions()
     # Only Deny statements form a perimeter; a policy whose endpoint conditions sit in Allow statements only has
     # none, and the coverage check already fails it.
-    conditions = [(s, c) for s in policy.denies for c in s.conditions]
-    relevant = [(s, c) for s, c in conditions if tests_perimeter(c.key)]
+    relevant = [(s, c) for s, c in policy.condition_uses(effect="Deny") if tests_perimeter(c.key)]
     if not relevant:
         return Soundness(applies=False)
     result = Soundness(applies=True)
@@ -132,8 +132,7 @@ def soundness_of(policy: Policy, target: Target, options: Optional[AnalysisOptio
             continue
         if condition.key not in PERIMETER_KEYS:
             continue
-        wildcard = condition.operator in ("stringlike", "stringnotlike") or condition.operator in ARN_OPERATORS
-        if wildcard and any(has_wildcard(v) for v in condition.values):
+        if condition.op.wildcards and any(has_wildcard(v) for v in condition.values):
             result.problems.append(
                 f"{label}: {condition.written_operator} {condition.written_key} "
                 f"[{', '.join(condition.values)}] matches by wildcard, so it admits endpoints the policy does not "
@@ -144,7 +143,7 @@ def soundness_of(policy: Policy, target: Target, options: Optional[AnalysisOptio
                 f"{label}: {condition.written_operator} uses a set operator on the single-valued key "
                 f"{condition.written_key}; AWS's policy validation reports it: use {plain}")
         result.problems.extend(_value_problems(condition, label))
-        if not condition.negated and condition.operator != "null" and not condition.qualifier \
+        if not condition.negated and condition.op.family != "null" and not condition.qualifier \
                 and not narrowed_by_other_keys(statement):
             # (with another condition, e.g. a Region restriction for requests from the VPC, it is a control of its
             # own, as in AWS's data perimeter examples)
@@ -168,12 +167,11 @@ def soundness_of(policy: Policy, target: Target, options: Optional[AnalysisOptio
 
 
 def _negated_spelling(condition: Condition) -> str:
-    written = condition.written_operator
-    for positive, negated in (("StringEquals", "StringNotEquals"), ("StringLike", "StringNotLike"),
-                              ("ArnEquals", "ArnNotEquals"), ("ArnLike", "ArnNotLike")):
-        if written.lower().startswith(positive.lower()):
-            return negated + written[len(positive):]
-    return "the negated operator"
+    """The operator a positive test was probably meant to be: its negated form, with IfExists when written."""
+    negation = negation_of(condition.operator)
+    if negation is None:
+        return "the negated operator"
+    return negation.spelling + ("IfExists" if condition.if_exists else "")
 
 
 def _foreign_endpoints(condition: Condition, label: str, target: Target,
@@ -258,7 +256,7 @@ def is_private_range(value: str) -> bool:
 
 def source_ip_use(policy: Policy) -> Optional[SourceIpUse]:
     """None when no statement tests aws:SourceIp."""
-    uses = [(s, c) for s in policy.statements for c in s.conditions if c.key == "aws:sourceip"]
+    uses = policy.condition_uses("aws:sourceip")
     if not uses:
         return None
     problems, ranges = [], []
