@@ -310,3 +310,24 @@ def test_fix_keeps_a_deny_that_tests_the_perimeter_key_positively(tmp_path):
                                capture_output=True, text=True, env=offline_env())
     assert explained.returncode == 0, explained.stdout
     assert "typo" not in explained.stdout  # a positive test with a Region condition is a control, not a slip
+
+
+def test_the_counterexample_does_not_depend_on_string_hashing(tmp_path):
+    """Two runs of explain on the same policy show the same counterexample, whatever PYTHONHASHSEED is: the search
+    once broke ties by the order of a frozenset, so CI logs and SARIF changed between identical runs."""
+    policy = {"Version": "2012-10-17", "Statement": [{
+        "Sid": "S0", "Effect": "Deny", "Principal": "*", "Action": ["sns:GetTopicAttributes", "sns:Set*"],
+        "Resource": ["arn:aws:sns:us-east-1:111122223333:alerts"],
+        "Condition": {"ForAllValues:StringNotEquals": {"aws:SourceVpc": ["vpc-5e6f7a8b", "vpc-0*"]},
+                      "StringNotLike": {"aws:userid": ["AROAEXAMPLEID:*"]},
+                      "ArnNotLikeIfExists": {"aws:PrincipalArn": ["arn:aws:iam::*:role/aws-service-role/*"]},
+                      "ArnNotEquals": {"aws:PrincipalArn": ["arn:aws:iam::111122223333:role/admin"]}}}]}
+    path = tmp_path / "alerts.json"
+    path.write_text(json.dumps(policy))
+    outputs = set()
+    for seed in ("1", "2", "3", "4"):
+        run = subprocess.run([sys.executable, "-m", "vpce_checks.cli", "explain", "--json", str(path)],
+                             capture_output=True, text=True, env=offline_env({"PYTHONHASHSEED": seed}))
+        assert run.returncode == 1, run.stderr
+        outputs.add(run.stdout)
+    assert len(outputs) == 1

@@ -801,7 +801,9 @@ class _Search:
         for _, remaining in live:
             for dim in remaining:
                 counts[dim] = counts.get(dim, 0) + 1
-        dim = max(counts, key=lambda d: (counts[d], -len(self.dims[d])))
+        # ties broken by name: a frozenset's order follows string hashing, which changes per process, and the
+        # counterexample shown must not
+        dim = max(counts, key=lambda d: (counts[d], -len(self.dims[d]), d))
         for index in range(len(self.dims[dim])):
             next_live = [(tables, remaining - {dim}) for tables, remaining in live
                          if dim not in remaining or tables[dim][index]]
