@@ -8,6 +8,7 @@ import os
 import pty
 import re
 import select
+import shutil
 import subprocess
 import sys
 import time
@@ -253,3 +254,37 @@ def test_no_progress_when_not_a_terminal_or_machine_output():
     completed = _scan(str(SMALL), "-o", "json")
     json.loads(completed.stdout)  # nothing but the JSON on stdout
     assert "vpce-checks results" not in completed.stdout
+
+
+def test_the_json_frameworks_run_only_when_there_is_a_json_file(tmp_path):
+    """Issue 14: Checkov's json runner costs a worker per folder even with nothing to read. A tree without a .json
+    file is scanned without it and gives the same pack results; one .json file anywhere brings it back."""
+    from vpce_checks.cli import checks_path
+    from vpce_checks.scanner import checkov_command, frameworks_for
+
+    tree = tmp_path / "tree"
+    shutil.copytree(FIXTURES / "CKV_VPCE_1" / "terraform", tree)
+    for path in list(tree.rglob("*.json")):
+        path.unlink()
+    assert "json" not in frameworks_for([str(tree)]) and "terraform_plan" not in frameworks_for([str(tree)])
+    assert "terraform" in frameworks_for([str(tree)])
+    command = checkov_command(str(tree), [], "json")
+    assert command[command.index("--framework") + 1:command.index("--framework") + 3] == ["terraform",
+                                                                                          "cloudformation"]
+    assert checkov_command(str(tree), ["--framework", "json"], None).count("--framework") == 1  # the user's
+
+    def pack_results(framework_args):
+        run = subprocess.run([sys.executable, "-m", "checkov.main", "-d", str(tree), "--external-checks-dir",
+                              checks_path(), "--check", "CKV_VPCE_*", "--skip-download", "-o", "json",
+                              "--framework", *framework_args], capture_output=True, text=True, env=offline_env())
+        reports = json.loads(run.stdout)
+        reports = reports if isinstance(reports, list) else [reports]
+        return sorted((r["check_id"], r["resource"], r["file_path"]) for report in reports
+                      for key in ("passed_checks", "failed_checks")
+                      for r in report.get("results", {}).get(key, []))
+
+    assert pack_results(["terraform", "terraform_plan", "cloudformation", "json"]) == pack_results(
+        ["terraform", "cloudformation"])
+    (tree / "nested").mkdir()
+    (tree / "nested" / "policy.json").write_text("{}")
+    assert frameworks_for([str(tree)]) == ["terraform", "terraform_plan", "cloudformation", "json"]
