@@ -233,7 +233,8 @@ def frameworks_for(paths: Sequence[str]) -> List[str]:
 
 
 def checkov_command(target: Union[str, Sequence[str]], extra: Sequence[str], output: Optional[str]) -> List[str]:
-    """The Checkov command line `scan` runs: the pack only, its frameworks (frameworks_for), offline, extra args passed on."""
+    """The Checkov command line `scan` runs: the pack only, its frameworks (frameworks_for), offline, extra args
+    passed on."""
     paths = [target] if isinstance(target, str) else list(target)
     if all(os.path.isfile(p) for p in paths):
         where = ["-f", *paths]
