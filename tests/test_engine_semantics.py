@@ -438,3 +438,21 @@ def test_the_greedy_glob_matcher_agrees_with_a_regular_expression():
         assert glob_match(pattern, text, fold) == (regex(pattern, fold).fullmatch(text) is not None), (pattern, text)
 
     agree()
+
+
+def test_the_checks_of_one_resource_share_one_budget():
+    """docs/semantics.md, bounds: CKV_VPCE_1 and CKV_VPCE_6 on the same resource draw on one budget, so a policy at
+    the bound costs its time once per resource, not once per check; another resource gets its own."""
+    from vpce_checks.adapters.base import PolicySource
+    from vpce_checks.engine.perimeter import AnalysisOptions
+    from vpce_checks.judge import resource_budget
+
+    options = AnalysisOptions(max_steps=1_000)
+    first = PolicySource(target=Target("s3", "b"), document={}, resource_key="main.tf:aws_s3_bucket_policy:b")
+    again = PolicySource(target=Target("s3", "b"), document={}, resource_key="main.tf:aws_s3_bucket_policy:b")
+    other = PolicySource(target=Target("s3", "c"), document={}, resource_key="main.tf:aws_s3_bucket_policy:c")
+    budget = resource_budget(first, options)
+    budget[0] -= 400  # what one check's search spent
+    assert resource_budget(again, options) is budget and budget[0] == 600
+    assert resource_budget(other, options)[0] == 1_000
+    assert resource_budget(PolicySource(target=Target("s3", "b")), options) is not budget

@@ -112,6 +112,10 @@ def run_check(check: Any, conf: Any, find: Callable[[], Any],
     found = None
     try:
         found = find()
+        resource_key = getattr(check, "entity_path", "") or ""
+        for source in found if isinstance(found, list) else [found]:
+            if isinstance(source, PolicySource):
+                source.resource_key = resource_key  # its checks share one analysis budget (judge.resource_budget)
         if isinstance(found, list):  # several readings of one policy (adapters/base.py, PolicySource.reading)
             judgement, found = judge_each(found, _settings(), decide)
         else:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Callable, List, Optional, Sequence, Tuple, Union
 
@@ -16,7 +17,7 @@ from vpce_checks.adapters.base import PolicySource
 from vpce_checks.catalog import API_ENDPOINT_TYPE, ENDPOINT_FULL_ACCESS, PERIMETER_SOUNDNESS, SOURCE_IP_TRAP
 from vpce_checks.engine.evaluate import Principal, Request
 from vpce_checks.engine.model import THIS_ACCOUNT, PolicyError, parse_policy
-from vpce_checks.engine.perimeter import FRESH, AnalysisOptions, Verdict, describe_request, perimeter_of
+from vpce_checks.engine.perimeter import FRESH, AnalysisOptions, Verdict, describe_request, new_budget, perimeter_of
 from vpce_checks.engine.remediation import named_endpoints
 from vpce_checks.engine.services import PROFILES, ServiceProfile
 from vpce_checks.fix_rendering import fix_for
@@ -118,6 +119,22 @@ def _missing(source: PolicySource, settings: Settings, check_id: str) -> Judgeme
     return Judgement(FAILED, reason, lines)
 
 
+_BUDGETS: OrderedDict[str, List[float]] = OrderedDict()
+
+
+def resource_budget(source: PolicySource, options: AnalysisOptions) -> List[float]:
+    """The analysis budget of the resource being checked, shared by all its checks in this process
+    (docs/semantics.md, bounds); a fresh one when the source names no resource."""
+    if not source.resource_key:
+        return new_budget(options)
+    budget = _BUDGETS.get(source.resource_key)
+    if budget is None:
+        budget = _BUDGETS[source.resource_key] = new_budget(options)
+        while len(_BUDGETS) > 4096:
+            _BUDGETS.popitem(last=False)
+    return budget
+
+
 def judge(source: Optional[PolicySource], settings: Union[Settings, SettingsError]) -> Judgement:
     """The result for one resource; never raises for bad input (every problem is a FAILED with a message)."""
     if source is None:
@@ -143,7 +160,7 @@ def judge(source: Optional[PolicySource], settings: Union[Settings, SettingsErro
         reason = f"the policy is not valid IAM: {error}"
         return Judgement(FAILED, reason, [f"Reason: {reason}", f"Policy: {source.origin}", docs])
     options: AnalysisOptions = settings.analysis_options()
-    verdict = perimeter_of(policy, source.target, options)
+    verdict = perimeter_of(policy, source.target, options, resource_budget(source, options))
     if verdict.status == "pass":
         lines = ["Allowed origins: " + ("; ".join(verdict.allowed_origins) or "none")]
         if verdict.exemptions:
@@ -279,9 +296,11 @@ def judge_soundness(source: Optional[PolicySource], settings: Union[Settings, Se
     if isinstance(settings, SettingsError):
         reason = f"vpce-checks settings error: {settings}"
         return Judgement(FAILED, reason, [f"Reason: {reason}", docs])
-    result = soundness_of(policy, source.target, settings.analysis_options(), settings.allowed_vpce_ids,
+    options = settings.analysis_options()
+    result = soundness_of(policy, source.target, options, settings.allowed_vpce_ids,
                           settings.allowed_vpc_ids, raw_document=source.document,
-                          endpoint_services=source.endpoint_services, endpoint_vpcs=source.endpoint_vpcs)
+                          endpoint_services=source.endpoint_services, endpoint_vpcs=source.endpoint_vpcs,
+                          budget=resource_budget(source, options))
     if not result.applies:
         return Judgement(NO_RESULT)
     if result.sound:

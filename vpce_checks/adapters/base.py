@@ -43,6 +43,9 @@ class PolicySource:
     # How the file writes an ARN's partition, when not literally: "${AWS::Partition}" in a CloudFormation template
     # that writes its ARNs so; fixes then write it the same way (judge.py, adapters/cloudformation.py).
     arn_partition: str = ""
+    # The resource Checkov is checking ("FILE:TYPE:NAME"), set by checkov_glue: every check of that resource shares
+    # one analysis budget (judge.resource_budget), so a policy at the bound costs its time once, not per check.
+    resource_key: str = ""
 
     @property
     def missing(self) -> bool:

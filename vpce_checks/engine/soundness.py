@@ -115,7 +115,7 @@ def narrowed_by_other_keys(statement: Statement) -> bool:
 def soundness_of(policy: Policy, target: Target, options: Optional[AnalysisOptions] = None,
                  allowed_vpce_ids: Sequence[str] = (), allowed_vpc_ids: Sequence[str] = (),
                  raw_document: Any = None, endpoint_services: Optional[Dict[str, str]] = None,
-                 endpoint_vpcs: Optional[Dict[str, str]] = None) -> Soundness:
+                 endpoint_vpcs: Optional[Dict[str, str]] = None, budget: Optional[List[float]] = None) -> Soundness:
     """The SPEC section 5 failures of one policy, or what its perimeter admits when there are none."""
     options = options or AnalysisOptions()
     # Only Deny statements form a perimeter; a policy whose endpoint conditions sit in Allow statements only has
@@ -160,7 +160,7 @@ def soundness_of(policy: Policy, target: Target, options: Optional[AnalysisOptio
                     result.problems.append(f"{label}: {value} is not in the allowed IDs "
                                            f"(VPCE_CHECKS_ALLOWED_{setting}_IDS): a stale or foreign ID")
     result.problems.extend(_duplicate_condition_blocks(raw_document))
-    _lockout_problems(policy, target, options, result, endpoint_vpcs or {})
+    _lockout_problems(policy, target, options, result, endpoint_vpcs or {}, budget)
     if result.sound:
         _describe_admits(policy, result)
     return result
@@ -188,13 +188,13 @@ def _foreign_endpoints(condition: Condition, label: str, target: Target,
 
 
 def _lockout_problems(policy: Policy, target: Target, options: AnalysisOptions, result: Soundness,
-                      endpoint_vpcs: Dict[str, str]) -> None:
+                      endpoint_vpcs: Dict[str, str], budget: Optional[List[float]] = None) -> None:
     too_large = beyond_bound(policy, options)
     if too_large:
         result.problems.append(f"cannot prove that every named origin can get in: {too_large}")
         return
     try:
-        found = lockouts(policy, target, options, endpoint_vpcs=endpoint_vpcs)
+        found = lockouts(policy, target, options, budget, endpoint_vpcs=endpoint_vpcs)
     except AnalysisLimit as error:  # undecided is no pass: CKV_VPCE_6 fails closed
         reason = str(error) or (f"the search did not finish within {options.max_steps} steps or "
                                 f"{options.max_seconds:g} seconds")
