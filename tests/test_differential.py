@@ -24,7 +24,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 import pytest
 
 from tests.differential.harness import Differential, Disagreement, Run
-from tests.differential.outside import allowed_origins, is_excused_principal, is_inside
+from tests.differential.outside import CARRIED_BY, allowed_origins, is_excused_principal, is_inside
 from tests.differential.policies import ACCOUNT, TARGETS
 from tests.differential.simulator import SimRequest, Simulator, unavailable_reason
 
@@ -167,6 +167,10 @@ def judge(run: Run, simulator: Simulator) -> Judged:
             if fixed is not None:
                 retries.append((d, defect, SimRequest(d.request.principal, d.request.action, d.request.resource,
                                                       d.request.account, d.request.context, fixed)))
+                carrier = CARRIED_BY.get(d.request.action.lower())
+                if carrier and d.kind != "fail-replay-denied":  # the request it rides on, under the correction too
+                    retries.append((d, defect, SimRequest(d.request.principal, carrier, d.request.resource,
+                                                          d.request.account, d.request.context, fixed)))
     attributed: Dict[int, str] = {}
     for (d, defect, _), result in zip(retries, simulator.simulate([r for _, _, r in retries])):
         if id(d) not in attributed and result.error is None and _agrees_with_engine(d, result.explicitly_denied):
