@@ -373,6 +373,8 @@ def test_a_policy_for_several_topics_is_judged_for_each(capture, tmp_path, resou
         text = "\n".join(judgement.lines)  # the counterexample names the second topic, concretely
         assert "sns:Publish on arn:aws:sns:us-east-1:111122223333:audit " in text
         assert "audit stands for the value of ${Audit}" in text
+        # and the reason it escapes speaks of the same request
+        assert "its Resource does not cover arn:aws:sns:us-east-1:111122223333:audit" in text
     else:
         assert judgement.result == PASSED
         assert judgement.lines[-1] == "Holds for each of: " + "; ".join(r.reading for r in readings)

@@ -50,18 +50,21 @@ class Concretizer:
             self.stands_for[EXAMPLE_REGION] = "the resource's Region"
 
         def name(match: re.Match) -> str:
+            if _is_policy_variable(match.group(1)):  # ${aws:SourceVpce}: AWS resolves it per request
+                return match.group(0)
             example = _example_name(match.group(1))
             self.stands_for[example] = f"the value of {match.group(0)}"
             return example
 
-        return _REFERENCE.sub(name, value) if "${" in value and not _is_policy_variable_only(value) else value
+        return _REFERENCE.sub(name, value) if "${" in value else value
 
     def notes(self) -> List[str]:
         return [f"{value} stands for {meaning}" for value, meaning in self.stands_for.items()]
 
 
-def _is_policy_variable_only(value: str) -> bool:
-    return all(":" in m.group(1) and not m.group(1).startswith("AWS::") for m in _REFERENCE.finditer(value))
+def _is_policy_variable(name: str) -> bool:
+    """``aws:username``, ``aws:PrincipalTag/team``: an IAM policy variable, not a template reference."""
+    return ":" in name and not name.startswith("AWS::")
 
 
 def concrete_request(request: Request, network: str, tested_keys: Sequence[str],

@@ -903,10 +903,13 @@ def perimeter_of(policy: Policy, target: Target, options: AnalysisOptions = Anal
     request, network = found
     if evaluate(policy, request).explicitly_denied and not references:
         return Verdict(status="unresolved", reason="internal inconsistency: the counterexample is denied")
-    why = [f"{s.label}: {element_failure(s, request)}" for s in space.denies]
     key_names = {c.key: c.written_key for c in policy.conditions()}
     tested = sorted(set(policy.keys("Deny")) | set(policy.variable_keys("Deny")))
-    data, stands_for = concrete_request(request, network, tested, Concretizer(policy))
+    concretizer = Concretizer(policy)
+    data, _ = concrete_request(request, network, tested, concretizer)
+    # in the same example values as the counterexample, so the two read as one request
+    why = [concretizer.text(f"{s.label}: {element_failure(s, request)}") for s in space.denies]
+    stands_for = concretizer.notes()
     hypothetical = request.action in space.hypothetical_actions
     return Verdict(status="fail", reason=_reason(space), counterexample=request, network=network, why_not=why,
                    description=describe(data, request.principal.label, key_names, hypothetical),
