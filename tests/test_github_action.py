@@ -319,6 +319,30 @@ def test_workflow_and_action_pass_actionlint(tmp_path):
     print(subprocess.run([actionlint, "--version"], capture_output=True, text=True).stdout.splitlines()[0])
 
 
+def test_pip_cache_key_step_hashes_the_actions_setup_cfg_and_python(tmp_path):
+    """The bash step that keys actions/cache (hashFiles() cannot see files outside the workspace): its key follows
+    the action's setup.cfg and the Python version, and nothing else."""
+    import hashlib
+
+    def key_for(action_path: Path) -> str:
+        output = tmp_path / f"output-{time.monotonic_ns()}.txt"
+        env = offline_env({"RUNNER_TEMP": str(tmp_path), "GITHUB_OUTPUT": str(output)})
+        completed = _run_step(_steps()["pip-cache-key"], _inputs(), env, tmp_path, action_path)
+        assert completed.returncode == 0, completed.stderr
+        lines = output.read_text(encoding="utf-8").splitlines()
+        assert len(lines) == 1 and lines[0].startswith("key="), lines
+        return lines[0][len("key="):]
+
+    interpreter = subprocess.run(["python3", "-c", "import platform; print(platform.python_version())"],
+                                 capture_output=True, text=True, check=True).stdout.strip()
+    setup_cfg = (ROOT / "setup.cfg").read_bytes()
+    assert key_for(ROOT) == hashlib.sha256(setup_cfg + interpreter.encode()).hexdigest()[:32]
+    changed = tmp_path / "changed"
+    changed.mkdir()
+    (changed / "setup.cfg").write_bytes(setup_cfg + b"\n# another dependency\n")
+    assert key_for(changed) != key_for(ROOT)
+
+
 def test_checkov_option_inputs_reach_the_checkov_command_line():
     """checkov-action's scan inputs become the Checkov options `scan` runs Checkov with (LOG_LEVEL: its variable)."""
     from vpce_checks.github_action import scan_arguments, settings_environment
