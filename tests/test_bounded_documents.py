@@ -92,6 +92,11 @@ def test_scan_over_alias_bombs_completes_and_fails_closed_saying_why(tmp_path: P
     zero = (source / "cloudformation" / "sam_definition_uri_alias_bomb_fail.yaml").read_text(encoding="utf-8")
     (tmp_path / "cfn" / "sam_definition_uri_zero.yaml").write_text(
         zero.replace("openapi/alias_bomb.yaml", "openapi/zero.yaml").replace("AuditApi", "ZeroApi"), encoding="utf-8")
+    # a bucket policy given as a JSON string nested deeper than Python's own recursion limit
+    (tmp_path / "cfn" / "deep_policy_string.yaml").write_text(
+        'AWSTemplateFormatVersion: "2010-09-09"\nResources:\n  Bucket:\n    Type: AWS::S3::Bucket\n'
+        '  BucketPolicy:\n    Type: AWS::S3::BucketPolicy\n    Properties:\n      Bucket: !Ref Bucket\n'
+        f'      PolicyDocument: \'{"[" * 100_000}{"]" * 100_000}\'\n', encoding="utf-8")
     completed = subprocess.run([sys.executable, "-m", "vpce_checks", "scan", str(tmp_path), "-o", "json"],
                                env=offline_env(), capture_output=True, text=True, timeout=900, cwd=tmp_path)
     assert completed.returncode == 1, completed.stderr[-3000:]
@@ -106,3 +111,5 @@ def test_scan_over_alias_bombs_completes_and_fails_closed_saying_why(tmp_path: P
     details = results[("CKV_VPCE_5", "cfn/sam_definition_uri_zero.yaml", "AWS::Serverless::Api.ZeroApi", "FAILED")]
     assert any("is not a regular file" in line for line in details), details
     assert not [key for key in results if key[0] == "CKV_VPCE_5" and key[3] == "PASSED"], results
+    details = results[("CKV_VPCE_1", "cfn/deep_policy_string.yaml", "AWS::S3::BucketPolicy.BucketPolicy", "FAILED")]
+    assert any("MAX_DOCUMENT_DEPTH" in line for line in details), details

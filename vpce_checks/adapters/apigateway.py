@@ -27,7 +27,6 @@ What Checkov 3.3.30 hands a check (measured; see tests/test_adapter_apigateway.p
 from __future__ import annotations
 
 import copy
-import json
 import os
 import re
 from dataclasses import dataclass, replace
@@ -899,7 +898,9 @@ class _CloudFormationApi:
                 return None, f"{origin}: {message}"
         if isinstance(document, str):
             try:
-                document = json.loads(document)
+                document = load_json(document)
+            except DocumentTooLarge as error:
+                return None, f"{origin} is a JSON string past the scan's bounds: {error}"
             except ValueError as error:
                 return None, f"{origin} is a string that is not JSON ({error}): {document[:80]!r}"
         if not isinstance(document, dict):
