@@ -146,17 +146,33 @@ def test_action_metadata_is_a_thin_composite_action():
     for step in action["runs"]["steps"]:
         if "run" in step:
             assert step.get("shell") == "bash" and "${{" not in step["run"], step  # no expression injection
+        elif step["uses"].startswith("actions/cache@"):  # pip's cache, keyed by the bash step before it
+            assert step["with"]["key"].endswith("${{ steps.pip-cache-key.outputs.key }}"), step
+            assert step["with"]["path"] == "${{ runner.temp }}/vpce-checks-pip-cache", step
         else:
             assert step["uses"].startswith("actions/setup-python@") and step.get("if"), step
+    assert 'PIP_CACHE_DIR="$RUNNER_TEMP/vpce-checks-pip-cache"' in _steps()["Install vpce-checks"]["run"]
     install = _steps()["Install vpce-checks"]
     assert install["env"] == {"VPCE_CHECKS_ACTION_PATH": "${{ github.action_path }}"}
     assert '"$VPCE_CHECKS_ACTION_PATH"' in install["run"]
     for output in action["outputs"].values():
         assert output["value"].startswith("${{ steps.scan.outputs.")
 
-    from vpce_checks.github_action import DEFAULTS, SETTING_INPUTS, VALUE_INPUTS
+    from vpce_checks.github_action import (
+        DEFAULTS,
+        ENVIRONMENT_INPUTS,
+        FLAG_INPUTS,
+        LIST_INPUTS,
+        SETTING_INPUTS,
+        VALUE_INPUTS,
+    )
 
-    assert set(SETTING_INPUTS) | set(VALUE_INPUTS) <= inputs
+    assert set(SETTING_INPUTS) | set(VALUE_INPUTS) | set(LIST_INPUTS) | set(FLAG_INPUTS) | set(
+        ENVIRONMENT_INPUTS) <= inputs
+    # checkov-action's inputs that apply to a scan, under its names
+    assert {"var_file", "download_external_modules", "log_level", "skip_framework", "repo_root_for_plan_enrichment",
+            "deep_analysis"} <= inputs
+    assert action["outputs"]["not_judged"]["value"] == "${{ steps.scan.outputs.not_judged }}"
     for name, default in DEFAULTS.items():
         assert str(action["inputs"][name]["default"]) == default
 
@@ -301,3 +317,109 @@ def test_workflow_and_action_pass_actionlint(tmp_path):
     completed = subprocess.run([actionlint], capture_output=True, text=True, cwd=repo)
     assert completed.returncode == 0, completed.stdout + completed.stderr
     print(subprocess.run([actionlint, "--version"], capture_output=True, text=True).stdout.splitlines()[0])
+
+
+def test_pip_cache_key_step_hashes_the_actions_setup_cfg_and_python(tmp_path):
+    """The bash step that keys actions/cache (hashFiles() cannot see files outside the workspace): its key follows
+    the action's setup.cfg and the Python version, and nothing else."""
+    import hashlib
+
+    def key_for(action_path: Path) -> str:
+        output = tmp_path / f"output-{time.monotonic_ns()}.txt"
+        env = offline_env({"RUNNER_TEMP": str(tmp_path), "GITHUB_OUTPUT": str(output)})
+        completed = _run_step(_steps()["pip-cache-key"], _inputs(), env, tmp_path, action_path)
+        assert completed.returncode == 0, completed.stderr
+        lines = output.read_text(encoding="utf-8").splitlines()
+        assert len(lines) == 1 and lines[0].startswith("key="), lines
+        return lines[0][len("key="):]
+
+    interpreter = subprocess.run(["python3", "-c", "import platform; print(platform.python_version())"],
+                                 capture_output=True, text=True, check=True).stdout.strip()
+    setup_cfg = (ROOT / "setup.cfg").read_bytes()
+    assert key_for(ROOT) == hashlib.sha256(setup_cfg + interpreter.encode()).hexdigest()[:32]
+    changed = tmp_path / "changed"
+    changed.mkdir()
+    (changed / "setup.cfg").write_bytes(setup_cfg + b"\n# another dependency\n")
+    assert key_for(changed) != key_for(ROOT)
+
+
+def test_checkov_option_inputs_reach_the_checkov_command_line():
+    """checkov-action's scan inputs become the Checkov options `scan` runs Checkov with (LOG_LEVEL: its variable)."""
+    from vpce_checks.github_action import scan_arguments, settings_environment
+    from vpce_checks.scanner import checkov_command, parse_scan_args
+
+    env = {"INPUT_DIRECTORY": "infra", "INPUT_VAR_FILE": "a.tfvars, b.tfvars", "INPUT_SKIP_FRAMEWORK": "json",
+           "INPUT_DOWNLOAD_EXTERNAL_MODULES": "true", "INPUT_LOG_LEVEL": "DEBUG", "INPUT_DEEP_ANALYSIS": "true",
+           "INPUT_REPO_ROOT_FOR_PLAN_ENRICHMENT": "src"}
+    request = parse_scan_args(scan_arguments(env))
+    assert request.targets == ["infra"]
+    command = checkov_command(request.targets, request.checkov_args, "json")
+    pairs = list(zip(command, command[1:]))
+    assert ("--var-file", "a.tfvars") in pairs and ("--var-file", "b.tfvars") in pairs
+    assert ("--skip-framework", "json") in pairs and ("--download-external-modules", "true") in pairs
+    assert ("--repo-root-for-plan-enrichment", "src") in pairs and "--deep-analysis" in command
+    assert settings_environment(env)["LOG_LEVEL"] == "DEBUG"
+    assert settings_environment({})["LOG_LEVEL"] == "WARNING"  # checkov-action's default
+    assert "--download-external-modules" not in scan_arguments({"INPUT_DIRECTORY": "infra"})
+
+
+BRANCHED_POLICY = '''variable "strict" { type = bool }
+resource "aws_s3_bucket" "b" { bucket = "varfile-bucket" }
+resource "aws_s3_bucket_policy" "b" {
+  bucket = aws_s3_bucket.b.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{ Sid = "DenyOutsideVpce", Effect = "Deny", Principal = "*", Action = "s3:*",
+      Resource = var.strict ? [aws_s3_bucket.b.arn, "${aws_s3_bucket.b.arn}/*"] : [aws_s3_bucket.b.arn],
+      Condition = { StringNotEquals = { "aws:SourceVpce" = "vpce-0c83a8ad9bb98ef71" } } }]
+  })
+}
+'''
+UNPARSABLE_POLICY = ('{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:*", '
+                     '"Resource": "arn:aws:s3:::northwind-reports/*",}]}\n')
+
+
+def _scan_tree(runner, name: str, **inputs: str):
+    """The scan step over a workspace whose infra/ holds a Terraform module with a variable deciding its policy,
+    its .tfvars files, a CloudFormation template that fails CKV_VPCE_1 and a policy file Checkov cannot parse."""
+    workspace = runner["base"] / name
+    infra = workspace / "infra"
+    infra.mkdir(parents=True)
+    (infra / "main.tf").write_text(BRANCHED_POLICY, encoding="utf-8")
+    (workspace / "strict.tfvars").write_text("strict = true\n", encoding="utf-8")
+    (workspace / "loose.tfvars").write_text("strict = false\n", encoding="utf-8")
+    shutil.copy(FIXTURE / "allow_only_fail.yaml", infra / "template.yaml")
+    (infra / "bucket-policy.json").write_text(UNPARSABLE_POLICY, encoding="utf-8")
+    summary, output = workspace.parent / f"{name}-summary.md", workspace.parent / f"{name}-output.txt"
+    env = dict(runner["env"], GITHUB_WORKSPACE=str(workspace), GITHUB_STEP_SUMMARY=str(summary),
+               GITHUB_OUTPUT=str(output))
+    completed = _run_step(_steps()["scan"], _inputs(directory="infra", output_format="cli,json",
+                                                    output_file_path="console,results.json", **inputs),
+                          env, workspace, runner["action_path"])
+    outputs = dict(line.split("=", 1) for line in output.read_text().splitlines() if "=" in line)
+    payload = json.loads((workspace / "results.json").read_text(encoding="utf-8"))
+    reports = payload if isinstance(payload, list) else [payload]
+    results = {(r["check_id"], r["file_path"].lstrip("/"), r["resource"]): r["check_result"]["result"]
+               for report in reports for key in ("passed_checks", "failed_checks")
+               for r in report.get("results", {}).get(key, [])}
+    return completed, outputs, results, reports[0]["vpce_checks_not_judged"]
+
+
+def test_action_var_file_log_level_skip_framework_and_not_judged(runner):
+    strict, outputs, results, not_judged = _scan_tree(runner, "strict", var_file="strict.tfvars",
+                                                      skip_framework="cloudformation", log_level="DEBUG")
+    # the .tfvars value reached Checkov and decided the conditional: both ARNs are denied
+    assert results[("CKV_VPCE_1", "main.tf", "aws_s3_bucket_policy.b")] == "PASSED", results
+    # skip_framework: the CloudFormation template (a failure when scanned) was not scanned
+    assert not any(path.endswith("template.yaml") for _, path, _ in results), results
+    # log_level reached Checkov (its LOG_LEVEL): debug lines in the step's log
+    assert re.search(r"\bDEBUG\b", strict.stderr), strict.stderr[-2000:]
+    # not_judged: the unparsable policy file is counted in the output, named in the JSON, and fails the step
+    assert outputs["not_judged"] == "1" and [item["file"].endswith("bucket-policy.json") for item in not_judged] == [
+        True], not_judged
+    assert strict.returncode == 1 and outputs["exit_code"] == "1"
+
+    loose, outputs, results, _ = _scan_tree(runner, "loose", var_file="loose.tfvars", skip_framework="cloudformation")
+    assert results[("CKV_VPCE_1", "main.tf", "aws_s3_bucket_policy.b")] == "FAILED", results
+    assert not re.search(r"\bDEBUG\b", loose.stderr), loose.stderr[-2000:]
+    assert outputs["not_judged"] == "1"

@@ -40,10 +40,19 @@ VALUE_INPUTS = {
     "baseline": "--baseline",
     "config_file": "--config-file",
     "output_file_path": "--output-file-path",
+    "download_external_modules": "--download-external-modules",
 }
-FLAG_INPUTS = {"soft_fail": "--soft-fail", "quiet": "--quiet", "compact": "--compact"}
+# action input -> Checkov option given once per comma-separated value (checkov --var-file a --var-file b)
+LIST_INPUTS = {
+    "var_file": "--var-file",
+    "repo_root_for_plan_enrichment": "--repo-root-for-plan-enrichment",
+}
+FLAG_INPUTS = {"soft_fail": "--soft-fail", "quiet": "--quiet", "compact": "--compact",
+               "deep_analysis": "--deep-analysis"}
+# Checkov reads its log level from the LOG_LEVEL variable only (checkov/logging_init.py), as checkov-action sets it
+ENVIRONMENT_INPUTS = {"log_level": "LOG_LEVEL"}
 DEFAULTS = {"directory": ".", "output_format": "cli,sarif", "output_file_path": "console,results.sarif",
-            "annotations": "true"}
+            "annotations": "true", "log_level": "WARNING"}
 
 
 def _input(env: Mapping[str, str], name: str) -> str:
@@ -68,12 +77,18 @@ def scan_arguments(env: Mapping[str, str]) -> List[str]:
     frameworks = _split(_input(env, "framework"))
     if frameworks and frameworks != ["all"]:
         args += ["--framework", *frameworks]
+    skipped_frameworks = _split(_input(env, "skip_framework"))
+    if skipped_frameworks:
+        args += ["--skip-framework", *skipped_frameworks]
     skip_paths = [p.strip() for p in _input(env, "skip_path").splitlines() if p.strip()]
     for path in skip_paths:
         args += ["--skip-path", path]
     for name, option in VALUE_INPUTS.items():
         value = _input(env, name)
         if value:
+            args += [option, value]
+    for name, option in LIST_INPUTS.items():
+        for value in _split(_input(env, name)):
             args += [option, value]
     for name, option in FLAG_INPUTS.items():
         if _true(_input(env, name)):
@@ -84,8 +99,10 @@ def scan_arguments(env: Mapping[str, str]) -> List[str]:
 
 
 def settings_environment(env: Mapping[str, str]) -> Dict[str, str]:
-    """The VPCE_CHECKS_* variables the inputs set (an empty input leaves any job-level variable alone)."""
-    return {variable: _input(env, name) for name, variable in SETTING_INPUTS.items() if _input(env, name)}
+    """The VPCE_CHECKS_* (and Checkov's LOG_LEVEL) variables the inputs set; an empty input leaves any job-level
+    variable alone."""
+    inputs = {**SETTING_INPUTS, **ENVIRONMENT_INPUTS}
+    return {variable: _input(env, name) for name, variable in inputs.items() if _input(env, name)}
 
 
 def _command_value(text: str, property_value: bool = False) -> str:

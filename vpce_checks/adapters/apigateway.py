@@ -27,7 +27,6 @@ What Checkov 3.3.30 hands a check (measured; see tests/test_adapter_apigateway.p
 from __future__ import annotations
 
 import copy
-import json
 import os
 import re
 from dataclasses import dataclass, replace
@@ -36,6 +35,8 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 from vpce_checks.adapters import cloudformation as _cfn
 from vpce_checks.adapters import terraform as _tf
 from vpce_checks.adapters.base import PolicySource
+from vpce_checks.adapters.bounded_documents import DocumentTooLarge, check_tree_bounds, load_json, load_yaml
+from vpce_checks.adapters.tf_expressions import EvaluationProblem, read_bounded
 from vpce_checks.engine.services import PROFILES, Target
 
 SERVICE = "execute-api"
@@ -141,17 +142,42 @@ def _guess_syntax(file_path: str) -> str:
 
 
 def _parse_text(text: str) -> Any:
-    """JSON, else YAML (OpenAPI files are often YAML); dates and numeric keys become strings."""
+    """JSON, else YAML (OpenAPI files are often YAML); dates and numeric keys become strings. Bounded in size,
+    nodes (YAML aliases expanded) and depth: past a limit, DocumentTooLarge (a ValueError) names it."""
     try:
-        return json.loads(text)
+        return load_json(text)
+    except DocumentTooLarge:
+        raise
     except ValueError:
         pass
     import yaml  # lazy: module import must stay cheap (checkov ships PyYAML)
 
     try:
-        return _plain_yaml(yaml.safe_load(text), 0)
+        return _plain_yaml(load_yaml(text), 0)
     except yaml.YAMLError as error:
         raise ValueError(f"neither JSON nor YAML ({' '.join(str(error).split())[:160]})") from error
+
+
+def _bounded_body(body: Tuple[Any, Optional[str]], origin: str) -> Tuple[Any, Optional[str]]:
+    """The body as read, unless it is past the document bounds (an inline body Checkov parsed, YAML aliases
+    shared, is as much a bomb as a file): then no document and a problem naming the limit (fail closed)."""
+    document, problem = body
+    if document is None:
+        return body
+    try:
+        check_tree_bounds(document)
+    except DocumentTooLarge as error:
+        return None, f"{origin}: {error}"
+    return document, problem
+
+
+def _read_bounded_text(path: str, origin: str) -> Tuple[Optional[str], Optional[str]]:
+    """(text, problem) of a file an OpenAPI body comes from: a regular file of at most 1 MiB, UTF-8, read as
+    Terraform's file() is (tf_expressions.read_bounded); anything else is a problem."""
+    try:
+        return read_bounded(path), None
+    except EvaluationProblem as error:
+        return None, f"{origin}: {error}"
 
 
 def _plain_yaml(value: Any, depth: int) -> Any:
@@ -428,7 +454,7 @@ class _TerraformApi:
     def body(self) -> Tuple[Any, Optional[str]]:
         """(document, problem) of ``body``; (None, None) when there is none."""
         if self._body is None:
-            self._body = self._read_body()
+            self._body = _bounded_body(self._read_body(), f"body of {self.address}")
         return self._body
 
     def _read_body(self) -> Tuple[Any, Optional[str]]:
@@ -499,13 +525,9 @@ class _TerraformApi:
         if "${" in relative:
             return "", f"{origin}: the path of {written} depends on a value the scan cannot resolve"
         path = os.path.normpath(os.path.join(self.root_dir, relative))
-        try:
-            if os.path.getsize(path) > _tf._MAX_FILE_BYTES:
-                return "", f"{origin}: {path} is larger than {_tf._MAX_FILE_BYTES} bytes"
-            with open(path, encoding="utf-8-sig") as handle:
-                content = handle.read()
-        except (OSError, UnicodeDecodeError) as error:
-            return "", f"{origin}: the file {path} cannot be read ({type(error).__name__})"
+        content, problem = _read_bounded_text(path, origin)
+        if content is None:
+            return "", problem
         if function == "templatefile":
             try:
                 variables = _tf._parse_literal(parts[1])
@@ -809,7 +831,8 @@ class _CloudFormationApi:
     def body(self) -> Tuple[Any, Optional[str]]:
         """(document, problem) of Body / DefinitionBody (or a local DefinitionUri file); (None, None) when none."""
         if self._body is None:
-            self._body = self._read_body()
+            name = "DefinitionBody" if self.sam else "Body"
+            self._body = _bounded_body(self._read_body(), f"{name} of {self.label}")
         return self._body
 
     def _read_body(self) -> Tuple[Any, Optional[str]]:
@@ -848,13 +871,14 @@ class _CloudFormationApi:
             return None, (f"{origin} is {_cfn._short(raw)}, a definition the scan cannot read: inline it as "
                           "DefinitionBody, or set VPCE_CHECKS_UNRESOLVED=skip")
         path = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(self.path)), raw))
+        text, problem = _read_bounded_text(path, origin)
+        if text is None:
+            return None, problem
         try:
-            if os.path.getsize(path) > _tf._MAX_FILE_BYTES:
-                return None, f"{origin}: {path} is larger than {_tf._MAX_FILE_BYTES} bytes"
-            with open(path, encoding="utf-8-sig") as handle:
-                text = handle.read()
             document = _parse_text(text)
-        except (OSError, UnicodeDecodeError, ValueError) as error:
+        except DocumentTooLarge as error:
+            return None, f"{origin}: {path}: {error}"
+        except ValueError as error:
             return None, f"{origin}: the file {path} cannot be read ({type(error).__name__}: {error})"
         if not isinstance(document, Mapping):
             return None, f"{origin}: {path} is not an OpenAPI object"
@@ -874,7 +898,9 @@ class _CloudFormationApi:
                 return None, f"{origin}: {message}"
         if isinstance(document, str):
             try:
-                document = json.loads(document)
+                document = load_json(document)
+            except DocumentTooLarge as error:
+                return None, f"{origin} is a JSON string past the scan's bounds: {error}"
             except ValueError as error:
                 return None, f"{origin} is a string that is not JSON ({error}): {document[:80]!r}"
         if not isinstance(document, dict):

@@ -46,6 +46,7 @@ from functools import partial
 from typing import Any, Callable, Dict, List, Mapping, Optional, Set, Tuple, Union
 
 from vpce_checks.adapters.base import PolicySource
+from vpce_checks.adapters.bounded_documents import DocumentTooLarge, load_json
 from vpce_checks.engine.model import THIS_ACCOUNT, THIS_REGION
 from vpce_checks.engine.services import PROFILES, Target
 
@@ -1209,7 +1210,9 @@ def _document_source(document: Any, target: Target, origin: str, evaluated: List
 
     if isinstance(document, str):
         try:
-            document = json.loads(document)
+            document = load_json(document)
+        except DocumentTooLarge as error:
+            return problem(f"{what} is a JSON string past the scan's bounds: {error}")
         except ValueError as error:
             return problem(f"{what} is a string that is not JSON ({error}): {document[:80]!r}")
     if not isinstance(document, dict):

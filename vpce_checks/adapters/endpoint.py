@@ -20,13 +20,13 @@ Gateway (the EC2 CreateVpcEndpoint default; the hashicorp/aws 5.100.0 provider p
 from __future__ import annotations
 
 import fnmatch
-import json
 import os
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from vpce_checks.adapters import cloudformation as cfn
 from vpce_checks.adapters import terraform as tf
+from vpce_checks.adapters.bounded_documents import DocumentTooLarge, load_json
 from vpce_checks.engine.services import Target, namespace_of_service_name
 
 TERRAFORM_ENDPOINT = "aws_vpc_endpoint"
@@ -391,7 +391,10 @@ def _cfn_source(conf: Any, entity_type: str, logical_id: Optional[str], template
         return source
     if isinstance(document, str):
         try:
-            document = json.loads(document)
+            document = load_json(document)
+        except DocumentTooLarge as error:
+            source.problem = f"{origin}: PolicyDocument is a JSON string past the scan's bounds: {error}"
+            return source
         except ValueError as error:
             source.problem = f"{origin}: PolicyDocument is a string that is not JSON ({error}): {document[:80]!r}"
             return source
