@@ -113,3 +113,28 @@ def test_scan_over_alias_bombs_completes_and_fails_closed_saying_why(tmp_path: P
     assert not [key for key in results if key[0] == "CKV_VPCE_5" and key[3] == "PASSED"], results
     details = results[("CKV_VPCE_1", "cfn/deep_policy_string.yaml", "AWS::S3::BucketPolicy.BucketPolicy", "FAILED")]
     assert any("MAX_DOCUMENT_DEPTH" in line for line in details), details
+
+
+def test_terraform_scan_over_deeply_nested_json_policies_fails_closed_naming_the_depth_bound(tmp_path: Path):
+    """The real scan over Terraform policies whose JSON nests deeper than Python's own recursion: a heredoc, a
+    file() and a jsondecode(file()). Each is read through the bounded JSON reader, so each bucket policy fails
+    closed naming MAX_DOCUMENT_DEPTH (before, json.loads raised RecursionError inside the reader)."""
+    deep = "[" * 100_000 + "]" * 100_000
+    document = '{"Version": "2012-10-17", "Statement": ' + deep + "}"
+    (tmp_path / "tf").mkdir()
+    # .tpl, not .json: Checkov's own JSON runner would parse a .json file itself (and crash on this one)
+    (tmp_path / "tf" / "deep.tpl").write_text(document, encoding="utf-8")
+    policies = {"heredoc": f"<<POLICY\n{document}\nPOLICY", "file": 'file("${path.module}/deep.tpl")',
+                "decoded": 'jsonencode(jsondecode(file("${path.module}/deep.tpl")))'}
+    (tmp_path / "tf" / "main.tf").write_text("".join(
+        f'resource "aws_s3_bucket" "{name}" {{\n  bucket = "deep-{name}-logs"\n}}\n\n'
+        f'resource "aws_s3_bucket_policy" "{name}" {{\n  bucket = aws_s3_bucket.{name}.id\n  policy = {policy}\n}}\n\n'
+        for name, policy in policies.items()), encoding="utf-8")
+    completed = subprocess.run([sys.executable, "-m", "vpce_checks", "scan", str(tmp_path), "-o", "json"],
+                               env=offline_env(), capture_output=True, text=True, timeout=900, cwd=tmp_path)
+    assert completed.returncode == 1, completed.stderr[-3000:]
+    results = _pack_results(json.loads(completed.stdout))
+    for name in policies:
+        details = results[("CKV_VPCE_1", "tf/main.tf", f"aws_s3_bucket_policy.{name}", "FAILED")]
+        assert any("MAX_DOCUMENT_DEPTH" in line for line in details), (name, details)
+    assert not [key for key in results if key[0] == "CKV_VPCE_1" and key[3] == "PASSED"], results

@@ -474,7 +474,10 @@ class _TerraformApi:
         if expression is not None:
             return self._body_expression(expression, origin)
         if text[:1] in "{[":
-            parsed = _tf._parse_json_or_literal(text)
+            try:
+                parsed = _tf._parse_json_or_literal(text)
+            except DocumentTooLarge as error:
+                return None, f"{origin} is not read: {error}"
             if isinstance(parsed, Mapping):
                 return parsed, None
             return None, f"{origin} is not a JSON object the scan can read: {_tf._shorten(text)}"

@@ -34,13 +34,13 @@ def _too_deep() -> DocumentTooLarge:
                             "(MAX_DOCUMENT_DEPTH)")
 
 
-def check_text_size(text: str) -> None:
-    """Refuse a text longer than MAX_DOCUMENT_CHARS before any parser sees it."""
-    if len(text) > MAX_DOCUMENT_CHARS:
-        raise DocumentTooLarge(f"the document is longer than {MAX_DOCUMENT_CHARS} characters (MAX_DOCUMENT_CHARS)")
+def check_text_size(text: str, max_chars: int = MAX_DOCUMENT_CHARS) -> None:
+    """Refuse a text longer than MAX_DOCUMENT_CHARS (or the caller's larger bound) before any parser sees it."""
+    if len(text) > max_chars:
+        raise DocumentTooLarge(f"the document is longer than {max_chars} characters (MAX_DOCUMENT_CHARS)")
 
 
-def check_tree_bounds(value: Any) -> None:
+def check_tree_bounds(value: Any, max_nodes: int = MAX_DOCUMENT_NODES) -> None:
     """Count the nodes of a parsed value as a walk would visit them (shared subtrees once per reference) and its
     depth; raise DocumentTooLarge past the limits. Stops as soon as a limit is passed, so the cost is bounded."""
     count = 0
@@ -48,7 +48,7 @@ def check_tree_bounds(value: Any) -> None:
     while stack:
         item, depth = stack.pop()
         count += 1
-        if count > MAX_DOCUMENT_NODES:
+        if count > max_nodes:
             raise _too_many_nodes()
         if isinstance(item, Mapping):
             if depth >= MAX_DOCUMENT_DEPTH:
@@ -104,12 +104,13 @@ def load_yaml(text: str) -> Any:
         loader.dispose()
 
 
-def load_json(text: str) -> Any:
-    """json.loads with the bounds (JSON has no aliases, but its depth and size still count)."""
-    check_text_size(text)
+def load_json(text: str, max_chars: int = MAX_DOCUMENT_CHARS, max_nodes: int = MAX_DOCUMENT_NODES) -> Any:
+    """json.loads with the bounds (JSON has no aliases, but its depth and size still count). A caller reading a
+    larger kind of file (a Terraform plan) may raise the size and node bounds; the depth bound is the same."""
+    check_text_size(text, max_chars)
     try:
         value = json.loads(text)
     except RecursionError as error:
         raise _too_deep() from error
-    check_tree_bounds(value)
+    check_tree_bounds(value, max_nodes)
     return value

@@ -32,6 +32,7 @@ import re
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Set, Tuple
 
 from vpce_checks.adapters.base import PolicySource
+from vpce_checks.adapters.bounded_documents import DocumentTooLarge, load_json
 from vpce_checks.engine.services import PROFILES, Target
 
 TERRAFORM_POLICY_RESOURCES: Dict[str, str] = {
@@ -86,6 +87,7 @@ _OWN_ATTRIBUTES = {
 _EVALUATED_KEYS = ["policy"]
 _MAX_DEPTH = 8
 _MAX_FILE_BYTES = 4 * 1024 * 1024
+_MAX_PLAN_CHARS = _MAX_FILE_BYTES * 16
 
 _IDENT = r"[A-Za-z_][A-Za-z0-9_-]*"
 _TYPE = r"[a-z][a-z0-9]*_[a-z0-9_]+"
@@ -1321,12 +1323,16 @@ def _resolve_policy(value: Any, context: _Context, origin: str, depth: int, seen
         return _Resolved(problem=f"{origin}: the policy is an empty string", origin=origin)
 
     if text[0] in "{[":  # a JSON (heredoc) document, or a repr Checkov wrapped around the real value
-        parsed = _parse_json_or_literal(text, loose=False)
-        wrapped = re.fullmatch(r"\[\s*'(.*)'\s*\]", text, re.DOTALL)
-        if parsed is None and wrapped:  # a list repr around a string whose quotes Checkov escaped one level too deep
-            return _resolve_policy(re.sub(r"\\(.)", r"\1", wrapped.group(1)), context, origin, depth + 1, seen)
-        if parsed is None:
-            parsed = _parse_json_or_literal(text)
+        try:
+            parsed = _parse_json_or_literal(text, loose=False)
+            wrapped = re.fullmatch(r"\[\s*'(.*)'\s*\]", text, re.DOTALL)
+            # a list repr around a string whose quotes Checkov escaped one level too deep
+            if parsed is None and wrapped:
+                return _resolve_policy(re.sub(r"\\(.)", r"\1", wrapped.group(1)), context, origin, depth + 1, seen)
+            if parsed is None:
+                parsed = _parse_json_or_literal(text)
+        except DocumentTooLarge as error:
+            return _Resolved(problem=f"{origin}: the policy text is not read: {error}", origin=origin)
         if isinstance(parsed, Mapping) or (isinstance(parsed, list) and len(parsed) == 1):
             return _resolve_policy(parsed, context, origin, depth + 1, seen)
         return _Resolved(problem=f"{origin}: the policy text is neither JSON nor an expression the scan can "
@@ -1363,7 +1369,10 @@ def _resolve_expression(expression: str, context: _Context, origin: str, depth: 
     ref = _parse_reference(expression)
     if ref is not None:
         return _unresolved(expression, origin)
-    parsed = _parse_json_or_literal(expression) if expression[:1] in "{[" else None
+    try:
+        parsed = _parse_json_or_literal(expression) if expression[:1] in "{[" else None
+    except DocumentTooLarge as error:
+        return _Resolved(problem=f"{origin}: the policy text is not read: {error}", origin=origin)
     if isinstance(parsed, Mapping):
         return _Resolved(document=parsed, origin=origin)
     return _Resolved(problem=f"{origin} is the expression {_shorten(expression)}, which the scan cannot "
@@ -1392,9 +1401,14 @@ def _shorten(text: str, limit: int = 120) -> str:
 
 
 def _parse_json_or_literal(text: str, loose: bool = True) -> Any:
-    """JSON, else a Python literal, else (``loose``) the tolerant reader; None when nothing fits."""
+    """JSON, else a Python literal, else (``loose``) the tolerant reader; None when nothing fits.
+
+    The JSON is read with the bounds of bounded_documents (size, depth, nodes): past one, DocumentTooLarge is
+    raised (never a RecursionError, and a text too long for any policy is not handed to the literal readers)."""
     try:
-        return json.loads(text)
+        return load_json(text)
+    except DocumentTooLarge:
+        raise
     except ValueError:
         pass
     try:
@@ -1642,7 +1656,9 @@ def _read_file(function: str, arguments: str, context: _Context) -> _Resolved:
         if problem is not None:
             return _Resolved(problem=f"{origin}: {problem}", origin=origin)
     try:
-        document = json.loads(content)
+        document = load_json(content)
+    except DocumentTooLarge as error:
+        return _Resolved(problem=f"{origin}: {path} is not read: {error}", origin=origin)
     except ValueError as exc:
         return _Resolved(problem=f"{origin}: {path} is not valid JSON after rendering ({exc})", origin=origin)
     if not isinstance(document, Mapping):
@@ -1725,9 +1741,11 @@ def _resolve_data_document(name: str, context: _Context, origin: str, depth: int
     rendered = node.get("json")
     if isinstance(rendered, str) and rendered.strip().startswith("{"):  # plan JSON: the provider's own rendering
         try:
-            document = json.loads(rendered)
+            document = load_json(rendered)
             if isinstance(document, Mapping):
                 return _Resolved(document=document, origin=data_origin)
+        except DocumentTooLarge as error:
+            return _Resolved(problem=f"{data_origin}: the rendered document is not read: {error}", origin=data_origin)
         except ValueError:
             pass
     return _render_data_document(node, context, data_origin, depth, seen)
@@ -1899,9 +1917,12 @@ def _plan_configuration(path: str) -> Optional[Mapping[str, Any]]:
     if path not in _PLAN_CONFIGURATIONS:
         configuration = None
         try:
-            if path.endswith(".json") and os.path.getsize(path) <= _MAX_FILE_BYTES * 16:
+            if path.endswith(".json") and os.path.getsize(path) <= _MAX_PLAN_CHARS:
                 with open(path, encoding="utf-8") as handle:
-                    loaded = json.load(handle)
+                    text = handle.read(_MAX_PLAN_CHARS + 1)
+                # A plan is larger than a policy: its own size bound, and no more nodes than characters (JSON has
+                # no aliases); the depth bound is the same. Past a bound the plan's configuration is not used.
+                loaded = load_json(text, max_chars=_MAX_PLAN_CHARS, max_nodes=_MAX_PLAN_CHARS)
                 if isinstance(loaded, Mapping) and isinstance(loaded.get("configuration"), Mapping):
                     configuration = loaded["configuration"]
         except (OSError, ValueError):

@@ -21,6 +21,8 @@ import re
 import stat
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
+from vpce_checks.adapters.bounded_documents import load_json
+
 # One file read is bounded: a policy file or template is small; /dev/zero or a FIFO would hang or exhaust memory.
 MAX_FILE_BYTES = 1024 * 1024
 _MAX_VARIANTS = 8
@@ -1188,7 +1190,7 @@ def _jsonencode(value: Any) -> str:
 
 def _jsondecode(text: Any) -> Any:
     _known(text)
-    return json.loads(to_string(text))
+    return load_json(to_string(text))  # bounded: past a limit DocumentTooLarge (a ValueError) names it
 
 
 def _length(value: Any) -> int:
