@@ -446,9 +446,11 @@ def _target_expressions(kind: str, props: Mapping[str, Any]) -> List[Any]:
     return out
 
 
-def _referenced_ids(expr: Any, template: Optional[_Template], owner_type: str) -> Set[str]:
-    """Logical IDs of ``owner_type`` resources referenced anywhere in ``expr`` (Ref, GetAtt, Sub variables)."""
-    found: Set[str] = set()
+def intrinsic_references(expr: Any) -> Set[Tuple[str, str]]:
+    """Every name ``expr`` reads through an intrinsic, as (function, name): ``Ref`` targets, ``Fn::GetAtt`` logical
+    IDs and ``Fn::Sub`` variables (their part before the first dot), anywhere in ``expr``. The one walker behind
+    the logical-ID, partition and deploy-time questions below."""
+    found: Set[Tuple[str, str]] = set()
     stack, seen = [expr], set()
     while stack:
         item = stack.pop()
@@ -460,22 +462,28 @@ def _referenced_ids(expr: Any, template: Optional[_Template], owner_type: str) -
         if call is not None:
             name, arg = call
             if name == "Ref" and isinstance(arg, str):
-                found.add(arg)
+                found.add((name, arg))
             elif name == "Fn::GetAtt":
                 if isinstance(arg, str):
-                    found.add(arg.split(".", 1)[0])
+                    found.add((name, arg.split(".", 1)[0]))
                 elif isinstance(arg, list) and arg and isinstance(arg[0], str):
-                    found.add(arg[0])
+                    found.add((name, arg[0]))
             elif name == "Fn::Sub":
                 text = arg[0] if isinstance(arg, list) and arg else arg
                 if isinstance(text, str):
                     for var in _SUB_VARIABLE.findall(text):
-                        found.add(var.strip().split(".", 1)[0])
+                        found.add((name, var.strip().split(".", 1)[0]))
             stack.append(arg)
         elif isinstance(item, Mapping):
             stack.extend(v for k, v in item.items() if not (isinstance(k, str) and k.startswith("__")))
         elif isinstance(item, list):
             stack.extend(item)
+    return found
+
+
+def _referenced_ids(expr: Any, template: Optional[_Template], owner_type: str) -> Set[str]:
+    """Logical IDs of ``owner_type`` resources referenced anywhere in ``expr`` (Ref, GetAtt, Sub variables)."""
+    found = {name for _, name in intrinsic_references(expr)}
     if template is None:
         return found
     return {logical_id for logical_id in found if template.resource_type(logical_id) == owner_type}
@@ -885,56 +893,20 @@ class _Conditions:
 def _mentions_deploy_time(expr: Any) -> bool:
     """True when ``expr`` reads a pseudo parameter (``AWS::Region``, ``AWS::Partition``, ...): its value is known
     only at deploy time (the renderer's stand-ins, such as the partition "aws", must not decide a condition)."""
-    stack = [expr]
-    while stack:
-        item = stack.pop()
-        call = _intrinsic(item)
-        if call is not None:
-            name, arg = call
-            if name == "Ref" and isinstance(arg, str) and arg.startswith("AWS::") and arg != "AWS::NoValue":
-                return True
-            if name == "Fn::Sub":
-                text = arg[0] if isinstance(arg, list) and arg else arg
-                if isinstance(text, str) and re.search(r"\$\{\s*AWS::", text):
-                    return True
-            stack.append(arg)
-        elif isinstance(item, Mapping):
-            stack.extend(v for k, v in item.items() if not (isinstance(k, str) and k.startswith("__")))
-        elif isinstance(item, list):
-            stack.extend(item)
-    return False
+    return any(name.startswith("AWS::") and (function == "Fn::Sub" or name != "AWS::NoValue")
+               for function, name in intrinsic_references(expr))
 
 
 # --------------------------------------------------------------------------------------------------------------
 # Fixes in the template's own partition
 
 PARTITION_EXPRESSION = "${AWS::Partition}"
-_PARTITION_IN_SUB = re.compile(r"\$\{\s*AWS::Partition\s*\}")
 _YAML_ARN = re.compile(r'(!Sub )?"arn:aws:((?:[^"\\]|\\.)*)"')
 
 
 def _mentions_partition(value: Any) -> bool:
     """True when ``value`` has ``!Ref AWS::Partition`` or ``${AWS::Partition}`` in a ``Fn::Sub`` anywhere."""
-    stack, seen = [value], set()
-    while stack:
-        item = stack.pop()
-        if isinstance(item, (Mapping, list)):
-            if id(item) in seen:
-                continue
-            seen.add(id(item))
-        call = _intrinsic(item)
-        if call is not None:
-            name, arg = call
-            if name == "Ref" and arg == "AWS::Partition":
-                return True
-            text = arg[0] if name == "Fn::Sub" and isinstance(arg, list) and arg else arg
-            if name == "Fn::Sub" and isinstance(text, str) and _PARTITION_IN_SUB.search(text):
-                return True
-        if isinstance(item, Mapping):
-            stack.extend(v for k, v in item.items() if not (isinstance(k, str) and k.startswith("__")))
-        elif isinstance(item, list):
-            stack.extend(item)
-    return False
+    return any(name == "AWS::Partition" for _, name in intrinsic_references(value))
 
 
 def fix_with_template_partition(fix: str, syntax: str) -> str:

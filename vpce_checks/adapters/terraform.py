@@ -33,6 +33,7 @@ from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Set, 
 
 from vpce_checks.adapters.base import PolicySource
 from vpce_checks.adapters.bounded_documents import DocumentTooLarge, load_json
+from vpce_checks.adapters.tf_expressions import closing_brace
 from vpce_checks.engine.services import PROFILES, Target
 
 TERRAFORM_POLICY_RESOURCES: Dict[str, str] = {
@@ -85,6 +86,8 @@ _OWN_ATTRIBUTES = {
     "elasticfilesystem": {"arn": "arn", "id": "name"},
 }
 _EVALUATED_KEYS = ["policy"]
+# Checkov renders HCL values as Python reprs, so a brace matcher over its text skips '...' strings too.
+QUOTES = "\"'"
 _MAX_DEPTH = 8
 _MAX_FILE_BYTES = 4 * 1024 * 1024
 _MAX_PLAN_CHARS = _MAX_FILE_BYTES * 16
@@ -1269,39 +1272,8 @@ def _whole_interpolation(text: Any) -> Optional[str]:
     text = text.strip()
     if not text.startswith("${") or not text.endswith("}"):
         return None
-    end = _closing_brace(text, 1)
+    end = closing_brace(text, 1, QUOTES)
     return text[2:end].strip() if end == len(text) - 1 else None
-
-
-def _closing_brace(text: str, start: int) -> int:
-    """Index of the brace closing the one at ``start``, skipping quoted strings; -1 when unbalanced."""
-    depth, position, quote = 0, start, None
-    while position < len(text):
-        char = text[position]
-        if quote:
-            if char == "\\":
-                position += 2
-                continue
-            if char == quote:
-                quote = None
-        elif char in "\"'" and depth > 0 and _opens_string(text, position):
-            quote = char
-        elif char == "{":
-            depth += 1
-        elif char == "}":
-            depth -= 1
-            if depth == 0:
-                return position
-        position += 1
-    return -1
-
-
-def _opens_string(text: str, position: int) -> bool:
-    """A quote opens a string unless it is an apostrophe inside a word (it's, don't)."""
-    if text[position] == '"':
-        return True
-    before = text[position - 1] if position > 0 else " "
-    return not before.isalnum()
 
 
 def _resolve_policy(value: Any, context: _Context, origin: str, depth: int, seen: frozenset) -> _Resolved:
@@ -1685,7 +1657,7 @@ def _render_template(template: str, variables: Mapping[str, Any]) -> Tuple[str, 
             return "", (f"the template uses the directive {_shorten(directive, 60)}, which the scan does not "
                         "evaluate: render the policy with jsonencode(...) instead")
         if template.startswith("${", position):
-            end = _closing_brace(template, position + 1)
+            end = closing_brace(template, position + 1, QUOTES)
             if end < 0:
                 return "", "the template has an unclosed ${"
             expression = template[position + 2: end].strip()
@@ -2195,7 +2167,7 @@ def _normalise_string(text: str, context: _Context) -> str:
             literal_start = position
             continue
         if text.startswith("${", position):
-            end = _closing_brace(text, position + 1)
+            end = closing_brace(text, position + 1, QUOTES)
             if end < 0:
                 break
             out.append(_bare_references(text[literal_start:position], context))
@@ -2217,7 +2189,7 @@ def _evaluated_string(text: str, context: _Context) -> str:
     position = 0
     while True:
         start = text.find("${", position)
-        end = _closing_brace(text, start + 1) if start >= 0 else -1
+        end = closing_brace(text, start + 1, QUOTES) if start >= 0 else -1
         if start < 0 or end < 0:
             out.append(text[position:])
             return "".join(out)

@@ -832,7 +832,7 @@ def _template_parts(text: str, escapes: bool) -> List[Tuple[str, str]]:
             position += 3
             continue
         if text.startswith("${", position) or text.startswith("%{", position):
-            end = _closing(text, position + 1)
+            end = closing_brace(text, position + 1)
             if end < 0:
                 raise EvaluationProblem("a template has an unclosed ${ or %{")
             inner = text[position + 2: end]
@@ -875,19 +875,21 @@ def _escape(text: str, position: int) -> Tuple[str, int]:
     return "\\" + following, 2
 
 
-def _closing(text: str, start: int) -> int:
-    """Index of the brace closing the one at ``start`` (skipping quoted strings), -1 when unbalanced."""
-    depth, position, quote = 0, start, False
+def closing_brace(text: str, start: int, quotes: str = '"') -> int:
+    """Index of the brace closing the one at ``start``, skipping strings opened by a character of ``quotes``;
+    -1 when unbalanced. HCL quotes with '"' only; Checkov's Python-repr renderings also with "'" (an apostrophe
+    inside a word, as in it's, opens no string)."""
+    depth, position, quote = 0, start, ""
     while position < len(text):
         char = text[position]
         if quote:
             if char == "\\":
                 position += 2
                 continue
-            if char == '"':
-                quote = False
-        elif char == '"':
-            quote = True
+            if char == quote:
+                quote = ""
+        elif char in quotes and depth > 0 and _opens_string(text, position):
+            quote = char
         elif char == "{":
             depth += 1
         elif char == "}":
@@ -896,6 +898,14 @@ def _closing(text: str, start: int) -> int:
                 return position
         position += 1
     return -1
+
+
+def _opens_string(text: str, position: int) -> bool:
+    """A quote opens a string unless it is an apostrophe inside a word (it's, don't)."""
+    if text[position] == '"':
+        return True
+    before = text[position - 1] if position > 0 else " "
+    return not before.isalnum()
 
 
 def _heredoc_body(token: str) -> str:
