@@ -46,57 +46,24 @@ from functools import partial
 from typing import Any, Callable, Dict, List, Mapping, Optional, Set, Tuple, Union
 
 from vpce_checks.adapters.base import PolicySource
+from vpce_checks.adapters.bindings import (
+    CFN_INLINE_POLICY,
+    CFN_NAME_PROPERTY,
+    CFN_OWNER_RESOURCES,
+    CFN_POLICY_PROPERTY,
+    CFN_POLICY_RESOURCES,
+    CFN_TARGET_PROPERTIES,
+)
 from vpce_checks.adapters.bounded_documents import DocumentTooLarge, load_json
 from vpce_checks.engine.model import THIS_ACCOUNT, THIS_REGION
 from vpce_checks.engine.services import PROFILES, Target
 
-# Policy resources: the resource type -> the service whose resource policy it carries.
-CFN_POLICY_RESOURCES: Dict[str, str] = {
-    "AWS::S3::BucketPolicy": "s3",
-    "AWS::SQS::QueuePolicy": "sqs",
-    "AWS::SQS::QueueInlinePolicy": "sqs",
-    "AWS::SNS::TopicPolicy": "sns",
-    "AWS::SNS::TopicInlinePolicy": "sns",
-    "AWS::SecretsManager::ResourcePolicy": "secretsmanager",  # CKV_VPCE_9
-}
-# Owner resources: judged here only when no policy resource in the same template names them (missing policy).
-CFN_OWNER_RESOURCES: Dict[str, str] = {
-    "AWS::S3::Bucket": "s3",
-    "AWS::SQS::Queue": "sqs",
-    "AWS::SNS::Topic": "sns",
-    # CKV_VPCE_9: these services work without a resource policy, so an owner without one gives no result; all but
-    # the secret carry their policy inline (_INLINE_POLICY).
-    "AWS::KMS::Key": "kms",
-    "AWS::SecretsManager::Secret": "secretsmanager",
-    "AWS::ECR::Repository": "ecr",
-    "AWS::DynamoDB::Table": "dynamodb",
-    "AWS::EFS::FileSystem": "elasticfilesystem",
-}
-# Owners that carry their resource policy in a property: the property path to the policy document.
-# AWS::DynamoDB::GlobalTable (a policy per replica, each in its own Region) is not read (docs/CKV_VPCE_9.md).
-_INLINE_POLICY: Dict[str, Tuple[str, ...]] = {
-    "AWS::KMS::Key": ("KeyPolicy",),
-    "AWS::ECR::Repository": ("RepositoryPolicyText",),
-    "AWS::DynamoDB::Table": ("ResourcePolicy", "PolicyDocument"),
-    "AWS::EFS::FileSystem": ("FileSystemPolicy",),
-}
-# The policy property of a policy resource, when it is not PolicyDocument.
-_POLICY_PROPERTY: Dict[str, str] = {"AWS::SecretsManager::ResourcePolicy": "ResourcePolicy"}
-
+# Per-service types and property names come from the bindings table (adapters/bindings.py).
+_INLINE_POLICY = CFN_INLINE_POLICY
+_POLICY_PROPERTY = CFN_POLICY_PROPERTY
 _OWNER_TYPE = {service: type_ for type_, service in CFN_OWNER_RESOURCES.items()}
-# Where a policy resource names what it protects. TopicInlinePolicy's documented property is TopicArn; "Topic" is
-# accepted too.
-_TARGET_PROPERTIES: Dict[str, Tuple[str, ...]] = {
-    "AWS::S3::BucketPolicy": ("Bucket",),
-    "AWS::SQS::QueuePolicy": ("Queues",),
-    "AWS::SQS::QueueInlinePolicy": ("Queue",),
-    "AWS::SNS::TopicPolicy": ("Topics",),
-    "AWS::SNS::TopicInlinePolicy": ("TopicArn", "Topic"),
-    "AWS::SecretsManager::ResourcePolicy": ("SecretId",),
-}
-_NAME_PROPERTY = {"AWS::S3::Bucket": "BucketName", "AWS::SQS::Queue": "QueueName", "AWS::SNS::Topic": "TopicName",
-                  "AWS::SecretsManager::Secret": "Name", "AWS::ECR::Repository": "RepositoryName",
-                  "AWS::DynamoDB::Table": "TableName"}
+_TARGET_PROPERTIES = CFN_TARGET_PROPERTIES
+_NAME_PROPERTY = CFN_NAME_PROPERTY
 _PSEUDO = {"AWS::AccountId": THIS_ACCOUNT, "AWS::Region": THIS_REGION, "AWS::URLSuffix": "amazonaws.com"}
 _SUB_VARIABLE = re.compile(r"\$\{([^}]*)\}")
 _DYNAMIC_REFERENCE = re.compile(r"\{\{resolve:([^}]*)\}\}")

@@ -26,12 +26,12 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from vpce_checks.adapters import cloudformation as cfn
 from vpce_checks.adapters import terraform as tf
+from vpce_checks.adapters.bindings import CFN_ENDPOINT_RESOURCES, TERRAFORM_ENDPOINT_RESOURCES
 from vpce_checks.adapters.bounded_documents import DocumentTooLarge, load_json
 from vpce_checks.engine.services import Target, namespace_of_service_name
 
-TERRAFORM_ENDPOINT = "aws_vpc_endpoint"
-TERRAFORM_ENDPOINT_POLICY = "aws_vpc_endpoint_policy"
-CFN_ENDPOINT = "AWS::EC2::VPCEndpoint"
+TERRAFORM_ENDPOINT, TERRAFORM_ENDPOINT_POLICY = TERRAFORM_ENDPOINT_RESOURCES
+(CFN_ENDPOINT,) = CFN_ENDPOINT_RESOURCES
 POLICY_TYPES = ("Gateway", "Interface")
 GLOB_SETTING = "VPCE_CHECKS_ENDPOINT_POLICY_GLOB"
 # terraform._Context needs a service its tables know; with no protected resource (no self references) the choice

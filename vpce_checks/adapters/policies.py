@@ -7,16 +7,16 @@ from typing import List, Optional
 
 from vpce_checks.adapters.apigateway import api_policy_for_cloudformation, api_policy_for_terraform
 from vpce_checks.adapters.base import PolicySource
-from vpce_checks.adapters.cloudformation import (
+from vpce_checks.adapters.bindings import (
+    CFN_API_RESOURCES,
     CFN_OWNER_RESOURCES,
     CFN_POLICY_RESOURCES,
-    Readings,
-    source_for_cloudformation,
+    TERRAFORM_API_RESOURCES,
+    TERRAFORM_OWNER_RESOURCES,
+    TERRAFORM_POLICY_RESOURCES,
 )
-from vpce_checks.adapters.terraform import TERRAFORM_OWNER_RESOURCES, TERRAFORM_POLICY_RESOURCES, source_for_terraform
-
-TERRAFORM_API_RESOURCES = ("aws_api_gateway_rest_api",)
-CFN_API_RESOURCES = ("AWS::ApiGateway::RestApi", "AWS::Serverless::Api")
+from vpce_checks.adapters.cloudformation import Readings, source_for_cloudformation
+from vpce_checks.adapters.terraform import source_for_terraform
 
 
 def terraform_policy_holders() -> List[str]:

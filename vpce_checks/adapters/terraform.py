@@ -32,59 +32,28 @@ import re
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Set, Tuple
 
 from vpce_checks.adapters.base import PolicySource
+from vpce_checks.adapters.bindings import (
+    TERRAFORM_NAME_ATTRIBUTE,
+    TERRAFORM_OWN_ATTRIBUTES,
+    TERRAFORM_OWNER_RESOURCES,
+    TERRAFORM_POINTER_ATTRIBUTE,
+    TERRAFORM_POLICY_RESOURCES,
+)
 from vpce_checks.adapters.bounded_documents import DocumentTooLarge, load_json
 from vpce_checks.adapters.tf_expressions import closing_brace
 from vpce_checks.engine.services import PROFILES, Target
 
-TERRAFORM_POLICY_RESOURCES: Dict[str, str] = {
-    "aws_s3_bucket_policy": "s3",
-    "aws_sqs_queue_policy": "sqs",
-    "aws_sns_topic_policy": "sns",
-    # CKV_VPCE_9: other resource policies.
-    "aws_kms_key_policy": "kms",
-    "aws_secretsmanager_secret_policy": "secretsmanager",
-    "aws_ecr_repository_policy": "ecr",
-    "aws_dynamodb_resource_policy": "dynamodb",
-    "aws_efs_file_system_policy": "elasticfilesystem",
-}
-TERRAFORM_OWNER_RESOURCES: Dict[str, str] = {
-    "aws_s3_bucket": "s3",
-    "aws_sqs_queue": "sqs",
-    "aws_sns_topic": "sns",
-    # aws_kms_key and aws_secretsmanager_secret also take an inline `policy`; the others only point-to policies.
-    "aws_kms_key": "kms",
-    "aws_secretsmanager_secret": "secretsmanager",
-    "aws_ecr_repository": "ecr",
-    "aws_dynamodb_table": "dynamodb",
-    "aws_efs_file_system": "elasticfilesystem",
-}
 # A statement-level key recording condition blocks that repeat a (test, variable) pair in an
 # aws_iam_policy_document statement: provider versions merge, overwrite or reject them (SPEC 5). Values are kept
 # merged; CKV_VPCE_6 reads this key. IAM and the engine's parser ignore it.
 DUPLICATE_CONDITIONS_KEY = "__duplicate_conditions__"
 
-_POINTER_ATTRIBUTE = {
-    "aws_s3_bucket_policy": "bucket", "aws_sqs_queue_policy": "queue_url", "aws_sns_topic_policy": "arn",
-    "aws_kms_key_policy": "key_id", "aws_secretsmanager_secret_policy": "secret_arn",
-    "aws_ecr_repository_policy": "repository", "aws_dynamodb_resource_policy": "resource_arn",
-    "aws_efs_file_system_policy": "file_system_id",
-}
+# Per-service names come from the bindings table (adapters/bindings.py).
+_POINTER_ATTRIBUTE = TERRAFORM_POINTER_ATTRIBUTE
 _OWNER_OF_SERVICE = {service: owner for owner, service in TERRAFORM_OWNER_RESOURCES.items()}
 _POLICY_OF_SERVICE = {service: policy for policy, service in TERRAFORM_POLICY_RESOURCES.items()}
-_NAME_ATTRIBUTE = {"aws_s3_bucket": "bucket", "aws_sqs_queue": "name", "aws_sns_topic": "name",
-                   "aws_kms_key": "key_id", "aws_secretsmanager_secret": "name", "aws_ecr_repository": "name",
-                   "aws_dynamodb_table": "name", "aws_efs_file_system": "id"}
-# Which attribute of the protected resource stands for its ARN and which for its name.
-_OWN_ATTRIBUTES = {
-    "s3": {"arn": "arn", "id": "name", "bucket": "name"},
-    "sqs": {"arn": "arn", "name": "name"},
-    "sns": {"arn": "arn", "id": "arn", "name": "name"},
-    "kms": {"arn": "arn", "key_id": "name", "id": "name"},
-    "secretsmanager": {"arn": "arn", "id": "arn", "name": "name"},
-    "ecr": {"arn": "arn", "name": "name", "id": "name"},
-    "dynamodb": {"arn": "arn", "name": "name", "id": "name"},
-    "elasticfilesystem": {"arn": "arn", "id": "name"},
-}
+_NAME_ATTRIBUTE = TERRAFORM_NAME_ATTRIBUTE
+_OWN_ATTRIBUTES = TERRAFORM_OWN_ATTRIBUTES
 _EVALUATED_KEYS = ["policy"]
 # Checkov renders HCL values as Python reprs, so a brace matcher over its text skips '...' strings too.
 QUOTES = "\"'"
