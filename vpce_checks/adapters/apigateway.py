@@ -86,7 +86,7 @@ def endpoint_type_for_terraform(conf: dict, graph: object | None, file_path: str
     """The endpoint types of one aws_api_gateway_rest_api; never raises (a raising check is a silent UNKNOWN)."""
     address = TERRAFORM_API
     try:
-        address = _tf._address_of(conf if isinstance(conf, Mapping) else {}, TERRAFORM_API)
+        address = _tf.address_of(conf if isinstance(conf, Mapping) else {}, TERRAFORM_API)
         return _TerraformApi(conf, graph, file_path, address).endpoint_type()
     except Exception as error:  # noqa: BLE001 - a check must never raise (SPEC 4)
         return EndpointType(None, problem=_crash(address, error), origin=address)
@@ -111,7 +111,7 @@ def api_policy_for_terraform(conf: dict, graph: object | None, file_path: str, a
     try:
         return _TerraformApi(conf, graph, file_path, address or TERRAFORM_API).policy()
     except Exception as error:  # noqa: BLE001 - a check must never raise (SPEC 4)
-        return PolicySource(target=Target(SERVICE, f"${{{_tf._strip_scope(address or TERRAFORM_API)}.id}}"),
+        return PolicySource(target=Target(SERVICE, f"${{{_tf.strip_scope(address or TERRAFORM_API)}.id}}"),
                             problem=_crash(address, error), evaluated_keys=["policy"], syntax="hcl")
 
 
@@ -220,10 +220,10 @@ def _operations(body: Any) -> Optional[List[Tuple[str, str, Any]]]:
 
 def _branches(item: Any) -> List[Optional[Mapping[str, Any]]]:
     """A path item, or both branches of a CloudFormation Fn::If around it (every route either may declare)."""
-    call = _cfn._intrinsic(item)
+    call = _cfn.intrinsic(item)
     if call is not None:
         if call[0] == "Fn::If" and isinstance(call[1], list) and len(call[1]) == 3:
-            return [b for b in call[1][1:] if isinstance(b, Mapping) and _cfn._intrinsic(b) is None] or []
+            return [b for b in call[1][1:] if isinstance(b, Mapping) and _cfn.intrinsic(b) is None] or []
         return [None]
     return [item] if isinstance(item, Mapping) else [None]
 
@@ -324,15 +324,15 @@ def _flatten(value: Any, depth: int = 0) -> List[Any]:
 # --------------------------------------------------------------------------------------------------------------
 
 
-class _ApiContext(_tf._Context):
+class _ApiContext(_tf.Context):
     """The Terraform adapter's normalising context, for an API: its own references become its ARN or ID."""
 
     __slots__ = ()
 
     def resolve(self, ref: Any) -> Optional[str]:
         if ref.kind == "data":
-            return _tf._Context.resolve(self, ref)  # caller identity, region, partition
-        if ref.kind != "resource" or not any(_tf._same_instance(ref.base, own) for own in self.self_bases):
+            return _tf.Context.resolve(self, ref)  # caller identity, region, partition
+        if ref.kind != "resource" or not any(_tf.same_instance(ref.base, own) for own in self.self_bases):
             return None
         target = self.target
         if ref.attribute == "execution_arn":
@@ -368,7 +368,7 @@ def _api_nodes(index: Any) -> _ApiNodes:
         if not isinstance(ident, str):
             continue
         kind = ident.split(".", 1)[0]
-        entry = (address, _tf._scope_of(address, ident), attrs)
+        entry = (address, _tf.scope_of(address, ident), attrs)
         if kind == "aws_api_gateway_rest_api_policy":
             nodes.policies.append(entry)
         elif kind == "aws_api_gateway_method":
@@ -381,11 +381,11 @@ def _api_nodes(index: Any) -> _ApiNodes:
 
 
 def _tf_reference(value: Any) -> Any:
-    value = _tf._unwrap(value)
+    value = _tf.unwrap(value)
     if not isinstance(value, str):
         return None
     text = value.strip()
-    return _tf._parse_reference(_tf._whole_interpolation(text) or text)
+    return _tf.parse_reference(_tf.whole_interpolation(text) or text)
 
 
 class _TerraformApi:
@@ -395,19 +395,19 @@ class _TerraformApi:
         self.conf: Mapping[str, Any] = conf if isinstance(conf, Mapping) else {}
         self.address = address
         self.file_path = file_path
-        self.index = _tf._graph_index(graph, file_path, address)
+        self.index = _tf.graph_index(graph, file_path, address)
         self.node = self.index.by_address.get(address) if self.index is not None else None
-        self.scope = _tf._scope_for(address, TERRAFORM_API, self.node)
-        self.api_id = _tf._strip_scope(address)
+        self.scope = _tf.scope_for(address, TERRAFORM_API, self.node)
+        self.api_id = _tf.strip_scope(address)
         self.name = f"${{{self.api_id}.id}}"
-        self.module_dir = _tf._module_dir(self.node, file_path)
-        self.root_dir = _tf._root_dir(self.node, self.module_dir)
+        self.module_dir = _tf.module_dir_of(self.node, file_path)
+        self.root_dir = _tf.root_dir_of(self.node, self.module_dir)
         self.context = self._context(address, self.scope, self.node, Target(SERVICE, self.name))
         self._body: Optional[Tuple[Any, Optional[str]]] = None
 
     def _context(self, address: str, scope: str, node: Optional[Mapping[str, Any]], target: Target) -> _ApiContext:
-        module_dir = _tf._module_dir(node, self.file_path) if node is not self.node else self.module_dir
-        root_dir = _tf._root_dir(node, module_dir) if node is not self.node else self.root_dir
+        module_dir = _tf.module_dir_of(node, self.file_path) if node is not self.node else self.module_dir
+        root_dir = _tf.root_dir_of(node, module_dir) if node is not self.node else self.root_dir
         context = _ApiContext(SERVICE, target, address, scope, self.index, module_dir, root_dir)
         context.self_bases = (self.api_id,)
         context.node = node
@@ -416,7 +416,7 @@ class _TerraformApi:
     # -- endpoint type -----------------------------------------------------------------------------------------
     def endpoint_type(self) -> EndpointType:
         problems: List[str] = []
-        blocks = _tf._blocks(self.conf, "endpoint_configuration", problems)
+        blocks = _tf.nested_blocks(self.conf, "endpoint_configuration", problems)
         if problems:
             return EndpointType(None, problem=f"endpoint_configuration of {self.address}: {problems[0]}",
                                 origin=f"endpoint_configuration of {self.address}")
@@ -430,15 +430,15 @@ class _TerraformApi:
             ids = self._ids(_body_endpoint_ids(self.body()[0]))
         items = _flatten(block.get("types"))
         if not items:
-            unset = _tf._unset_list_variables([("types", "types")], self.node, self.index)
+            unset = _tf.unset_list_variables([("types", "types")], self.node, self.index)
             problem = f"{origin}: {unset}" if unset else f"{origin} is empty: {_FIX_TYPES}"
             return EndpointType(None, problem=problem, vpc_endpoint_ids=ids, origin=origin)
         types: List[str] = []
         for item in items:
             text = str(item).strip()
-            expression = _tf._whole_interpolation(text) or text
-            ref = _tf._parse_reference(expression)
-            unevaluated = _tf._rx(_tf._UNEVALUATED).match(expression) or "${" in expression
+            expression = _tf.whole_interpolation(text) or text
+            ref = _tf.parse_reference(expression)
+            unevaluated = _tf.rx(_tf.UNEVALUATED).match(expression) or "${" in expression
             if ref is not None or unevaluated:
                 how = _UNRESOLVED_HOW if expression.startswith("var.") else \
                     "write the types literally (types = [\"PRIVATE\"]) or set VPCE_CHECKS_UNRESOLVED=skip"
@@ -448,7 +448,7 @@ class _TerraformApi:
         return EndpointType(tuple(types), vpc_endpoint_ids=ids, origin=origin)
 
     def _ids(self, values: List[Any]) -> Tuple[str, ...]:
-        return tuple(_tf._normalise_string(str(v), self.context) for v in values if v not in (None, ""))
+        return tuple(_tf.normalise_string(str(v), self.context) for v in values if v not in (None, ""))
 
     # -- the OpenAPI body ----------------------------------------------------------------------------------------
     def body(self) -> Tuple[Any, Optional[str]]:
@@ -458,16 +458,16 @@ class _TerraformApi:
         return self._body
 
     def _read_body(self) -> Tuple[Any, Optional[str]]:
-        raw = _tf._unwrap(self.conf.get("body"))
+        raw = _tf.unwrap(self.conf.get("body"))
         origin = f"body of {self.address}"
-        if _tf._is_empty(raw):
+        if _tf.is_empty(raw):
             return None, None
         if isinstance(raw, Mapping):
             return raw, None
         if not isinstance(raw, str):
-            return None, f"{origin} is {_tf._shorten(repr(raw))}, not an OpenAPI document"
+            return None, f"{origin} is {_tf.shorten(repr(raw))}, not an OpenAPI document"
         text = raw.strip()
-        expression = _tf._whole_interpolation(text)
+        expression = _tf.whole_interpolation(text)
         if expression is None and (re.fullmatch(r"[A-Za-z_][\w-]*(?:\.[\w*-]+|\[[^\]]*\])+", text)
                                    or re.match(r"^[a-z][a-z0-9_]*\(", text)):
             expression = text  # a reference (data.http.x.body) or call Checkov left bare
@@ -475,12 +475,12 @@ class _TerraformApi:
             return self._body_expression(expression, origin)
         if text[:1] in "{[":
             try:
-                parsed = _tf._parse_json_or_literal(text)
+                parsed = _tf.parse_json_or_literal(text)
             except DocumentTooLarge as error:
                 return None, f"{origin} is not read: {error}"
             if isinstance(parsed, Mapping):
                 return parsed, None
-            return None, f"{origin} is not a JSON object the scan can read: {_tf._shorten(text)}"
+            return None, f"{origin} is not a JSON object the scan can read: {_tf.shorten(text)}"
         heredoc = self._heredoc("body")
         if heredoc is None:
             return None, (f"{origin} is YAML that Checkov hands over without its line breaks, and the block's source "
@@ -495,11 +495,11 @@ class _TerraformApi:
             text, problem = self._read_text(call.group(1), call.group(2), origin)
             return (None, problem) if problem is not None else self._document(text, origin)
         if expression.startswith("jsonencode"):
-            resolved = _tf._resolve_policy("${" + expression + "}", self.context, origin, 0, frozenset())
+            resolved = _tf.resolve_policy("${" + expression + "}", self.context, origin, 0, frozenset())
             if resolved.problem is None and isinstance(resolved.document, Mapping):
                 return resolved.document, None
-            return None, f"{origin} is {_tf._shorten(expression)}, which the scan cannot read as a document"
-        return None, (f"{origin} is {_tf._shorten(expression)}, which the scan cannot evaluate: write the OpenAPI "
+            return None, f"{origin} is {_tf.shorten(expression)}, which the scan cannot read as a document"
+        return None, (f"{origin} is {_tf.shorten(expression)}, which the scan cannot evaluate: write the OpenAPI "
                       "document inline (jsonencode({...}) or a heredoc) or read it with file()/templatefile() from a "
                       "literal path, or set VPCE_CHECKS_UNRESOLVED=skip")
 
@@ -516,8 +516,8 @@ class _TerraformApi:
     def _read_text(self, function: str, arguments: str, origin: str) -> Tuple[str, Optional[str]]:
         """file()/templatefile() text with a literal path, resolved as the Terraform adapter's _read_file does
         (JSON or YAML here: OpenAPI files are often YAML)."""
-        written = _tf._shorten(f"{function}({arguments.strip()})")
-        parts = _tf._split_arguments(arguments)
+        written = _tf.shorten(f"{function}({arguments.strip()})")
+        parts = _tf.split_arguments(arguments)
         if not parts or len(parts) != (2 if function == "templatefile" else 1):
             return "", f"{origin}: cannot read the arguments of {written}"
         literal = parts[0]
@@ -533,19 +533,19 @@ class _TerraformApi:
             return "", problem
         if function == "templatefile":
             try:
-                variables = _tf._parse_literal(parts[1])
+                variables = _tf.parse_literal(parts[1])
             except ValueError:
                 variables = None
             if not isinstance(variables, Mapping):
                 return "", f"{origin}: the template variables of {written} are not an object the scan can read"
-            content, problem = _tf._render_template(content, variables)
+            content, problem = _tf.render_file_template(content, variables)
             if problem is not None:
                 return "", f"{origin}: {problem}"
         return content, None
 
     def _heredoc(self, attribute: str) -> Optional[str]:
         """A heredoc argument re-read from the block's source (Checkov drops its line breaks)."""
-        lines = _tf._node_lines(self.node)
+        lines = _tf.node_lines(self.node)
         for position, line in enumerate(lines):
             opening = re.match(rf"^\s*{attribute}\s*=\s*<<(-?)([A-Za-z_][A-Za-z0-9_]*)\s*$", line)
             if not opening:
@@ -565,18 +565,18 @@ class _TerraformApi:
     def _points_here(self, value: Any, scope: str) -> bool:
         ref = _tf_reference(value)
         return (ref is not None and ref.kind == "resource" and ref.resource_type == TERRAFORM_API
-                and ref.attribute == "id" and scope == self.scope and _tf._same_instance(ref.base, self.api_id))
+                and ref.attribute == "id" and scope == self.scope and _tf.same_instance(ref.base, self.api_id))
 
     def _resource_path(self, value: Any, depth: int = 0) -> Optional[str]:
         ref = _tf_reference(value)
         if ref is None or ref.kind != "resource" or depth > 64:
             return None
         if ref.resource_type == TERRAFORM_API and ref.attribute == "root_resource_id":
-            return "/" if _tf._same_instance(ref.base, self.api_id) else None
+            return "/" if _tf.same_instance(ref.base, self.api_id) else None
         if ref.resource_type != "aws_api_gateway_resource" or ref.attribute != "id":
             return None
-        node = _tf._lookup(self.index, "resource", self.scope, ref.base)
-        part = _tf._literal_name(node.get("path_part")) if node else None
+        node = _tf.lookup_node(self.index, "resource", self.scope, ref.base)
+        part = _tf.literal_name(node.get("path_part")) if node else None
         parent = self._resource_path(node.get("parent_id"), depth + 1) if node and part is not None else None
         return None if parent is None else parent.rstrip("/") + "/" + part
 
@@ -598,7 +598,7 @@ class _TerraformApi:
             for _, scope, attrs in nodes.methods:
                 if not self._points_here(attrs.get("rest_api_id"), scope):
                     continue
-                verb = _tf._literal_name(attrs.get("http_method"))
+                verb = _tf.literal_name(attrs.get("http_method"))
                 path = self._resource_path(attrs.get("resource_id"))
                 if verb is None or path is None:
                     complete = False
@@ -607,21 +607,21 @@ class _TerraformApi:
                 methods.append((verb, path))
                 authorization[_method_key(verb, path)] = self._authorization(attrs.get("authorization"))
             for _, scope, attrs in nodes.stages:
-                name = _tf._unwrap(attrs.get("stage_name"))
-                if not self._points_here(attrs.get("rest_api_id"), scope) or _tf._is_empty(name):
+                name = _tf.unwrap(attrs.get("stage_name"))
+                if not self._points_here(attrs.get("rest_api_id"), scope) or _tf.is_empty(name):
                     continue
-                stage = _tf._normalise_string(str(name), self.context)
+                stage = _tf.normalise_string(str(name), self.context)
                 if stage not in stages:
                     stages.append(stage)
         return (_routes(stages, methods) if complete else ()), authorization
 
     def _authorization(self, value: Any) -> str:
         """aws_api_gateway_method.authorization: NONE, AWS_IAM, CUSTOM, COGNITO_USER_POOLS (or a reference)."""
-        value = _tf._unwrap(value)
+        value = _tf.unwrap(value)
         if not isinstance(value, str) or not value.strip():
             return "UNKNOWN"
-        literal = _tf._literal_name(value)
-        return literal.upper() if literal is not None else _tf._normalise_string(value, self.context)
+        literal = _tf.literal_name(value)
+        return literal.upper() if literal is not None else _tf.normalise_string(value, self.context)
 
     # -- the policy ---------------------------------------------------------------------------------------------
     def policy(self) -> Optional[PolicySource]:
@@ -636,7 +636,7 @@ class _TerraformApi:
             separate = [(a, s, n) for a, s, n in _api_nodes(self.index).policies
                         if self._points_here(n.get("rest_api_id"), s)]
         inline = self.conf.get("policy")
-        has_inline = not _tf._is_empty(inline)
+        has_inline = not _tf.is_empty(inline)
         body, body_problem = self.body()
         body_policy = body.get(_POLICY_EXTENSION) if isinstance(body, Mapping) else None
 
@@ -655,13 +655,14 @@ class _TerraformApi:
         if separate:
             address, scope, node = separate[0]
             context = self._context(address, scope, node, target)
-            source = _tf._judge(node.get("policy"), context, f"policy of {address}")
+            source = _tf.judge_policy_value(node.get("policy"), context, f"policy of {address}")
             keys: List[str] = []
         elif has_inline:
-            source = _tf._judge(inline, self.context, f"policy of {self.address}")
+            source = _tf.judge_policy_value(inline, self.context, f"policy of {self.address}")
             keys = ["policy"]
         elif body_policy is not None:
-            source = _tf._judge(body_policy, self.context, f"body x-amazon-apigateway-policy of {self.address}")
+            origin = f"body x-amazon-apigateway-policy of {self.address}"
+            source = _tf.judge_policy_value(body_policy, self.context, origin)
             keys, overrides = ["body"], ""
         elif body_problem is not None:
             return problem(f"{body_problem} (it may hold the API's x-amazon-apigateway-policy)", ["body"])
@@ -678,7 +679,7 @@ class _TerraformApi:
 # --------------------------------------------------------------------------------------------------------------
 
 
-class _ApiRenderer(_cfn._Renderer):
+class _ApiRenderer(_cfn.Renderer):
     """The CloudFormation renderer, for an API: Ref to the API itself is its ID (the target's name)."""
 
     def __init__(self, template: Any, api_id: str, target: Target) -> None:
@@ -704,7 +705,7 @@ def _plain_properties(props: Any) -> Dict[str, Any]:
 
 def _refers_to(value: Any, logical_id: str, attributes: Tuple[str, ...] = ()) -> bool:
     """Is ``value`` a Ref to ``logical_id`` (or a GetAtt of one of ``attributes``)?"""
-    call = _cfn._intrinsic(value)
+    call = _cfn.intrinsic(value)
     if call is None:
         return False
     name, argument = call
@@ -725,12 +726,12 @@ class _CloudFormationApi:
         self.conf: Mapping[str, Any] = conf if isinstance(conf, Mapping) else {}
         self.entity_type = entity_type
         self.sam = entity_type == SAM_API
-        path = _cfn._template_path(self.conf, file_path)
+        path = _cfn.template_path(self.conf, file_path)
         self.path = path or file_path or ""
-        self.syntax = _cfn._syntax(self.path)
-        self.template = _cfn._load_template(path) if path else None
+        self.syntax = _cfn.template_syntax(self.path)
+        self.template = _cfn.load_template(path) if path else None
         if not logical_id and self.template is not None:
-            logical_id = _cfn._guess_logical_id(self.template, self.conf, entity_type)
+            logical_id = _cfn.guess_logical_id(self.template, self.conf, entity_type)
         self.logical_id = logical_id or ""
         self.label = f"{entity_type} {logical_id or '(unknown logical ID)'}"
         self.name = "${" + (logical_id or "unknown") + "}"
@@ -768,7 +769,7 @@ class _CloudFormationApi:
                                 origin=f"{self.label} (no EndpointConfiguration: AWS's default is EDGE)")
         try:
             rendered = self._render(raw)
-        except _cfn._Unresolvable as error:
+        except _cfn.Unresolvable as error:
             return EndpointType(None, problem=f"{origin}: {error}", origin=origin, syntax=self.syntax)
         if self.sam:  # a string ("PRIVATE") or {Type, VPCEndpointIds}
             if isinstance(rendered, Mapping):
@@ -778,7 +779,7 @@ class _CloudFormationApi:
         elif isinstance(rendered, Mapping):
             types_value, ids_value = rendered.get("Types"), rendered.get("VpcEndpointIds")
         else:
-            return EndpointType(None, problem=f"{origin} is {_cfn._short(raw)}, not an object", origin=origin,
+            return EndpointType(None, problem=f"{origin} is {_cfn.short(raw)}, not an object", origin=origin,
                                 syntax=self.syntax)
         ids = self._strings(_flatten(ids_value)) or self._strings(_body_endpoint_ids(self.body()[0]))
         if isinstance(types_value, str) and "," in types_value and not self.sam:
@@ -786,7 +787,7 @@ class _CloudFormationApi:
         types: List[str] = []
         for item in _flatten(types_value):
             text = str(item).strip()
-            if _cfn._TOKEN.search(text):
+            if _cfn.TOKEN.search(text):
                 resolved = self._allowed_value(text)
                 if resolved is None:
                     return EndpointType(None, problem=self._unresolved_type(origin, text), vpc_endpoint_ids=ids,
@@ -823,8 +824,8 @@ class _CloudFormationApi:
         for value in values:
             try:
                 rendered = self._render(value)
-            except _cfn._Unresolvable:
-                rendered = _cfn._token("If", _cfn._digest(value))
+            except _cfn.Unresolvable:
+                rendered = _cfn.unresolved_token("If", _cfn.digest(value))
             for item in _flatten(rendered):
                 if isinstance(item, (str, int)) and str(item):
                     out.append(str(item))
@@ -844,17 +845,17 @@ class _CloudFormationApi:
         origin = f"{name} of {self.label}"
         if raw is None:
             return self._definition_uri() if self.sam else (None, None)
-        call = _cfn._intrinsic(raw)
+        call = _cfn.intrinsic(raw)
         if call is not None:
             if call[0] == "Fn::Transform":
-                return None, (f"{origin} comes from Fn::Transform ({_cfn._short(call[1])}), which the scan cannot "
+                return None, (f"{origin} comes from Fn::Transform ({_cfn.short(call[1])}), which the scan cannot "
                               "read: inline the definition, or set VPCE_CHECKS_UNRESOLVED=skip")
             try:
                 raw = self._render(raw)
-            except _cfn._Unresolvable as error:
+            except _cfn.Unresolvable as error:
                 return None, f"{origin}: {error}"
         if isinstance(raw, str):
-            if _cfn._TOKEN.fullmatch(raw.strip()):
+            if _cfn.TOKEN.fullmatch(raw.strip()):
                 return None, f"{origin} is {raw}, a value the scan cannot resolve"
             try:
                 raw = _parse_text(raw)
@@ -870,8 +871,8 @@ class _CloudFormationApi:
         origin = f"DefinitionUri of {self.label}"
         if raw is None:
             return None, None
-        if not isinstance(raw, str) or raw.startswith("s3://") or _cfn._TOKEN.search(raw):
-            return None, (f"{origin} is {_cfn._short(raw)}, a definition the scan cannot read: inline it as "
+        if not isinstance(raw, str) or raw.startswith("s3://") or _cfn.TOKEN.search(raw):
+            return None, (f"{origin} is {_cfn.short(raw)}, a definition the scan cannot read: inline it as "
                           "DefinitionBody, or set VPCE_CHECKS_UNRESOLVED=skip")
         path = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(self.path)), raw))
         text, problem = _read_bounded_text(path, origin)
@@ -894,10 +895,10 @@ class _CloudFormationApi:
         renderer.lenient = True
         try:
             document = renderer.render(raw)
-        except _cfn._Unresolvable as error:
+        except _cfn.Unresolvable as error:
             return None, f"{origin}: {error}"
         for path, message, first, second in renderer.conflicts:
-            if not _cfn._in_allow_statement(document, path, first, second):
+            if not _cfn.in_allow_statement(document, path, first, second):
                 return None, f"{origin}: {message}"
         if isinstance(document, str):
             try:
@@ -907,7 +908,7 @@ class _CloudFormationApi:
             except ValueError as error:
                 return None, f"{origin} is a string that is not JSON ({error}): {document[:80]!r}"
         if not isinstance(document, dict):
-            return None, f"{origin} must be a JSON object, got {_cfn._short(document)}"
+            return None, f"{origin} must be a JSON object, got {_cfn.short(document)}"
         return document, None
 
     def policy(self) -> Optional[PolicySource]:
@@ -939,7 +940,7 @@ class _CloudFormationApi:
         if body_problem is not None:
             problem = f"{body_problem} (it may hold the API's x-amazon-apigateway-policy)"
         elif self.props.get("BodyS3Location") is not None:
-            location = _cfn._short(self.props["BodyS3Location"])
+            location = _cfn.short(self.props["BodyS3Location"])
             problem = (f"{self.label} keeps its definition in BodyS3Location ({location}), which the scan cannot "
                        "read, and has no Policy property: set Policy in the template, or set "
                        "VPCE_CHECKS_UNRESOLVED=skip")
@@ -953,7 +954,7 @@ class _CloudFormationApi:
     def _stage_value(self, raw: Any) -> Optional[str]:
         try:
             rendered = self._render(raw)
-        except _cfn._Unresolvable:
+        except _cfn.Unresolvable:
             return None
         return str(rendered) if isinstance(rendered, (str, int)) and str(rendered) else None
 
@@ -983,7 +984,7 @@ class _CloudFormationApi:
                 continue
             verb = self._stage_value(props.get("HttpMethod"))
             path = self._cfn_resource_path(props.get("ResourceId"))
-            if verb is None or path is None or _cfn._TOKEN.search(verb):
+            if verb is None or path is None or _cfn.TOKEN.search(verb):
                 complete = False
                 continue
             verb = verb.upper()
@@ -992,7 +993,7 @@ class _CloudFormationApi:
             auth = self._stage_value(kind_value) if kind_value is not None else "NONE"
             if auth is None:
                 auth = "UNKNOWN"
-            authorization[_method_key(verb, path)] = auth if _cfn._TOKEN.search(auth) else auth.upper()
+            authorization[_method_key(verb, path)] = auth if _cfn.TOKEN.search(auth) else auth.upper()
         return (_routes(stages, methods) if complete else ()), authorization
 
     def _cfn_resource_path(self, value: Any, depth: int = 0) -> Optional[str]:
@@ -1000,14 +1001,14 @@ class _CloudFormationApi:
             return None
         if _refers_to(value, self.logical_id, ("RootResourceId",)):
             return "/"
-        call = _cfn._intrinsic(value)
+        call = _cfn.intrinsic(value)
         if call is None or call[0] != "Ref" or not isinstance(call[1], str):
             return None
         if self.template.resource_type(call[1]) != "AWS::ApiGateway::Resource":
             return None
         props = self.template.properties(call[1])
         part = self._stage_value(props.get("PathPart"))
-        if part is None or _cfn._TOKEN.search(part):
+        if part is None or _cfn.TOKEN.search(part):
             return None
         parent = self._cfn_resource_path(props.get("ParentId"), depth + 1)
         return None if parent is None else parent.rstrip("/") + "/" + part
@@ -1272,7 +1273,7 @@ class _SamPolicyWriter:
                 if values is None:
                     continue
                 if not isinstance(values, list):
-                    return (f"{option} is {_cfn._short(values)}, not a list (SAM extends the condition with it item "
+                    return (f"{option} is {_cfn.short(values)}, not a list (SAM extends the condition with it item "
                             "by item): write a list")
                 condition.setdefault(key, []).extend(values)
             if condition.get("aws:SourceVpc") or condition.get("aws:SourceVpce"):

@@ -67,7 +67,7 @@ _NAME_PROPERTY = CFN_NAME_PROPERTY
 _PSEUDO = {"AWS::AccountId": THIS_ACCOUNT, "AWS::Region": THIS_REGION, "AWS::URLSuffix": "amazonaws.com"}
 _SUB_VARIABLE = re.compile(r"\$\{([^}]*)\}")
 _DYNAMIC_REFERENCE = re.compile(r"\{\{resolve:([^}]*)\}\}")
-_TOKEN = re.compile(r"\$\{[^}]*\}")
+TOKEN = re.compile(r"\$\{[^}]*\}")
 _MAX_DEPTH = 100
 _MAX_STEPS = 200_000  # rendering budget: Fn::If renders both branches, and YAML aliases share subtrees
 _CACHE_SIZE = 64
@@ -87,11 +87,11 @@ NO_VALUE = _NoValue()
 Readings = Union[None, PolicySource, List[PolicySource]]
 
 
-class _Unresolvable(Exception):
+class Unresolvable(Exception):
     """The template leaves the policy undecidable here (e.g. ``Fn::If`` with different branches): fail closed."""
 
 
-def _intrinsic(value: Any) -> Optional[Tuple[str, Any]]:
+def intrinsic(value: Any) -> Optional[Tuple[str, Any]]:
     """``(name, argument)`` when ``value`` is an intrinsic function call such as ``{"Fn::Sub": ...}``."""
     if not isinstance(value, Mapping):
         return None
@@ -101,7 +101,7 @@ def _intrinsic(value: Any) -> Optional[Tuple[str, Any]]:
     return None
 
 
-def _token(*parts: Any) -> str:
+def unresolved_token(*parts: Any) -> str:
     """An unresolved value: ``${Kind.part.part}`` with no colon, brace or dollar inside (one distinct value)."""
     text = ".".join(str(p) for p in parts if p not in (None, ""))
     text = text.replace("::", ".").replace(":", ".")
@@ -109,7 +109,7 @@ def _token(*parts: Any) -> str:
     return "${" + text + "}"
 
 
-def _short(value: Any, limit: int = 80) -> str:
+def short(value: Any, limit: int = 80) -> str:
     """A JSON-like excerpt of ``value`` for messages, at most ``limit`` characters.
 
     Bounded on purpose: YAML aliases can make a small template a huge (shared) tree.
@@ -150,11 +150,11 @@ def _short(value: Any, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _digest(value: Any) -> str:
+def digest(value: Any) -> str:
     """A short stable name for an expression that has no better one (distinct expressions, distinct tokens)."""
     import hashlib  # lazy: rarely needed, and module import must stay cheap
 
-    return hashlib.sha1(_short(value, 10_000).encode()).hexdigest()[:8]
+    return hashlib.sha1(short(value, 10_000).encode()).hexdigest()[:8]
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -220,7 +220,7 @@ class _Template:
                     for expr in _target_expressions(kind, self.properties(logical_id)):
                         ids |= _referenced_ids(expr, self, _OWNER_TYPE[service])
                         try:
-                            literal = _Renderer(self, service).render(expr)
+                            literal = Renderer(self, service).render(expr)
                         except Exception:  # noqa: BLE001 - an unreadable reference names nothing literal
                             continue
                         for item in literal if isinstance(literal, list) else [literal]:
@@ -322,7 +322,7 @@ def _file_from_runner(file_path: str) -> Optional[str]:
     return None
 
 
-def _template_path(conf: Any, file_path: str) -> Optional[str]:
+def template_path(conf: Any, file_path: str) -> Optional[str]:
     for candidate in (_file_in_conf(conf), file_path):
         if candidate and os.path.isfile(candidate):
             return candidate
@@ -335,7 +335,7 @@ def _template_path(conf: Any, file_path: str) -> Optional[str]:
     return None
 
 
-def _syntax(path: str) -> str:
+def template_syntax(path: str) -> str:
     lower = path.lower()
     if lower.endswith(".json"):
         return "json"
@@ -390,14 +390,14 @@ def _owner_target(template: Optional[_Template], logical_id: str, service: str) 
         if raw is not None:
             _NAMING.add(logical_id)
             try:
-                rendered = _Renderer(template, service).render(raw)
+                rendered = Renderer(template, service).render(raw)
             except Exception:  # noqa: BLE001 - an unreadable name keeps the token
                 rendered = None
             finally:
                 _NAMING.discard(logical_id)
             if isinstance(rendered, (str, int)) and not isinstance(rendered, bool):
                 text = str(rendered)
-                if text and all(token in (THIS_ACCOUNT, THIS_REGION) for token in _TOKEN.findall(text)):
+                if text and all(token in (THIS_ACCOUNT, THIS_REGION) for token in TOKEN.findall(text)):
                     name = text
     return Target(service, name)
 
@@ -425,7 +425,7 @@ def intrinsic_references(expr: Any) -> Set[Tuple[str, str]]:
             if id(item) in seen:
                 continue
             seen.add(id(item))
-        call = _intrinsic(item)
+        call = intrinsic(item)
         if call is not None:
             name, arg = call
             if name == "Ref" and isinstance(arg, str):
@@ -460,7 +460,7 @@ def _referenced_ids(expr: Any, template: Optional[_Template], owner_type: str) -
 # Rendering intrinsics
 
 
-class _Renderer:
+class Renderer:
     """Renders intrinsics to plain JSON values, as the deployed stack would, or to ``${...}`` tokens."""
 
     def __init__(self, template: Optional[_Template], service: str, protected: Optional[str] = None,
@@ -528,7 +528,7 @@ class _Renderer:
                     items = default if isinstance(default, list) else str(default).split(",")
                     return [str(item).strip() for item in items]
                 return str(default) if isinstance(default, str) else json.dumps(default)
-        return _token("Ref", name)
+        return unresolved_token("Ref", name)
 
     def get_att(self, logical_id: str, attribute: str) -> str:
         owner = self._owner(logical_id)
@@ -536,15 +536,15 @@ class _Renderer:
             value = self._owner_value(owner[0], owner[1], attribute)
             if value is not None:
                 return value
-        return _token("GetAtt", logical_id, attribute)
+        return unresolved_token("GetAtt", logical_id, attribute)
 
     def render(self, value: Any, depth: int = 0) -> Any:
         if depth > _MAX_DEPTH:
-            raise _Unresolvable(f"the document is nested more than {_MAX_DEPTH} levels deep")
+            raise Unresolvable(f"the document is nested more than {_MAX_DEPTH} levels deep")
         self.steps += 1
         if self.steps > _MAX_STEPS:
-            raise _Unresolvable(f"the document takes more than {_MAX_STEPS} steps to render (shared or repeated parts)")
-        call = _intrinsic(value)
+            raise Unresolvable(f"the document takes more than {_MAX_STEPS} steps to render (shared or repeated parts)")
+        call = intrinsic(value)
         if call is not None:
             return self._call(call[0], call[1], depth + 1)
         if isinstance(value, Mapping):
@@ -570,13 +570,13 @@ class _Renderer:
                     self.path.pop()
                 if rendered is NO_VALUE:
                     continue
-                if isinstance(rendered, list) and _intrinsic(item) is not None:
+                if isinstance(rendered, list) and intrinsic(item) is not None:
                     items.extend(rendered)  # a list-valued Ref/Split/If spliced into the list
                 else:
                     items.append(rendered)
             return items
         if isinstance(value, str):  # str(): Checkov's parser hands str subclasses carrying line marks
-            return _DYNAMIC_REFERENCE.sub(lambda m: _token("Resolve", m.group(1)), str(value))
+            return _DYNAMIC_REFERENCE.sub(lambda m: unresolved_token("Resolve", m.group(1)), str(value))
         return value
 
     def _string(self, value: Any, depth: int, what: str) -> str:
@@ -587,13 +587,13 @@ class _Renderer:
             return str(rendered)
         if isinstance(rendered, list) and all(isinstance(i, str) for i in rendered):
             return ",".join(rendered)
-        return _token(what, _digest(value))
+        return unresolved_token(what, digest(value))
 
     def _list(self, value: Any, depth: int) -> Optional[List[Any]]:
         rendered = self.render(value, depth)
         if isinstance(rendered, list):
             return rendered
-        if isinstance(rendered, str) and not _TOKEN.fullmatch(rendered):
+        if isinstance(rendered, str) and not TOKEN.fullmatch(rendered):
             return [part.strip() for part in rendered.split(",")]  # Checkov pre-joins list parameter defaults
         return None
 
@@ -606,29 +606,29 @@ class _Renderer:
             elif isinstance(arg, list) and len(arg) == 2:
                 logical_id, attribute = str(arg[0]), self._string(arg[1], depth, "GetAtt")
             else:
-                return _token("GetAtt", _short(arg))
+                return unresolved_token("GetAtt", short(arg))
             return self.get_att(logical_id, attribute)
         if name == "Fn::Sub":
             return self._sub(arg, depth)
         if name == "Fn::Join":
             if not (isinstance(arg, list) and len(arg) == 2):
-                raise _Unresolvable(f"Fn::Join needs [delimiter, list], got {_short(arg)}")
+                raise Unresolvable(f"Fn::Join needs [delimiter, list], got {short(arg)}")
             delimiter = self._string(arg[0], depth, "Join")
             parts = self._list(arg[1], depth)
             if parts is None:
-                return _token("Join", self._string(arg[1], depth, "Join"))
+                return unresolved_token("Join", self._string(arg[1], depth, "Join"))
             return delimiter.join(self._part(part, depth) for part in parts)
         if name == "Fn::If":
             if not (isinstance(arg, list) and len(arg) == 3):
-                raise _Unresolvable(f"Fn::If needs [condition, value_if_true, value_if_false], got {_short(arg)}")
-            condition = arg[0] if isinstance(arg[0], str) else _short(arg[0])
+                raise Unresolvable(f"Fn::If needs [condition, value_if_true, value_if_false], got {short(arg)}")
+            condition = arg[0] if isinstance(arg[0], str) else short(arg[0])
             if self.assumed is not None:
                 logic = self.template.logic() if self.template else _Conditions(None)
                 holds = logic.value(condition, self.assumed)
                 if holds is not None:
                     if logic.value(condition, {}) is None:  # depends on an assumed comparison
                         self.taken[condition] = holds
-                    elif _short(arg[1], 2000) != _short(arg[2], 2000):  # a choice worth naming in the verdict
+                    elif short(arg[1], 2000) != short(arg[2], 2000):  # a choice worth naming in the verdict
                         self.defaulted[condition] = holds
                     return self.render(arg[1] if holds else arg[2], depth)
             first, second = self.render(arg[1], depth), self.render(arg[2], depth)
@@ -638,7 +638,7 @@ class _Renderer:
                     # A part of a policy that exists only under a deploy-time condition: harmless in an Allow
                     # statement, but a Deny (or a piece of one) that may be absent cannot prove the perimeter.
                     self.conflicts.append((tuple(self.path), (
-                        f"Fn::If on condition {condition} keeps {_short(kept)} only when the condition holds "
+                        f"Fn::If on condition {condition} keeps {short(kept)} only when the condition holds "
                         "(AWS::NoValue otherwise): the perimeter must not depend on a deploy-time condition"),
                         kept, kept))
                     self.conflict_conditions.append(condition)
@@ -646,49 +646,50 @@ class _Renderer:
             if first == second:
                 return first
             message = (
-                f"Fn::If on condition {condition} chooses between {_short(arg[1])} and {_short(arg[2])}: the "
+                f"Fn::If on condition {condition} chooses between {short(arg[1])} and {short(arg[2])}: the "
                 "verdict depends on which applies at deploy time. Make both branches keep the perimeter the same "
                 "way (or put the choice in a parameter)"
             )
             if not self.lenient:
-                raise _Unresolvable(message)
+                raise Unresolvable(message)
             self.conflicts.append((tuple(self.path), message, first, second))
             self.conflict_conditions.append(condition)
             if all(isinstance(v, (str, int, float)) for v in (first, second)):
-                return _token("If", condition, _digest(arg))  # one unknown value
+                return unresolved_token("If", condition, digest(arg))  # one unknown value
             return first  # only kept when it sits in an Allow statement, where either branch gives the same verdict
         if name == "Fn::Select":
             if not (isinstance(arg, list) and len(arg) == 2):
-                raise _Unresolvable(f"Fn::Select needs [index, list], got {_short(arg)}")
+                raise Unresolvable(f"Fn::Select needs [index, list], got {short(arg)}")
             index_text = self._string(arg[0], depth, "Select")
             items = self._list(arg[1], depth)
             if items is None or not index_text.isdigit():
-                return _token("Select", index_text, self._string(arg[1], depth, "Select"))
+                return unresolved_token("Select", index_text, self._string(arg[1], depth, "Select"))
             index = int(index_text)
             if index >= len(items):
-                raise _Unresolvable(f"Fn::Select index {index} is out of range for {_short(items)}")
+                raise Unresolvable(f"Fn::Select index {index} is out of range for {short(items)}")
             return items[index]
         if name == "Fn::Split":
             if not (isinstance(arg, list) and len(arg) == 2):
-                raise _Unresolvable(f"Fn::Split needs [delimiter, string], got {_short(arg)}")
+                raise Unresolvable(f"Fn::Split needs [delimiter, string], got {short(arg)}")
             delimiter = self._string(arg[0], depth, "Split")
             source = self.render(arg[1], depth)
-            if isinstance(source, str) and delimiter and not _TOKEN.fullmatch(source):
+            if isinstance(source, str) and delimiter and not TOKEN.fullmatch(source):
                 return source.split(delimiter)
-            return [_token("Split", self._string(arg[1], depth, "Split"))]
+            return [unresolved_token("Split", self._string(arg[1], depth, "Split"))]
         if name == "Fn::ImportValue":
             exported = self._string(arg, depth, "ImportValue")
-            exported = _TOKEN.sub(lambda m: m.group(0)[2:-1], exported)  # ${Ref.AWS::StackName} -> its name
+            exported = TOKEN.sub(lambda m: m.group(0)[2:-1], exported)  # ${Ref.AWS::StackName} -> its name
             exported = exported.replace("Ref.", "", 1) if exported.startswith("Ref.") else exported
-            return _token("ImportValue", exported)
+            return unresolved_token("ImportValue", exported)
         if name == "Fn::FindInMap":
             return self._find_in_map(arg, depth)
         if name == "Fn::ToJsonString":
             return json.dumps(self.render(arg, depth), separators=(",", ":"))
         if name == "Fn::Length":
             items = self._list(arg, depth)
-            return len(items) if items is not None else _token("Length", _short(arg))
-        return _token(name.replace("Fn::", ""), _digest(arg))  # GetAZs, Base64, Cidr, Transform, ...: unknown here
+            return len(items) if items is not None else unresolved_token("Length", short(arg))
+        # GetAZs, Base64, Cidr, Transform, ...: unknown here
+        return unresolved_token(name.replace("Fn::", ""), digest(arg))
 
     def _part(self, part: Any, depth: int) -> str:
         if isinstance(part, str):
@@ -701,7 +702,7 @@ class _Renderer:
         else:
             text, variables = arg, {}
         if not isinstance(text, str):
-            return _token("Sub", _short(arg))
+            return unresolved_token("Sub", short(arg))
 
         def replace(match: re.Match[str]) -> str:
             var = match.group(1)
@@ -723,11 +724,12 @@ class _Renderer:
                 return ",".join(str(v) for v in value)
             return value if isinstance(value, str) else str(value)
 
-        return _DYNAMIC_REFERENCE.sub(lambda m: _token("Resolve", m.group(1)), _SUB_VARIABLE.sub(replace, text))
+        substituted = _SUB_VARIABLE.sub(replace, text)
+        return _DYNAMIC_REFERENCE.sub(lambda m: unresolved_token("Resolve", m.group(1)), substituted)
 
     def _find_in_map(self, arg: Any, depth: int) -> Any:
         if not (isinstance(arg, list) and len(arg) >= 3):
-            raise _Unresolvable(f"Fn::FindInMap needs [map, key, key], got {_short(arg)}")
+            raise Unresolvable(f"Fn::FindInMap needs [map, key, key], got {short(arg)}")
         keys = [self._string(part, depth, "FindInMap") for part in arg[:3]]
         node: Any = self.template.mappings if self.template else None
         for key in keys:
@@ -739,7 +741,7 @@ class _Renderer:
             return self.render(node, depth)
         if len(arg) == 4 and isinstance(arg[3], Mapping) and "DefaultValue" in arg[3]:
             return self.render(arg[3]["DefaultValue"], depth)
-        return _token("FindInMap", *keys)
+        return unresolved_token("FindInMap", *keys)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -795,7 +797,7 @@ class _Conditions:
 
     def _evaluate(self, expr: Any, assumed: Optional[Mapping[str, bool]], found: Set[str],
                   depth: int) -> Optional[bool]:
-        call = _intrinsic(expr)
+        call = intrinsic(expr)
         if isinstance(expr, Mapping) and call is None:
             keys = [k for k in expr if not (isinstance(k, str) and k.startswith("__"))]
             if keys == ["Condition"]:
@@ -805,7 +807,7 @@ class _Conditions:
         if isinstance(expr, str) and expr.lower() in ("true", "false"):
             return expr.lower() == "true"
         if call is None or depth > self._LIMIT:
-            return self._free(f"condition {_short(expr)}", assumed, found)
+            return self._free(f"condition {short(expr)}", assumed, found)
         name, arg = call
         if name == "Condition":
             definition = self.definitions.get(arg) if isinstance(arg, str) else None
@@ -824,30 +826,30 @@ class _Conditions:
             if decisive in values:
                 return decisive
             return None if None in values else not decisive
-        return self._free(f"condition {_short(expr)}", assumed, found)
+        return self._free(f"condition {short(expr)}", assumed, found)
 
     def _equals(self, sides: List[Any], assumed: Optional[Mapping[str, bool]], found: Set[str]) -> Optional[bool]:
         rendered: List[str] = []
         unknown: List[bool] = []
         for side in sides:
             try:
-                value = _Renderer(self.template, "s3").render(side)
+                value = Renderer(self.template, "s3").render(side)
             except Exception:  # noqa: BLE001 - an unreadable side is an unknown value
-                value = _token("Equals", _digest(side))
+                value = unresolved_token("Equals", digest(side))
             text = value if isinstance(value, str) else json.dumps(value, default=str, sort_keys=True)
             if isinstance(value, bool):
                 text = "true" if value else "false"
             rendered.append(text)
-            unknown.append(_mentions_deploy_time(side) or bool(_TOKEN.search(text)) or THIS_ACCOUNT in text
+            unknown.append(_mentions_deploy_time(side) or bool(TOKEN.search(text)) or THIS_ACCOUNT in text
                            or THIS_REGION in text)
-        if _short(sides[0], 10_000) == _short(sides[1], 10_000):
+        if short(sides[0], 10_000) == short(sides[1], 10_000):
             return True  # the same expression on both sides
         if not any(unknown):
             return rendered[0] == rendered[1]
         key = "Fn::Equals " + json.dumps(sorted(rendered))
         if unknown.count(True) == 1:
             index = unknown.index(True)
-            if _TOKEN.fullmatch(rendered[index]):
+            if TOKEN.fullmatch(rendered[index]):
                 self.pinned[key] = (rendered[index], rendered[1 - index])
         return self._free(key, assumed, found)
 
@@ -935,11 +937,11 @@ def source_for_cloudformation(
     label = f"{entity_type} {logical_id or '(unknown logical ID)'}"
     syntax = "yaml"
     try:
-        path = _template_path(conf, file_path)
-        syntax = _syntax(path or file_path or "")
+        path = template_path(conf, file_path)
+        syntax = template_syntax(path or file_path or "")
         template = _load_template(path) if path else None
         if logical_id is None and template is not None:
-            logical_id = _guess_logical_id(template, conf, entity_type)
+            logical_id = guess_logical_id(template, conf, entity_type)
             label = f"{entity_type} {logical_id or '(unknown logical ID)'}"
         if entity_type in CFN_POLICY_RESOURCES:
             found = _policy_source(conf, entity_type, service, logical_id, template, label, syntax)
@@ -961,7 +963,7 @@ def source_for_cloudformation(
         )
 
 
-def _guess_logical_id(template: _Template, conf: Any, entity_type: str) -> Optional[str]:
+def guess_logical_id(template: _Template, conf: Any, entity_type: str) -> Optional[str]:
     """The logical ID of ``conf`` when the caller did not pass it: the only same-type resource at its lines."""
     props = conf.get("Properties") if isinstance(conf, Mapping) else None
     start = props.get("__startline__") if isinstance(props, Mapping) else None
@@ -998,7 +1000,7 @@ def _inline_source(conf: Any, entity_type: str, service: str, logical_id: Option
     origin = f"{'.'.join(path)} of {label}"
     evaluated = ["Properties/" + "/".join(path)]
     target = _owner_target(template, logical_id, service) if logical_id else Target(service, "${unknown}")
-    readings = _rendered_source(raw, lambda: _Renderer(template, service, logical_id, target), target, origin,
+    readings = _rendered_source(raw, lambda: Renderer(template, service, logical_id, target), target, origin,
                                 evaluated, syntax, path[-1])
     return readings[0] if len(readings) == 1 and not readings[0].reading else readings
 
@@ -1036,7 +1038,7 @@ def _policy_source(conf: Any, entity_type: str, service: str, logical_id: Option
             reading = ", ".join(part for part in (reading, f"when condition {condition} is true") if part)
         try:
             target, protected = _policy_target(expr, service, template)
-        except _Unresolvable as error:
+        except Unresolvable as error:
             readings.append(problem(f"{prop_names}: {error}", reading=reading))
             continue
         if target in seen:
@@ -1045,7 +1047,7 @@ def _policy_source(conf: Any, entity_type: str, service: str, logical_id: Option
         if raw is None:
             readings.append(problem(f"has no {policy_property}", target, reading))
             continue
-        make = partial(_Renderer, template, service, protected, target)
+        make = partial(Renderer, template, service, protected, target)
         for found in _rendered_source(raw, make, target, origin, evaluated, syntax, policy_property):
             found.reading = ", ".join(part for part in (reading, found.reading) if part)
             readings.append(found)
@@ -1061,19 +1063,19 @@ def _policy_source(conf: Any, entity_type: str, service: str, logical_id: Option
 
 def _describe_reference(expr: Any) -> str:
     """How the template names a resource, for messages: ``OrdersQueue`` for a Ref/GetAtt, else the expression."""
-    call = _intrinsic(expr)
+    call = intrinsic(expr)
     if call and call[0] == "Ref" and isinstance(call[1], str):
         return call[1]
     if call and call[0] == "Fn::GetAtt":
         arg = call[1]
         return arg if isinstance(arg, str) else ".".join(str(part) for part in arg) if isinstance(arg, list) else ""
-    return _short(expr)
+    return short(expr)
 
 
 _MAX_READINGS = 16  # branch combinations judged per policy; more undecided conditions than that fail closed
 
 
-def _rendered_source(raw: Any, make_renderer: Callable[[], _Renderer], target: Target, origin: str,
+def _rendered_source(raw: Any, make_renderer: Callable[[], Renderer], target: Target, origin: str,
                      evaluated: List[str], syntax: str, what: str) -> List[PolicySource]:
     """Render a policy document's intrinsics and hand it over, or the problem that prevents it.
 
@@ -1096,13 +1098,13 @@ def _rendered_source(raw: Any, make_renderer: Callable[[], _Renderer], target: T
         renderer.assumed = assumed
         try:
             document = renderer.render(raw)
-        except _Unresolvable as error:
+        except Unresolvable as error:
             readings.append(problem(str(error), _branch_label(renderer.taken, renderer.defaulted)))
             continue
         logic = renderer.template.logic() if renderer.template else _Conditions(None)
         blocking = [(condition, message) for (path, message, first, second), condition
                     in zip(renderer.conflicts, renderer.conflict_conditions)
-                    if not _in_allow_statement(document, path, first, second)]
+                    if not in_allow_statement(document, path, first, second)]
         if blocking:
             free = [c for condition, _ in blocking for c in sorted(logic.comparisons(condition)) if c not in assumed]
             if not free:
@@ -1155,7 +1157,7 @@ def _document_source(document: Any, target: Target, origin: str, evaluated: List
         except ValueError as error:
             return problem(f"{what} is a string that is not JSON ({error}): {document[:80]!r}")
     if not isinstance(document, dict):
-        return problem(f"{what} must be a JSON object, got {_short(document)}")
+        return problem(f"{what} must be a JSON object, got {short(document)}")
     return PolicySource(target=target, document=document, origin=origin, evaluated_keys=evaluated, syntax=syntax,
                         reading=reading)
 
@@ -1167,7 +1169,7 @@ def _is_allow(statement: Any) -> bool:
     return isinstance(effect, str) and effect.strip().lower() == "allow"
 
 
-def _in_allow_statement(document: Any, path: Tuple[Any, ...], first: Any, second: Any) -> bool:
+def in_allow_statement(document: Any, path: Tuple[Any, ...], first: Any, second: Any) -> bool:
     """True when a differing Fn::If sits inside an Allow statement (not its Effect), or picks between two Allow
     statements: Allow statements never make or break the perimeter, so the branch does not change the verdict."""
     if not isinstance(document, Mapping) or not path or str(path[0]).lower() != "statement":
@@ -1190,7 +1192,7 @@ def _policy_target(expr: Any, service: str, template: Optional[_Template]) -> Tu
     owner_type = _OWNER_TYPE[service]
     ids = _referenced_ids(expr, template, owner_type)
     if template is None:  # without the template, a plain Ref/GetAtt names the resource by its logical ID
-        call = _intrinsic(expr)
+        call = intrinsic(expr)
         if call and call[0] == "Ref" and isinstance(call[1], str) and not call[1].startswith("AWS::"):
             ids = {call[1]}
         elif call and call[0] == "Fn::GetAtt":
@@ -1200,12 +1202,12 @@ def _policy_target(expr: Any, service: str, template: Optional[_Template]) -> Tu
     if len(ids) == 1:
         (logical_id,) = ids
         return _owner_target(template, logical_id, service), logical_id
-    rendered = _Renderer(template, service).render(expr)
+    rendered = Renderer(template, service).render(expr)
     if isinstance(rendered, list) and rendered:
         rendered = rendered[0]
     if isinstance(rendered, str) and rendered:
         return _literal_target(service, rendered), None
-    raise _Unresolvable(f"cannot tell which {PROFILES[service].title} {_short(expr)} names")
+    raise Unresolvable(f"cannot tell which {PROFILES[service].title} {short(expr)} names")
 
 
 def _owner_source(entity_type: str, service: str, logical_id: Optional[str], template: Optional[_Template],
@@ -1231,3 +1233,7 @@ def _owner_source(entity_type: str, service: str, logical_id: Optional[str], tem
         target=target, document=None, syntax=syntax,
         origin=f"{label} (no {policy_types} in this template names it)",
     )
+
+
+# The public name of the template loader (its body stays as written above).
+load_template = _load_template

@@ -34,7 +34,7 @@ TERRAFORM_ENDPOINT, TERRAFORM_ENDPOINT_POLICY = TERRAFORM_ENDPOINT_RESOURCES
 (CFN_ENDPOINT,) = CFN_ENDPOINT_RESOURCES
 POLICY_TYPES = ("Gateway", "Interface")
 GLOB_SETTING = "VPCE_CHECKS_ENDPOINT_POLICY_GLOB"
-# terraform._Context needs a service its tables know; with no protected resource (no self references) the choice
+# terraform.Context needs a service its tables know; with no protected resource (no self references) the choice
 # changes nothing: an endpoint policy guards no resource of its own.
 _CONTEXT_SERVICE = "s3"
 
@@ -122,8 +122,8 @@ def _endpoints_of(graph: object, index: Any) -> _Endpoints:
 def _collect_endpoints(graph: object, index: Any) -> _Endpoints:
     found = _Endpoints()
     pending: List[Tuple[str, str, Dict[str, Any]]] = []
-    for payload in tf._graph_payloads(graph):
-        attrs = tf._attrs_of(payload)
+    for payload in tf.graph_payloads(graph):
+        attrs = tf.attrs_of(payload)
         if not attrs:
             continue
         block = attrs.get("block_type_")
@@ -135,9 +135,9 @@ def _collect_endpoints(graph: object, index: Any) -> _Endpoints:
         if resource_type not in (TERRAFORM_ENDPOINT, TERRAFORM_ENDPOINT_POLICY):
             continue
         address = attrs.get("__address__") if isinstance(attrs.get("__address__"), str) else ident
-        scope = tf._scope_of(address, ident)
+        scope = tf.scope_of(address, ident)
         if resource_type == TERRAFORM_ENDPOINT:
-            key = (scope, tf._strip_index(tf._normalise_index(ident)))
+            key = (scope, tf.strip_index(tf.normalise_index(ident)))
             found.endpoints.setdefault(key, {})[_dir_of(attrs)] = attrs
         else:
             pending.append((address, scope, attrs))
@@ -145,22 +145,22 @@ def _collect_endpoints(graph: object, index: Any) -> _Endpoints:
         ref = _pointer(attrs)
         if ref is None:
             continue
-        found_scope = tf._lookup_up(index, "resource", scope, ref.base)[0]
+        found_scope = tf.lookup_up(index, "resource", scope, ref.base)[0]
         target_scope = scope if found_scope is None else found_scope
-        key = (_dir_of(attrs), target_scope, tf._strip_index(ref.base))
+        key = (_dir_of(attrs), target_scope, tf.strip_index(ref.base))
         found.policies.setdefault(key, []).append((address, attrs, scope))
     return found
 
 
 def _pointer(attrs: Mapping[str, Any]) -> Any:
     """The aws_vpc_endpoint an aws_vpc_endpoint_policy's vpc_endpoint_id refers to (a terraform._Ref), or None."""
-    pointer = tf._unwrap(attrs.get("vpc_endpoint_id"))
+    pointer = tf.unwrap(attrs.get("vpc_endpoint_id"))
     if not isinstance(pointer, str) or not pointer.strip():
         return None
     text = pointer.strip()
-    ref = tf._parse_reference(tf._whole_interpolation(text) or text)
+    ref = tf.parse_reference(tf.whole_interpolation(text) or text)
     if ref is not None and ref.kind == "each" and ref.base == "each.value":
-        ref = tf._for_each_reference(attrs)
+        ref = tf.for_each_reference(attrs)
     if ref is None or ref.kind != "resource" or ref.resource_type != TERRAFORM_ENDPOINT:
         return None
     return ref
@@ -179,16 +179,16 @@ def _pick_dir(candidates: Mapping[str, Any], file_path: str) -> Optional[str]:
 
 
 def _context(address: str, scope: str, index: Any, attrs: Optional[Mapping[str, Any]], file_path: str) -> Any:
-    module_dir = tf._module_dir(attrs, file_path)
-    context = tf._Context(_CONTEXT_SERVICE, Target(service=_CONTEXT_SERVICE, name=address), address, scope, index,
-                          module_dir, tf._root_dir(attrs, module_dir))
+    module_dir = tf.module_dir_of(attrs, file_path)
+    context = tf.Context(_CONTEXT_SERVICE, Target(service=_CONTEXT_SERVICE, name=address), address, scope, index,
+                          module_dir, tf.root_dir_of(attrs, module_dir))
     context.node = attrs
     return context
 
 
 def _resolve_terraform(value: Any, context: Any, origin: str) -> Tuple[Optional[Any], Optional[str], str]:
     """(document, problem, origin) through the Terraform adapter's own resolution."""
-    found = tf._judge(value, context, origin)
+    found = tf.judge_policy_value(value, context, origin)
     return found.document, found.problem, found.origin
 
 
@@ -201,7 +201,7 @@ def endpoint_for_terraform(conf: dict, entity_type: str, graph: object | None,
     address = entity_type
     try:
         conf = conf if isinstance(conf, Mapping) else {}
-        address = tf._address_of(conf, entity_type)
+        address = tf.address_of(conf, entity_type)
         if entity_type == TERRAFORM_ENDPOINT:
             return _terraform_endpoint(conf, graph, file_path, address)
         return _terraform_policy(conf, graph, file_path, address)
@@ -216,30 +216,30 @@ def endpoint_for_terraform(conf: dict, entity_type: str, graph: object | None,
 
 def _terraform_endpoint(conf: Mapping[str, Any], graph: object | None, file_path: str,
                         address: str) -> Optional[EndpointPolicySource]:
-    written_type = tf._unwrap(conf.get("vpc_endpoint_type"))
+    written_type = tf.unwrap(conf.get("vpc_endpoint_type"))
     takes, endpoint_type = _takes_policy(written_type)
     if not takes:
         return None
-    written_name = tf._unwrap(conf.get("service_name"))
+    written_name = tf.unwrap(conf.get("service_name"))
     service_name = written_name if isinstance(written_name, str) and written_name else None
     source = EndpointPolicySource(endpoint=address, kind="terraform", syntax="hcl", service_name=service_name,
                                   endpoint_type=endpoint_type, evaluated_keys=["policy"],
                                   notes=_type_note(endpoint_type, written_type))
-    index = tf._graph_index(graph, file_path, address)
-    clash = tf._ambiguous_reference(index, conf, address)
+    index = tf.graph_index(graph, file_path, address)
+    clash = tf.ambiguous_reference(index, conf, address)
     if clash:
         source.problem = (f"{clash} is declared in several directories scanned together, so which one {address} "
                           "means is ambiguous in Checkov's graph: scan each root module on its own or give the "
                           "blocks distinct names")
         return source
-    ident = tf._strip_scope(address)
+    ident = tf.strip_scope(address)
     attrs: Optional[Dict[str, Any]] = None
     separate: List[Tuple[str, Dict[str, Any], str]] = []
     scope = ""
     if graph is not None and index is not None:
-        endpoints = _endpoints_of(graph, tf._graph_index(graph))
-        scope = tf._scope_for(address, TERRAFORM_ENDPOINT, None)
-        base = tf._strip_index(tf._normalise_index(ident))
+        endpoints = _endpoints_of(graph, tf.graph_index(graph))
+        scope = tf.scope_for(address, TERRAFORM_ENDPOINT, None)
+        base = tf.strip_index(tf.normalise_index(ident))
         candidates = endpoints.endpoints.get((scope, base), {})
         directory = _pick_dir(candidates, file_path)
         if directory is None and len(candidates) > 1:
@@ -256,10 +256,10 @@ def _terraform_endpoint(conf: Mapping[str, Any], graph: object | None, file_path
             others = ", ".join(a for a, _, _ in separate[1:])
             source.notes.append(f"{len(separate)} aws_vpc_endpoint_policy resources point at {address} ({others} "
                                 "too): each overwrites the other; judged: the first")
-        if not tf._is_empty(inline):
+        if not tf.is_empty(inline):
             source.notes.append(f"{address} also sets policy; it and {policy_address} overwrite each other on every "
                                 "apply: keep one. Judged: the separate resource")
-        clash = tf._ambiguous_reference(index, policy_attrs, policy_address)
+        clash = tf.ambiguous_reference(index, policy_attrs, policy_address)
         if clash:
             source.problem = (f"{clash} is declared in several directories scanned together, so the policy of "
                               f"{policy_address} is ambiguous in Checkov's graph: scan each root module on its own")
@@ -269,7 +269,7 @@ def _terraform_endpoint(conf: Mapping[str, Any], graph: object | None, file_path
         source.separate = True
         source.document, source.problem, source.origin = _resolve_terraform(policy_attrs.get("policy"), context,
                                                                              origin)
-    elif not tf._is_empty(inline):
+    elif not tf.is_empty(inline):
         context = _context(address, scope, index, attrs, file_path)
         source.document, source.problem, source.origin = _resolve_terraform(inline, context, f"policy of {address}")
     source.data_source = "aws_iam_policy_document" in source.origin
@@ -279,15 +279,15 @@ def _terraform_endpoint(conf: Mapping[str, Any], graph: object | None, file_path
 def _terraform_policy(conf: Mapping[str, Any], graph: object | None, file_path: str,
                       address: str) -> Optional[EndpointPolicySource]:
     """An aws_vpc_endpoint_policy: judged here only when its endpoint is not a scanned aws_vpc_endpoint."""
-    index = tf._graph_index(graph, file_path, address)
+    index = tf.graph_index(graph, file_path, address)
     ref = _pointer(conf)
-    scope = tf._scope_for(address, TERRAFORM_ENDPOINT_POLICY, None)
+    scope = tf.scope_for(address, TERRAFORM_ENDPOINT_POLICY, None)
     attrs = index.by_address.get(address) if index is not None else None
     if ref is not None and graph is not None and index is not None:
-        endpoints = _endpoints_of(graph, tf._graph_index(graph))
-        found_scope = tf._lookup_up(index, "resource", scope, ref.base)[0]
+        endpoints = _endpoints_of(graph, tf.graph_index(graph))
+        found_scope = tf.lookup_up(index, "resource", scope, ref.base)[0]
         target_scope = scope if found_scope is None else found_scope
-        base = tf._strip_index(ref.base)
+        base = tf.strip_index(ref.base)
         mine = {d: items for (d, s, b), items in endpoints.policies.items()
                 if s == target_scope and b == base and any(a == address for a, _, _ in items)}
         directory = _pick_dir(mine, file_path) if mine else None
@@ -295,18 +295,18 @@ def _terraform_policy(conf: Mapping[str, Any], graph: object | None, file_path: 
             attrs = next(a for item_address, a, _ in mine[directory] if item_address == address)
             if directory in endpoints.endpoints.get((target_scope, base), {}):
                 return None  # judged on the aws_vpc_endpoint it points at
-    pointer = tf._unwrap(conf.get("vpc_endpoint_id"))
+    pointer = tf.unwrap(conf.get("vpc_endpoint_id"))
     shown = pointer if isinstance(pointer, str) and pointer else "an endpoint not declared here"
     source = EndpointPolicySource(endpoint=f"{address} (for {shown})", kind="terraform", syntax="hcl",
                                   evaluated_keys=["policy"], separate=True)
-    clash = tf._ambiguous_reference(index, conf, address)
+    clash = tf.ambiguous_reference(index, conf, address)
     if clash:
         source.problem = (f"{clash} is declared in several directories scanned together, so the policy of {address} "
                           "is ambiguous in Checkov's graph: scan each root module on its own")
         return source
     context = _context(address, scope, index, attrs, file_path)
     value = conf.get("policy")
-    if tf._is_empty(value):
+    if tf.is_empty(value):
         source.problem = f"{address} has no policy argument"
         return source
     source.document, source.problem, source.origin = _resolve_terraform(value, context, f"policy of {address}")
@@ -327,11 +327,11 @@ def endpoint_for_cloudformation(conf: dict, entity_type: str, file_path: str,
     label = f"{entity_type} {logical_id or '(unknown logical ID)'}"
     syntax = "yaml"
     try:
-        path = cfn._template_path(conf, file_path)
-        syntax = cfn._syntax(path or file_path or "")
-        template = cfn._load_template(path) if path else None
+        path = cfn.template_path(conf, file_path)
+        syntax = cfn.template_syntax(path or file_path or "")
+        template = cfn.load_template(path) if path else None
         if logical_id is None and template is not None:
-            logical_id = cfn._guess_logical_id(template, conf, entity_type)
+            logical_id = cfn.guess_logical_id(template, conf, entity_type)
             label = f"{entity_type} {logical_id or '(unknown logical ID)'}"
         return _cfn_source(conf, entity_type, logical_id, template, label, syntax)
     except Exception as error:  # noqa: BLE001 - a check must never raise
@@ -347,7 +347,7 @@ def _cfn_source(conf: Any, entity_type: str, logical_id: Optional[str], template
     else:
         props = conf.get("Properties") if isinstance(conf, Mapping) else None
     props = props if isinstance(props, Mapping) else {}
-    renderer = cfn._Renderer(template, _CONTEXT_SERVICE)
+    renderer = cfn.Renderer(template, _CONTEXT_SERVICE)
     source = EndpointPolicySource(endpoint=label, kind="cloudformation", syntax=syntax,
                                   evaluated_keys=["Properties/PolicyDocument"])
 
@@ -357,7 +357,7 @@ def _cfn_source(conf: Any, entity_type: str, logical_id: Optional[str], template
             return None, None
         try:
             value = renderer.render(raw)
-        except cfn._Unresolvable:
+        except cfn.Unresolvable:
             return raw, None
         if isinstance(value, str) and "${" not in value:
             return raw, value
@@ -372,7 +372,7 @@ def _cfn_source(conf: Any, entity_type: str, logical_id: Optional[str], template
     source.notes = _type_note(endpoint_type, written_type)
     try:
         rendered_name = renderer.render(props.get("ServiceName"))
-    except cfn._Unresolvable:
+    except cfn.Unresolvable:
         rendered_name = None
     source.service_name = rendered_name if isinstance(rendered_name, str) else None
     raw = props.get("PolicyDocument")
@@ -383,7 +383,7 @@ def _cfn_source(conf: Any, entity_type: str, logical_id: Optional[str], template
     renderer.lenient = True  # record a differing Fn::If instead of raising, then fail closed on any of them
     try:
         document = renderer.render(raw)
-    except cfn._Unresolvable as error:
+    except cfn.Unresolvable as error:
         source.problem = f"{origin}: {error}"
         return source
     if renderer.conflicts:
@@ -399,7 +399,7 @@ def _cfn_source(conf: Any, entity_type: str, logical_id: Optional[str], template
             source.problem = f"{origin}: PolicyDocument is a string that is not JSON ({error}): {document[:80]!r}"
             return source
     if not isinstance(document, dict):
-        source.problem = f"{origin}: PolicyDocument must be a JSON object, got {cfn._short(document)}"
+        source.problem = f"{origin}: PolicyDocument must be a JSON object, got {cfn.short(document)}"
         return source
     source.document = document
     return source

@@ -78,14 +78,14 @@ _DATA_DOCUMENT = rf"^data\.aws_iam_policy_document\.({_IDENT}(?:{_INDEX})?)\.(?:
 _SQS_URL = r"^https?://(?:sqs\.([a-z0-9-]+)\.[^/]+|([a-z0-9-]+)\.queue\.[^/]+)/([^/]+)/([^/?#]+)/?$"
 _STATEMENT_METADATA = {"start_line", "end_line", "references_"}
 # An HCL expression Checkov left unevaluated as a plain string: concat(local.ids,['x']), [for e in ... : e.id].
-_UNEVALUATED = r"^(?:[a-z][a-z0-9_]*\(.*\)|[\[{]\s*for\s.*)$"
+UNEVALUATED = r"^(?:[a-z][a-z0-9_]*\(.*\)|[\[{]\s*for\s.*)$"
 # Checkov sometimes evaluates Version = "2012-10-17" as arithmetic.
 _VERSION_ARITHMETIC = {2012 - 10 - 17: "2012-10-17", 2008 - 10 - 17: "2008-10-17"}
 
 _COMPILED: Dict[str, re.Pattern[str]] = {}
 
 
-def _rx(pattern: str) -> re.Pattern[str]:
+def rx(pattern: str) -> re.Pattern[str]:
     """Compile on first use: check modules are imported in every Checkov process, most never call us."""
     compiled = _COMPILED.get(pattern)
     if compiled is None:
@@ -110,7 +110,7 @@ def source_for_terraform(conf: dict, entity_type: str, graph: object | None, fil
         return None
     address = entity_type
     try:
-        address = _address_of(conf, entity_type)
+        address = address_of(conf, entity_type)
         return _source(conf if isinstance(conf, Mapping) else {}, entity_type, service, graph, file_path, address)
     except RecursionError:
         return PolicySource(
@@ -182,7 +182,7 @@ class _Pointers:
 _INDEX_CACHE: List[Tuple[object, int, _GraphIndex]] = []
 
 
-def _graph_payloads(graph: object) -> Iterable[Any]:
+def graph_payloads(graph: object) -> Iterable[Any]:
     """Node payloads of a rustworkx graph (Checkov's default) or a networkx one (CHECKOV_GRAPH_FRAMEWORK)."""
     if hasattr(graph, "node_indices") and hasattr(graph, "nodes"):  # rustworkx: payloads are (index, attrs)
         return list(graph.nodes())  # type: ignore[attr-defined]
@@ -192,7 +192,7 @@ def _graph_payloads(graph: object) -> Iterable[Any]:
     return []
 
 
-def _attrs_of(payload: Any) -> Optional[Dict[str, Any]]:
+def attrs_of(payload: Any) -> Optional[Dict[str, Any]]:
     """The attribute dict of one node payload: ``(index, attrs)``, ``attrs`` or a block object."""
     if isinstance(payload, tuple) and len(payload) == 2 and isinstance(payload[1], Mapping):
         return payload[1]  # type: ignore[return-value]
@@ -208,7 +208,7 @@ def _attrs_of(payload: Any) -> Optional[Dict[str, Any]]:
     return None
 
 
-def _scope_of(address: str, ident: str) -> str:
+def scope_of(address: str, ident: str) -> str:
     """The module prefix of an address ("module.logs."), given the node's own id."""
     if ident and address.endswith(ident):
         scope = address[: len(address) - len(ident)]
@@ -266,7 +266,7 @@ def _same_file(node_path: str, scanned: str) -> bool:
     return node_path == os.path.abspath(relative) or node_path.endswith("/" + relative)
 
 
-def _graph_index(graph: object | None, file_path: str = "", address: str = "") -> Optional[_GraphIndex]:
+def graph_index(graph: object | None, file_path: str = "", address: str = "") -> Optional[_GraphIndex]:
     """The index for a resource (see _Partitions), built once per graph (see per_graph); without ``address``, the
     whole graph's."""
     if graph is None:
@@ -277,13 +277,13 @@ def _graph_index(graph: object | None, file_path: str = "", address: str = "") -
 
 def _build_partitions(graph: object) -> _Partitions:
     partitions = _Partitions()
-    for payload in _graph_payloads(graph):
-        attrs = _attrs_of(payload)
+    for payload in graph_payloads(graph):
+        attrs = attrs_of(payload)
         if not attrs:
             continue
         path = attrs.get("file_path_")
         module_dir = os.path.dirname(os.path.abspath(path)) if isinstance(path, str) and path else ""
-        root = _root_dir(attrs, module_dir)
+        root = root_dir_of(attrs, module_dir)
         index = partitions.roots.get(root)
         if index is None:
             index = partitions.roots[root] = _GraphIndex()
@@ -314,14 +314,14 @@ def _add_node(index: _GraphIndex, attrs: Dict[str, Any]) -> None:
     if block not in ("resource", "data") or not isinstance(ident, str) or not ident:
         return
     address = attrs.get("__address__") if isinstance(attrs.get("__address__"), str) else ident
-    scope = _scope_of(address, ident)
-    key_id = _normalise_index(ident)
+    scope = scope_of(address, ident)
+    key_id = normalise_index(ident)
     path = attrs.get("file_path_")
     if isinstance(path, str) and path and not scope:  # root modules: module calls carry their own scope
-        written = ("data." if block == "data" else "") + _strip_index(key_id)
+        written = ("data." if block == "data" else "") + strip_index(key_id)
         index.dirs_by_id.setdefault(written, set()).add(os.path.dirname(path))
     index.nodes[(block, scope, key_id)] = attrs
-    base = _strip_index(key_id)
+    base = strip_index(key_id)
     index.base_ids.setdefault((block, scope, base), []).append(key_id)
     index.any_scope_ids.add(base)
     if block == "resource":
@@ -330,7 +330,7 @@ def _add_node(index: _GraphIndex, attrs: Dict[str, Any]) -> None:
         if resource_type in TERRAFORM_POLICY_RESOURCES:
             index.policy_nodes.append((resource_type, scope, attrs))
         elif resource_type in TERRAFORM_OWNER_RESOURCES:
-            literal = _literal_name(attrs.get(_NAME_ATTRIBUTE[resource_type]))
+            literal = literal_name(attrs.get(_NAME_ATTRIBUTE[resource_type]))
             if literal is not None:
                 index.owner_names.setdefault((scope, resource_type, literal), []).append(key_id)
 
@@ -360,26 +360,26 @@ def _with_tfvars(scope: Any, index: Optional[_GraphIndex]) -> Any:
     return scope
 
 
-def _lookup(index: Optional[_GraphIndex], block: str, scope: str, ident: str) -> Optional[Dict[str, Any]]:
+def lookup_node(index: Optional[_GraphIndex], block: str, scope: str, ident: str) -> Optional[Dict[str, Any]]:
     """A node by its id as a reference writes it; an unindexed reference to a counted resource finds the only one."""
     if index is None:
         return None
-    ident = _normalise_index(ident)
+    ident = normalise_index(ident)
     found = index.nodes.get((block, scope, ident))
     if found is not None:
         return found
-    candidates = index.base_ids.get((block, scope, _strip_index(ident)), [])
+    candidates = index.base_ids.get((block, scope, strip_index(ident)), [])
     if len(candidates) == 1:  # several instances: which one is unknown, so the caller keeps a reference
         return index.nodes.get((block, scope, candidates[0]))
     return None
 
 
-def _lookup_up(
+def lookup_up(
     index: Optional[_GraphIndex], block: str, scope: str, ident: str
 ) -> Tuple[Optional[str], Optional[Dict[str, Any]]]:
     """Look in the module, then its callers: Checkov inlines a caller's expression passed as a module variable."""
     while True:
-        found = _lookup(index, block, scope, ident)
+        found = lookup_node(index, block, scope, ident)
         if found is not None or not scope:
             return (scope, found) if found is not None else (None, None)
         parent = re.match(rf"^(.*)module\.{_IDENT}(?:{_INDEX})?\.$", scope)
@@ -391,17 +391,17 @@ def _lookup_up(
 # --------------------------------------------------------------------------------------------------------------
 
 
-def _normalise_index(ident: str) -> str:
+def normalise_index(ident: str) -> str:
     """aws_sqs_queue.q["0"] and aws_sqs_queue.q[0] name the same instance."""
-    return _rx(r'\["(\d+)"\]').sub(r"[\1]", ident) if "[" in ident else ident
+    return rx(r'\["(\d+)"\]').sub(r"[\1]", ident) if "[" in ident else ident
 
 
-def _strip_index(ident: str) -> str:
-    return _rx(_INDEX).sub("", ident) if "[" in ident else ident
+def strip_index(ident: str) -> str:
+    return rx(_INDEX).sub("", ident) if "[" in ident else ident
 
 
 def _index_part(ident: str) -> Optional[str]:
-    match = _rx(_INDEX).search(ident) if "[" in ident else None
+    match = rx(_INDEX).search(ident) if "[" in ident else None
     return match.group(0) if match else None
 
 
@@ -421,7 +421,7 @@ class _Ref:
 _REF_CACHE: Dict[str, Optional[_Ref]] = {}
 
 
-def _parse_reference(text: str) -> Optional[_Ref]:
+def parse_reference(text: str) -> Optional[_Ref]:
     """A reference (``aws_s3_bucket.b["x"].arn``, ``var.x``...) split into parts; None for anything else."""
     cached = _REF_CACHE.get(text, _REF_CACHE)
     if cached is not _REF_CACHE:
@@ -433,7 +433,7 @@ def _parse_reference(text: str) -> Optional[_Ref]:
 
 
 def _split_reference(text: str) -> Optional[_Ref]:
-    if not _rx(_REFERENCE).fullmatch(text):
+    if not rx(_REFERENCE).fullmatch(text):
         return None
     parts = re.findall(rf"\.?({_IDENT}|\*|\d+|{_INDEX})", text)
     # re-split keeping indexes attached to the part before them
@@ -443,19 +443,19 @@ def _split_reference(text: str) -> Optional[_Ref]:
             segments[-1] += part
         else:
             segments.append(part)
-    head = _strip_index(segments[0])
+    head = strip_index(segments[0])
     if head == "data":
         if len(segments) < 3:
             return None
         base = ".".join(segments[:3])
-        return _Ref(text, "data", _normalise_index(base), ".".join(segments[3:]), _strip_index(segments[1]))
+        return _Ref(text, "data", normalise_index(base), ".".join(segments[3:]), strip_index(segments[1]))
     if head in ("var", "local", "module", "each", "count", "path"):
         base = ".".join(segments[:2])
-        return _Ref(text, head, _normalise_index(base), ".".join(segments[2:]))
+        return _Ref(text, head, normalise_index(base), ".".join(segments[2:]))
     if len(segments) < 2:
         return None
     base = ".".join(segments[:2])
-    return _Ref(text, "resource", _normalise_index(base), ".".join(segments[2:]), head)
+    return _Ref(text, "resource", normalise_index(base), ".".join(segments[2:]), head)
 
 
 def _plausible_bare(ref: _Ref, index: Optional[_GraphIndex]) -> bool:
@@ -463,12 +463,12 @@ def _plausible_bare(ref: _Ref, index: Optional[_GraphIndex]) -> bool:
     if ref.kind in ("resource", "data"):
         if not ref.attribute:
             return False
-        base = _strip_index(ref.base[len("data."):] if ref.kind == "data" else ref.base)
+        base = strip_index(ref.base[len("data."):] if ref.kind == "data" else ref.base)
         return ref.resource_type.startswith("aws_") or (index is not None and base in index.any_scope_ids)
     if index is None:
         return True
     name = ref.base.split(".", 1)[1] if "." in ref.base else ""
-    name = _strip_index(name)
+    name = strip_index(name)
     if ref.kind == "var":
         return not index.variables or name in index.variables
     if ref.kind == "local":
@@ -478,12 +478,12 @@ def _plausible_bare(ref: _Ref, index: Optional[_GraphIndex]) -> bool:
     return True
 
 
-def _same_instance(ref_base: str, owner_id: str) -> bool:
+def same_instance(ref_base: str, owner_id: str) -> bool:
     """Does a reference base (aws_sqs_queue.q[0]) name the owner (aws_sqs_queue.q[0], or any instance if unindexed)?"""
-    ref_base, owner_id = _normalise_index(ref_base), _normalise_index(owner_id)
+    ref_base, owner_id = normalise_index(ref_base), normalise_index(owner_id)
     if ref_base == owner_id:
         return True
-    if _strip_index(ref_base) != _strip_index(owner_id):
+    if strip_index(ref_base) != strip_index(owner_id):
         return False
     ref_index, owner_index = _index_part(ref_base), _index_part(owner_id)
     if ref_index is None or owner_index is None:
@@ -496,7 +496,7 @@ def _same_instance(ref_base: str, owner_id: str) -> bool:
 # --------------------------------------------------------------------------------------------------------------
 
 
-class _Context:
+class Context:
     """What normalising a document needs to know about the resource it protects."""
 
     __slots__ = ("service", "target", "address", "scope", "index", "module_dir", "root_dir", "self_bases",
@@ -535,7 +535,7 @@ class _Context:
         own = _OWN_ATTRIBUTES[self.service].get(attribute)
         if own is None:
             return None
-        is_self = (ref.kind == "resource" and any(_same_instance(ref.base, b) for b in self.self_bases)) or (
+        is_self = (ref.kind == "resource" and any(same_instance(ref.base, b) for b in self.self_bases)) or (
             ref.kind == "each" and ref.base == "each.value" and self.self_each
         )
         if not is_self:
@@ -543,14 +543,14 @@ class _Context:
         return PROFILES[self.service].resource_arn(self.target) if own == "arn" else self.target.name
 
 
-def _address_of(conf: Mapping[str, Any], entity_type: str) -> str:
+def address_of(conf: Mapping[str, Any], entity_type: str) -> str:
     address = conf.get("__address__") if isinstance(conf, Mapping) else None
     if isinstance(address, list) and address:
         address = address[0]
     return address if isinstance(address, str) and address else entity_type
 
 
-def _unwrap(value: Any) -> Any:
+def unwrap(value: Any) -> Any:
     """Checkov wraps attribute values in one-element lists, sometimes twice."""
     depth = 0
     while isinstance(value, list) and len(value) == 1 and depth < 4:
@@ -559,13 +559,13 @@ def _unwrap(value: Any) -> Any:
     return value
 
 
-def _literal_name(value: Any) -> Optional[str]:
+def literal_name(value: Any) -> Optional[str]:
     """A resource name that is a plain literal (no reference, bare or not)."""
-    value = _unwrap(value)
+    value = unwrap(value)
     if not isinstance(value, str) or not value or "${" in value:
         return None
-    for match in _rx(_BARE_REFERENCE).finditer(value):
-        ref = _parse_reference(match.group(0))
+    for match in rx(_BARE_REFERENCE).finditer(value):
+        ref = parse_reference(match.group(0))
         if ref is not None and _plausible_bare(ref, None):
             return None
     return value
@@ -573,14 +573,14 @@ def _literal_name(value: Any) -> Optional[str]:
 
 def _owner_name(attrs: Mapping[str, Any], owner_id: str, owner_type: str) -> str:
     name_attribute = _NAME_ATTRIBUTE[owner_type]
-    name = _literal_name(attrs.get(name_attribute))
+    name = literal_name(attrs.get(name_attribute))
     return name if name is not None else f"${{{owner_id}.{name_attribute}}}"
 
 
-def _owner_target(attrs: Mapping[str, Any], owner_id: str, owner_type: str, context: _Context) -> Target:
+def _owner_target(attrs: Mapping[str, Any], owner_id: str, owner_type: str, context: Context) -> Target:
     """The owner's Target: from its ARN when known (plan JSON of existing resources), else from its name."""
     service = TERRAFORM_OWNER_RESOURCES[owner_type]
-    arn = _literal_name(attrs.get("arn"))
+    arn = literal_name(attrs.get("arn"))
     if arn is not None and arn.startswith("arn:") and arn.count(":") >= 5:
         return _target_from_literal(service, arn)
     return _target_from_name(service, _owner_name(attrs, owner_id, owner_type), context)
@@ -589,7 +589,7 @@ def _owner_target(attrs: Mapping[str, Any], owner_id: str, owner_type: str, cont
 def _target_from_literal(service: str, text: str) -> Target:
     """A target from a literal pointer: a bucket name, a queue URL or a topic ARN (which also give account/region)."""
     if service == "sqs":
-        match = _rx(_SQS_URL).match(text)
+        match = rx(_SQS_URL).match(text)
         if match:
             region = match.group(1) or match.group(2)
             account, name = match.group(3), match.group(4)
@@ -611,7 +611,7 @@ def _target_from_literal(service: str, text: str) -> Target:
     return Target(service=service, name=text)
 
 
-def _ambiguous_reference(index: Optional[_GraphIndex], conf: Mapping[str, Any], address: str) -> Optional[str]:
+def ambiguous_reference(index: Optional[_GraphIndex], conf: Mapping[str, Any], address: str) -> Optional[str]:
     """A resource or data source id that this resource is, or refers to, and that several directories declare:
     the graph index cannot tell them apart, so the verdict would rest on a guess (fail closed instead)."""
     if index is None:
@@ -631,14 +631,14 @@ def _ambiguous_reference(index: Optional[_GraphIndex], conf: Mapping[str, Any], 
     return None
 
 
-def _module_dir(attrs: Optional[Mapping[str, Any]], file_path: str) -> str:
+def module_dir_of(attrs: Optional[Mapping[str, Any]], file_path: str) -> str:
     path = attrs.get("file_path_") if attrs else None
     if not isinstance(path, str) or not path:
         path = file_path or ""
     return os.path.dirname(os.path.abspath(path)) if path else os.getcwd()
 
 
-def _root_dir(attrs: Optional[Mapping[str, Any]], module_dir: str) -> str:
+def root_dir_of(attrs: Optional[Mapping[str, Any]], module_dir: str) -> str:
     """The root module's directory: Checkov records the chain of module calls in ``source_module_object_``."""
     module = attrs.get("source_module_object_") if attrs else None
     path = None
@@ -650,9 +650,9 @@ def _root_dir(attrs: Optional[Mapping[str, Any]], module_dir: str) -> str:
     return os.path.dirname(os.path.abspath(path)) if isinstance(path, str) and path else module_dir
 
 
-def _scope_for(conf_address: str, entity_type: str, node: Optional[Mapping[str, Any]]) -> str:
+def scope_for(conf_address: str, entity_type: str, node: Optional[Mapping[str, Any]]) -> str:
     if node is not None and isinstance(node.get("id_"), str):
-        return _scope_of(conf_address, node["id_"])
+        return scope_of(conf_address, node["id_"])
     position = conf_address.rfind(entity_type + ".")
     return conf_address[:position] if position > 0 else ""
 
@@ -660,32 +660,32 @@ def _scope_for(conf_address: str, entity_type: str, node: Optional[Mapping[str, 
 def _pointer_context(
     conf: Mapping[str, Any], entity_type: str, service: str, index: Optional[_GraphIndex], scope: str,
     address: str, module_dir: str, root_dir: str,
-) -> _Context:
+) -> Context:
     """The target a policy resource protects, from its bucket / queue_url / arn argument."""
-    pointer = _unwrap(conf.get(_POINTER_ATTRIBUTE[entity_type]))
+    pointer = unwrap(conf.get(_POINTER_ATTRIBUTE[entity_type]))
     owner_type = _OWNER_OF_SERVICE[service]
-    base_context = _Context(service, Target(service=service, name="?"), address, scope, index, module_dir, root_dir)
+    base_context = Context(service, Target(service=service, name="?"), address, scope, index, module_dir, root_dir)
     if not isinstance(pointer, str) or not pointer.strip():
-        name = f"${{{_strip_scope(address)}.{_POINTER_ATTRIBUTE[entity_type]}}}"
+        name = f"${{{strip_scope(address)}.{_POINTER_ATTRIBUTE[entity_type]}}}"
         return _replace_target(base_context, Target(service=service, name=name))
     text = pointer.strip()
-    expression = _whole_interpolation(text)
-    ref = _parse_reference(expression if expression is not None else text)
+    expression = whole_interpolation(text)
+    ref = parse_reference(expression if expression is not None else text)
     if ref is not None and (expression is not None or _plausible_bare(ref, index)):
         base, self_each = ref.base, False
         if ref.kind == "each" and ref.base == "each.value":
-            each_ref = _for_each_reference(conf)
+            each_ref = for_each_reference(conf)
             if each_ref is not None and each_ref.kind == "resource" and each_ref.resource_type == owner_type:
                 base, self_each = each_ref.base, True
-        if _strip_index(base).split(".", 1)[0] == owner_type:
-            node = _lookup_up(index, "resource", scope, base)[1]
+        if strip_index(base).split(".", 1)[0] == owner_type:
+            node = lookup_up(index, "resource", scope, base)[1]
             context = _replace_target(base_context, _owner_target(node or {}, base, owner_type, base_context))
             context.self_bases = (base,)
             context.self_each = self_each
             return context
         return _replace_target(base_context, Target(service=service, name=f"${{{ref.text}}}"))
     # A literal, possibly with interpolations (arn:aws:sns:${data.aws_region.cur.name}:...): resolve pseudo refs.
-    literal = _normalise_string(text, base_context)
+    literal = normalise_string(text, base_context)
     target = _target_from_literal(service, literal)
     context = _replace_target(base_context, target)
     if index is not None:  # Checkov resolves bucket = aws_s3_bucket.b.bucket to "logs": the doc may still say .arn
@@ -693,28 +693,28 @@ def _pointer_context(
     return context
 
 
-def _for_each_reference(attrs: Mapping[str, Any]) -> Optional[_Ref]:
+def for_each_reference(attrs: Mapping[str, Any]) -> Optional[_Ref]:
     """``for_each = aws_s3_bucket.b``: what ``each.value`` stands for."""
-    for_each = _unwrap(attrs.get("for_each"))
+    for_each = unwrap(attrs.get("for_each"))
     if not isinstance(for_each, str):
         return None
-    return _parse_reference(_whole_interpolation(for_each) or for_each)
+    return parse_reference(whole_interpolation(for_each) or for_each)
 
 
-def _target_from_name(service: str, name: str, context: _Context) -> Target:
+def _target_from_name(service: str, name: str, context: Context) -> Target:
     """A Target from an owner's name, which may carry pseudo references of its own."""
-    if "${" in name or _rx(_BARE_REFERENCE).search(name):
-        normalised = _normalise_string(name, context)
+    if "${" in name or rx(_BARE_REFERENCE).search(name):
+        normalised = normalise_string(name, context)
         name = normalised if normalised else name
     return Target(service=service, name=name)
 
 
-def _replace_target(context: _Context, target: Target) -> _Context:
+def _replace_target(context: Context, target: Target) -> Context:
     context.target = target
     return context
 
 
-def _strip_scope(address: str) -> str:
+def strip_scope(address: str) -> str:
     return re.sub(rf"^(?:module\.{_IDENT}(?:{_INDEX})?\.)+", "", address)
 
 
@@ -726,8 +726,8 @@ def _strip_scope(address: str) -> str:
 def _source(
     conf: Mapping[str, Any], entity_type: str, service: str, graph: object | None, file_path: str, address: str
 ) -> Optional[PolicySource]:
-    index = _graph_index(graph, file_path, address)
-    clash = _ambiguous_reference(index, conf, address)
+    index = graph_index(graph, file_path, address)
+    clash = ambiguous_reference(index, conf, address)
     if clash:
         target = Target(service=service, name="${" + address + "}")
         return PolicySource(target=target, origin=f"policy of {address}", evaluated_keys=["policy"], syntax="hcl",
@@ -736,9 +736,9 @@ def _source(
                                      "means is ambiguous in Checkov's graph: scan each root module on its own "
                                      "(checkov -d DIR per module) or give the blocks distinct names"))
     node = index.by_address.get(address) if index is not None else None
-    scope = _scope_for(address, entity_type, node)
-    module_dir = _module_dir(node, file_path)
-    root_dir = _root_dir(node, module_dir)
+    scope = scope_for(address, entity_type, node)
+    module_dir = module_dir_of(node, file_path)
+    root_dir = root_dir_of(node, module_dir)
     if _declared_absent(node, root_dir, index):
         return None
 
@@ -747,17 +747,17 @@ def _source(
             return None  # a stream's policy: CKV_VPCE_9 judges table policies only (docs/CKV_VPCE_9.md)
         context = _pointer_context(conf, entity_type, service, index, scope, address, module_dir, root_dir)
         context.node = node
-        return _judge(conf.get("policy"), context, f"policy of {address}")
+        return judge_policy_value(conf.get("policy"), context, f"policy of {address}")
 
     # An owner resource: aws_s3_bucket / aws_sqs_queue / aws_sns_topic.
-    owner_id = _strip_scope(address)
-    context = _Context(service, Target(service=service, name="?"), address, scope, index, module_dir, root_dir)
+    owner_id = strip_scope(address)
+    context = Context(service, Target(service=service, name="?"), address, scope, index, module_dir, root_dir)
     context.target = _owner_target(conf, owner_id, entity_type, context)
     context.self_bases = (owner_id,)
     context.node = node
     policy = conf.get("policy")
-    if not _is_empty(policy):
-        return _judge(policy, context, f"policy of {address}")
+    if not is_empty(policy):
+        return judge_policy_value(policy, context, f"policy of {address}")
     if index is not None and _has_separate_policy(index, service, scope, owner_id, context.target.name):
         return None
     unjudged = _unjudged_policy(index, service, scope, owner_id) if index is not None else None
@@ -774,18 +774,18 @@ def _source(
 
 def _names_a_stream(conf: Mapping[str, Any]) -> bool:
     """Does an aws_dynamodb_resource_policy attach to a table's stream (``stream_arn``, ``.../stream/LABEL``)?"""
-    pointer = _unwrap(conf.get("resource_arn"))
+    pointer = unwrap(conf.get("resource_arn"))
     if not isinstance(pointer, str):
         return False
-    text = _whole_interpolation(pointer.strip()) or pointer.strip()
-    ref = _parse_reference(text)
+    text = whole_interpolation(pointer.strip()) or pointer.strip()
+    ref = parse_reference(text)
     if ref is not None:
         return ref.attribute in ("stream_arn", "latest_stream_arn")
     return "/stream/" in text or text.endswith(".stream_arn")
 
 
-def _is_empty(value: Any) -> bool:
-    value = _unwrap(value)
+def is_empty(value: Any) -> bool:
+    value = unwrap(value)
     return value is None or value == "" or value == [] or value == {}
 
 
@@ -796,8 +796,8 @@ def _has_separate_policy(index: _GraphIndex, service: str, scope: str, owner_id:
         pointers = index.pointers[service] = _collect_pointers(index, service)
     if "${" not in owner_name and owner_name in pointers.names:
         return True
-    owner_id = _normalise_index(owner_id)
-    base = _strip_index(owner_id)
+    owner_id = normalise_index(owner_id)
+    base = strip_index(owner_id)
     if _index_part(owner_id) is None:
         return (scope, base) in pointers.bases
     return (scope, owner_id) in pointers.exact or (scope, base) in pointers.any_instance
@@ -807,9 +807,9 @@ def _unjudged_policy(index: _GraphIndex, service: str, scope: str, owner_id: str
     """A policy resource pointing at this owner that Checkov does not check (its rendering of ``count`` is false)
     although the evaluator cannot tell its count is 0: its address, else None."""
     pointers = index.pointers.get(service) or _collect_pointers(index, service)
-    owner_id = _normalise_index(owner_id)
+    owner_id = normalise_index(owner_id)
     for policy_scope, base, address in pointers.unjudged:
-        if policy_scope == scope and _same_instance(base, owner_id):
+        if policy_scope == scope and same_instance(base, owner_id):
             return address
     return None
 
@@ -824,34 +824,34 @@ def _collect_pointers(index: _GraphIndex, service: str) -> _Pointers:
             continue
         path = attrs.get("file_path_")
         module_dir = os.path.dirname(os.path.abspath(path)) if isinstance(path, str) and path else ""
-        if _declared_absent(attrs, _root_dir(attrs, module_dir), index):
+        if _declared_absent(attrs, root_dir_of(attrs, module_dir), index):
             continue  # count = 0: this policy resource does not exist, so it protects nothing
-        if _unwrap(attrs.get("count")) in (False, 0, "0", "false"):  # Checkov skips it: the owner must say so
+        if unwrap(attrs.get("count")) in (False, 0, "0", "false"):  # Checkov skips it: the owner must say so
             address = attrs.get("__address__") or attrs.get("id_")
             for scope, base in _node_pointer_bases(attrs, resource_type, node_scope, index):
                 pointers.unjudged.append((scope, base, str(address)))
             continue
         for scope, base in _node_pointer_bases(attrs, resource_type, node_scope, index):
-            pointers.bases.add((scope, _strip_index(base)))
+            pointers.bases.add((scope, strip_index(base)))
             if _index_part(base) is None:
                 pointers.any_instance.add((scope, base))
             else:
                 pointers.exact.add((scope, base))
-        pointer = _unwrap(attrs.get(attribute))
+        pointer = unwrap(attrs.get(attribute))
         if not isinstance(pointer, str):
             continue
         text = pointer.strip()
-        ref = _parse_reference(_whole_interpolation(text) or text)
+        ref = parse_reference(whole_interpolation(text) or text)
         if ref is None:
             pointers.names.add(_literal_pointer_name(service, text))
             continue
         if ref.kind == "each" and ref.base == "each.value":
-            ref = _for_each_reference(attrs)
+            ref = for_each_reference(attrs)
         if ref is None or ref.kind != "resource":
             continue
-        found_scope = _lookup_up(index, "resource", node_scope, ref.base)[0]
+        found_scope = lookup_up(index, "resource", node_scope, ref.base)[0]
         scope = node_scope if found_scope is None else found_scope
-        base, instance = _strip_index(ref.base), _index_part(ref.base)
+        base, instance = strip_index(ref.base), _index_part(ref.base)
         pointers.bases.add((scope, base))
         if instance is None or not re.fullmatch(r'\[(?:\d+|"[^"]*")\]', instance):
             pointers.any_instance.add((scope, base))
@@ -872,18 +872,18 @@ def _node_pointer_bases(attrs: Mapping[str, Any], resource_type: str, node_scope
         return []
     module_dir = os.path.dirname(os.path.abspath(path))
     try:
-        scope = _with_tfvars(module_scope(module_dir, _root_dir(attrs, module_dir),
+        scope = _with_tfvars(module_scope(module_dir, root_dir_of(attrs, module_dir),
                                           attrs.get("source_module_object_")), index)
     except expressions.Unsupported:
         return []
-    block = module_source(module_dir).blocks.get(("resource", resource_type, _strip_index(ident).split(".", 1)[-1]))
+    block = module_source(module_dir).blocks.get(("resource", resource_type, strip_index(ident).split(".", 1)[-1]))
     found = []
     for base in sorted(_pointer_bases(scope, block, resource_type) or ()):
         owner_scope = node_scope
         while base.startswith("caller."):  # the module's caller passed the owner in: it lives one level up
             base = base[len("caller."):]
             owner_scope = _parent_scope(owner_scope)
-        found.append((owner_scope, _normalise_index(base)))
+        found.append((owner_scope, normalise_index(base)))
     return found
 
 
@@ -904,7 +904,7 @@ def _literal_pointer_name(service: str, pointer: str) -> str:
     return pointer.rsplit(":", 1)[-1]
 
 
-def _judge(value: Any, context: _Context, origin: str) -> PolicySource:
+def judge_policy_value(value: Any, context: Context, origin: str) -> PolicySource:
     """The PolicySource the engine judges for a resource's ``policy`` attribute: evaluated from the Terraform source
     when the evaluator reads it, else from the value Checkov rendered."""
     if origin.startswith("policy of ") and context.node is not None and not context.evaluated:
@@ -914,14 +914,14 @@ def _judge(value: Any, context: _Context, origin: str) -> PolicySource:
     return _judge_value(value, context, origin)
 
 
-def _judge_value(value: Any, context: _Context, origin: str) -> PolicySource:
+def _judge_value(value: Any, context: Context, origin: str) -> PolicySource:
     """Resolve and normalise one policy value into the PolicySource the engine judges."""
-    resolved = _resolve_policy(value, context, origin, 0, frozenset())
+    resolved = resolve_policy(value, context, origin, 0, frozenset())
     if resolved.problem is not None:
         return PolicySource(target=context.target, document=None, origin=resolved.origin, problem=resolved.problem,
                             evaluated_keys=list(_EVALUATED_KEYS), syntax="hcl")
     document = _normalise(resolved.document, context)
-    problem = _unset_list_variables(_empty_elements(document), context.node, context.index)
+    problem = unset_list_variables(_empty_elements(document), context.node, context.index)
     if problem is not None:
         return PolicySource(target=context.target, document=None, origin=resolved.origin,
                             problem=f"{resolved.origin}: {problem}", evaluated_keys=list(_EVALUATED_KEYS),
@@ -965,7 +965,7 @@ def _declared_absent(node: Optional[Mapping[str, Any]], root_dir: str, index: Op
     from vpce_checks.adapters.tf_source import attribute
 
     ident = node.get("id_") if node else None
-    parts = _strip_index(ident).split(".") if isinstance(ident, str) else []
+    parts = strip_index(ident).split(".") if isinstance(ident, str) else []
     if len(parts) != 2:
         return False
     scope, block = _source_block(node, root_dir, "resource", parts[0], parts[1], index)
@@ -979,14 +979,14 @@ def _declared_absent(node: Optional[Mapping[str, Any]], root_dir: str, index: Op
     return all(value == 0 and not isinstance(value, bool) for _, value in variants)
 
 
-def _judge_from_source(context: _Context, origin: str) -> Optional[PolicySource]:
+def _judge_from_source(context: Context, origin: str) -> Optional[PolicySource]:
     """The policy attribute evaluated from the source (locals, format, join, concat, conditionals, for, merge,
     templatefile, data sources); None to fall back to Checkov's rendering (a form the evaluator does not read)."""
     from vpce_checks.adapters import tf_expressions as expressions
     from vpce_checks.adapters.tf_source import attribute, module_source
 
     ident = (context.node or {}).get("id_")
-    name = _strip_index(ident).split(".") if isinstance(ident, str) else []
+    name = strip_index(ident).split(".") if isinstance(ident, str) else []
     if len(name) != 2:
         return None
     scope, block = _source_block(context.node, context.root_dir, "resource", name[0], name[1], context.index)
@@ -1044,7 +1044,7 @@ def _pointer_bases(scope: Any, block: Any, resource_type: str) -> Optional[Set[s
         variants = expressions.evaluate_variants(scope, expression)
     except (expressions.Unsupported, expressions.EvaluationProblem, RecursionError):
         return None
-    pattern = _rx(rf"(?<![\w.])((?:caller\.)*{owner_type}\.{_IDENT})({_INDEX})?")
+    pattern = rx(rf"(?<![\w.])((?:caller\.)*{owner_type}\.{_IDENT})({_INDEX})?")
     found: Set[str] = set()
     for _, value in variants:
         for text in _strings_in(expressions.materialize(value), 0):
@@ -1054,24 +1054,24 @@ def _pointer_bases(scope: Any, block: Any, resource_type: str) -> Optional[Set[s
     return found
 
 
-def _source_origin(text: str, context: _Context, origin: str) -> str:
+def _source_origin(text: str, context: Context, origin: str) -> str:
     """Where the document comes from, as the Checkov path names it (the fix's form depends on it)."""
-    match = _rx(_DATA_DOCUMENT).match(text)
+    match = rx(_DATA_DOCUMENT).match(text)
     if match:
         return f"data.aws_iam_policy_document.{match.group(1)} via {context.address}"
     if re.match(r"(?:file|templatefile)\(", text):
-        return f"{_shorten(text, 80)} via {context.address}"
+        return f"{shorten(text, 80)} via {context.address}"
     return origin
 
 
-def _branch_target(context: _Context, pointer: Any, bases: Set[str]) -> _Context:
+def _branch_target(context: Context, pointer: Any, bases: Set[str]) -> Context:
     """The context for one branch of a policy resource whose bucket / queue_url / arn argument depends on an
     unknown condition: when that branch names none of the owners linked to the policy (an existing bucket passed
     in by name), the policy protects that other resource, and nothing in it refers to the linked owner as itself."""
     text = pointer if isinstance(pointer, str) else ""
     if any(base.split("[", 1)[0] in text for base in bases):
         return context
-    branch = _Context(context.service, context.target, context.address, context.scope, context.index,
+    branch = Context(context.service, context.target, context.address, context.scope, context.index,
                       context.module_dir, context.root_dir)
     branch.node, branch.evaluated = context.node, context.evaluated
     if text and "${" not in text:
@@ -1106,7 +1106,7 @@ def _worst_variant(sources: List[PolicySource]) -> PolicySource:
     return distinct[0]
 
 
-def _data_resolver(context: _Context, source: Any, origin: str) -> Callable[..., Any]:
+def _data_resolver(context: Context, source: Any, origin: str) -> Callable[..., Any]:
     """data.aws_iam_policy_document.X.json and data.template_file.X.rendered, evaluated from the module's source;
     other data sources stay symbols (region, account and partition are resolved when the document is
     normalised)."""
@@ -1194,15 +1194,15 @@ def _render_template_file(evaluator: Any, block: Any, name: str) -> str:
 _BARE_REFERENCE = re.compile(r"(?:aws_[a-z0-9_]+|var|local|module|data)\.[A-Za-z0-9_\-.\[\]\"*]+")
 
 
-def _endpoint_attribute(document: Any, context: _Context, attribute: str) -> Dict[str, str]:
+def _endpoint_attribute(document: Any, context: Context, attribute: str) -> Dict[str, str]:
     """The ``attribute`` (service_name, vpc_id) of every aws_vpc_endpoint the document references by ``.id`` (found
     through the graph), where it is text."""
     found: Dict[str, str] = {}
     for text in _strings_in(document, 0):
-        for match in _rx(rf"\$\{{(?:caller\.)*(aws_vpc_endpoint\.{_IDENT}(?:{_INDEX})?)\.id\}}").finditer(text):
+        for match in rx(rf"\$\{{(?:caller\.)*(aws_vpc_endpoint\.{_IDENT}(?:{_INDEX})?)\.id\}}").finditer(text):
             # a caller's endpoint ("caller." prefix): looked up from the module outwards through its callers
-            node = _lookup_up(context.index, "resource", context.scope, match.group(1))[1]
-            value = _unwrap(node.get(attribute)) if node else None
+            node = lookup_up(context.index, "resource", context.scope, match.group(1))[1]
+            value = unwrap(node.get(attribute)) if node else None
             if isinstance(value, str) and _BARE_REFERENCE.fullmatch(value):
                 value = "${" + value + "}"  # as the policy writes the same reference (vpc_id = aws_vpc.core.id)
             if isinstance(value, str) and value:
@@ -1234,7 +1234,7 @@ class _Resolved:
         self.origin = origin
 
 
-def _whole_interpolation(text: Any) -> Optional[str]:
+def whole_interpolation(text: Any) -> Optional[str]:
     """``${expr}`` covering the whole string -> ``expr``; anything else -> None."""
     if not isinstance(text, str):
         return None
@@ -1245,11 +1245,11 @@ def _whole_interpolation(text: Any) -> Optional[str]:
     return text[2:end].strip() if end == len(text) - 1 else None
 
 
-def _resolve_policy(value: Any, context: _Context, origin: str, depth: int, seen: frozenset) -> _Resolved:
+def resolve_policy(value: Any, context: Context, origin: str, depth: int, seen: frozenset) -> _Resolved:
     """Any policy value Checkov delivers -> a raw IAM dict (not yet normalised), or a problem."""
     if depth > _MAX_DEPTH:
         return _Resolved(problem=f"{origin}: policy nests more than {_MAX_DEPTH} levels of indirection", origin=origin)
-    value = _unwrap(value)
+    value = unwrap(value)
     if isinstance(value, Mapping):
         return _Resolved(document=value, origin=origin)
     if isinstance(value, list):
@@ -1265,58 +1265,58 @@ def _resolve_policy(value: Any, context: _Context, origin: str, depth: int, seen
 
     if text[0] in "{[":  # a JSON (heredoc) document, or a repr Checkov wrapped around the real value
         try:
-            parsed = _parse_json_or_literal(text, loose=False)
+            parsed = parse_json_or_literal(text, loose=False)
             wrapped = re.fullmatch(r"\[\s*'(.*)'\s*\]", text, re.DOTALL)
             # a list repr around a string whose quotes Checkov escaped one level too deep
             if parsed is None and wrapped:
-                return _resolve_policy(re.sub(r"\\(.)", r"\1", wrapped.group(1)), context, origin, depth + 1, seen)
+                return resolve_policy(re.sub(r"\\(.)", r"\1", wrapped.group(1)), context, origin, depth + 1, seen)
             if parsed is None:
-                parsed = _parse_json_or_literal(text)
+                parsed = parse_json_or_literal(text)
         except DocumentTooLarge as error:
             return _Resolved(problem=f"{origin}: the policy text is not read: {error}", origin=origin)
         if isinstance(parsed, Mapping) or (isinstance(parsed, list) and len(parsed) == 1):
-            return _resolve_policy(parsed, context, origin, depth + 1, seen)
+            return resolve_policy(parsed, context, origin, depth + 1, seen)
         return _Resolved(problem=f"{origin}: the policy text is neither JSON nor an expression the scan can "
-                                 f"evaluate: {_shorten(text)}", origin=origin)
+                                 f"evaluate: {shorten(text)}", origin=origin)
 
-    expression = _whole_interpolation(text)
+    expression = whole_interpolation(text)
     if expression is None:
         expression = text
     return _resolve_expression(expression, context, origin, depth, seen)
 
 
-def _resolve_expression(expression: str, context: _Context, origin: str, depth: int, seen: frozenset) -> _Resolved:
+def _resolve_expression(expression: str, context: Context, origin: str, depth: int, seen: frozenset) -> _Resolved:
     call = re.match(r"^(jsonencode|file|templatefile)\s*\(", expression)
     if call and expression.endswith(")"):
         function = call.group(1)
         arguments = expression[call.end(): -1]
         if function == "jsonencode":
             try:
-                parsed = _parse_literal(arguments)
+                parsed = parse_literal(arguments)
             except ValueError as exc:
                 return _Resolved(problem=f"{origin}: cannot read jsonencode(...) as rendered by Checkov ({exc}): "
-                                         f"{_shorten(arguments)}", origin=origin)
+                                         f"{shorten(arguments)}", origin=origin)
             if isinstance(parsed, str) and parsed.strip() != arguments.strip():  # a nested string form
-                return _resolve_policy(parsed, context, origin, depth + 1, seen)
+                return resolve_policy(parsed, context, origin, depth + 1, seen)
             if isinstance(parsed, (Mapping, list)):
-                return _resolve_policy(parsed, context, origin, depth + 1, seen)
+                return resolve_policy(parsed, context, origin, depth + 1, seen)
             return _unresolved(f"jsonencode({arguments.strip()})", origin)
         return _read_file(function, arguments, context)
 
-    match = _rx(_DATA_DOCUMENT).match(expression)
+    match = rx(_DATA_DOCUMENT).match(expression)
     if match:
         return _resolve_data_document(match.group(1), context, origin, depth, seen)
 
-    ref = _parse_reference(expression)
+    ref = parse_reference(expression)
     if ref is not None:
         return _unresolved(expression, origin)
     try:
-        parsed = _parse_json_or_literal(expression) if expression[:1] in "{[" else None
+        parsed = parse_json_or_literal(expression) if expression[:1] in "{[" else None
     except DocumentTooLarge as error:
         return _Resolved(problem=f"{origin}: the policy text is not read: {error}", origin=origin)
     if isinstance(parsed, Mapping):
         return _Resolved(document=parsed, origin=origin)
-    return _Resolved(problem=f"{origin} is the expression {_shorten(expression)}, which the scan cannot "
+    return _Resolved(problem=f"{origin} is the expression {shorten(expression)}, which the scan cannot "
                              "evaluate: inline the document with jsonencode({...}) or use an aws_iam_policy_document "
                              "data source", origin=origin)
 
@@ -1331,7 +1331,7 @@ def _unresolved(expression: str, origin: str) -> _Resolved:
     return _Resolved(problem=f"{origin} is {expression}, which has no value the scan can read: {how}", origin=origin)
 
 
-def _shorten(text: str, limit: int = 120) -> str:
+def shorten(text: str, limit: int = 120) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
@@ -1341,7 +1341,7 @@ def _shorten(text: str, limit: int = 120) -> str:
 # --------------------------------------------------------------------------------------------------------------
 
 
-def _parse_json_or_literal(text: str, loose: bool = True) -> Any:
+def parse_json_or_literal(text: str, loose: bool = True) -> Any:
     """JSON, else a Python literal, else (``loose``) the tolerant reader; None when nothing fits.
 
     The JSON is read with the bounds of bounded_documents (size, depth, nodes): past one, DocumentTooLarge is
@@ -1359,12 +1359,12 @@ def _parse_json_or_literal(text: str, loose: bool = True) -> Any:
     if not loose:
         return None
     try:
-        return _parse_literal(text)
+        return parse_literal(text)
     except ValueError:
         return None
 
 
-def _parse_literal(text: str) -> Any:
+def parse_literal(text: str) -> Any:
     """Checkov's rendering of an HCL value: Python repr, except that substituted values may appear unquoted."""
     try:
         return _tuples_to_lists(ast.literal_eval(text.strip()))
@@ -1527,7 +1527,7 @@ class _LooseParser:
 # --------------------------------------------------------------------------------------------------------------
 
 
-def _split_arguments(text: str) -> List[str]:
+def split_arguments(text: str) -> List[str]:
     """Top-level comma-separated arguments of a function call."""
     arguments, depth, quote, start, position = [], 0, None, 0, 0
     while position < len(text):
@@ -1553,20 +1553,20 @@ def _split_arguments(text: str) -> List[str]:
     return arguments
 
 
-def _read_file(function: str, arguments: str, context: _Context) -> _Resolved:
+def _read_file(function: str, arguments: str, context: Context) -> _Resolved:
     """file(path) / templatefile(path, vars) with a static path, as Terraform resolves it.
 
     ``${path.module}`` is the scanned file's directory; ``${path.root}``, ``${path.cwd}`` and bare relative paths
     are relative to the root module (Terraform's working directory).
     """
     written = f"{function}({arguments.strip()})"
-    origin = f"{_shorten(written, 80)} via {context.address}"
-    parts = _split_arguments(arguments)
+    origin = f"{shorten(written, 80)} via {context.address}"
+    parts = split_arguments(arguments)
     if not parts or (function == "templatefile" and len(parts) != 2) or (function == "file" and len(parts) != 1):
-        return _Resolved(problem=f"{origin}: cannot read the arguments of {_shorten(written)}", origin=origin)
+        return _Resolved(problem=f"{origin}: cannot read the arguments of {shorten(written)}", origin=origin)
     path_expression = parts[0]
     if not (len(path_expression) >= 2 and path_expression[0] == path_expression[-1] == '"'):
-        return _Resolved(problem=f"{origin}: the path of {_shorten(written)} is computed ({path_expression}); the "
+        return _Resolved(problem=f"{origin}: the path of {shorten(written)} is computed ({path_expression}); the "
                                  "scan reads only literal paths such as \"${path.module}/policy.json\"",
                          origin=origin)
     raw_path = path_expression[1:-1]
@@ -1574,7 +1574,7 @@ def _read_file(function: str, arguments: str, context: _Context) -> _Resolved:
     relative = re.sub(r"\$\{\s*path\.(?:root|cwd)\s*\}", lambda _: context.root_dir.replace("\\", "/"), relative)
     leftover = re.search(r"\$\{[^}]*\}", relative)
     if leftover:
-        return _Resolved(problem=f"{origin}: the path of {_shorten(written)} depends on {leftover.group(0)}, which "
+        return _Resolved(problem=f"{origin}: the path of {shorten(written)} depends on {leftover.group(0)}, which "
                                  "the scan cannot resolve: give the variable a default or use a literal path",
                          origin=origin)
     path = os.path.normpath(os.path.join(context.root_dir, relative))
@@ -1586,14 +1586,14 @@ def _read_file(function: str, arguments: str, context: _Context) -> _Resolved:
         return _Resolved(problem=f"{origin}: the policy file: {problem}", origin=origin)
     if function == "templatefile":
         try:
-            variables = _parse_literal(parts[1])
+            variables = parse_literal(parts[1])
         except ValueError as exc:
-            return _Resolved(problem=f"{origin}: cannot read the template variables {_shorten(parts[1])} ({exc})",
+            return _Resolved(problem=f"{origin}: cannot read the template variables {shorten(parts[1])} ({exc})",
                              origin=origin)
         if not isinstance(variables, Mapping):
-            return _Resolved(problem=f"{origin}: the template variables {_shorten(parts[1])} are not an object the "
+            return _Resolved(problem=f"{origin}: the template variables {shorten(parts[1])} are not an object the "
                                      "scan can read: write them inline as { name = value }", origin=origin)
-        content, problem = _render_template(content, variables)
+        content, problem = render_file_template(content, variables)
         if problem is not None:
             return _Resolved(problem=f"{origin}: {problem}", origin=origin)
     try:
@@ -1607,7 +1607,7 @@ def _read_file(function: str, arguments: str, context: _Context) -> _Resolved:
     return _Resolved(document=document, origin=origin)
 
 
-def _render_template(template: str, variables: Mapping[str, Any]) -> Tuple[str, Optional[str]]:
+def render_file_template(template: str, variables: Mapping[str, Any]) -> Tuple[str, Optional[str]]:
     """Render ``${name}`` and ``${jsonencode(name)}``; anything else is reported, never guessed."""
     out: List[str] = []
     position = 0
@@ -1623,7 +1623,7 @@ def _render_template(template: str, variables: Mapping[str, Any]) -> Tuple[str, 
         if template.startswith("%{", position):
             end = template.find("}", position)
             directive = template[position: end + 1 if end >= 0 else len(template)]
-            return "", (f"the template uses the directive {_shorten(directive, 60)}, which the scan does not "
+            return "", (f"the template uses the directive {shorten(directive, 60)}, which the scan does not "
                         "evaluate: render the policy with jsonencode(...) instead")
         if template.startswith("${", position):
             end = closing_brace(template, position + 1, QUOTES)
@@ -1632,7 +1632,7 @@ def _render_template(template: str, variables: Mapping[str, Any]) -> Tuple[str, 
             expression = template[position + 2: end].strip()
             rendered = _render_placeholder(expression, variables)
             if rendered is None:
-                if _rx(_POLICY_VARIABLE).fullmatch(expression):  # an IAM policy variable written without $$
+                if rx(_POLICY_VARIABLE).fullmatch(expression):  # an IAM policy variable written without $$
                     rendered = "${" + expression + "}"
                 else:
                     return "", (f"the template uses ${{{expression}}}, which its variables do not provide as a value "
@@ -1666,7 +1666,7 @@ def _render_placeholder(expression: str, variables: Mapping[str, Any]) -> Option
 # --------------------------------------------------------------------------------------------------------------
 
 
-def _resolve_data_document(name: str, context: _Context, origin: str, depth: int, seen: frozenset) -> _Resolved:
+def _resolve_data_document(name: str, context: Context, origin: str, depth: int, seen: frozenset) -> _Resolved:
     address = f"data.aws_iam_policy_document.{name}"
     where = f"{context.scope}{address}"
     via = origin.split(" via ", 1)[1] if " via " in origin else context.address
@@ -1674,7 +1674,7 @@ def _resolve_data_document(name: str, context: _Context, origin: str, depth: int
     if where in seen:
         return _Resolved(problem=f"{data_origin}: the policy documents include each other in a cycle",
                          origin=data_origin)
-    node = _lookup_up(context.index, "data", context.scope, f"aws_iam_policy_document.{name}")[1]
+    node = lookup_up(context.index, "data", context.scope, f"aws_iam_policy_document.{name}")[1]
     if node is None:
         return _Resolved(problem=f"{data_origin}: {address} is not in the scanned files: scan the directory that "
                                  "declares it", origin=data_origin)
@@ -1692,19 +1692,19 @@ def _resolve_data_document(name: str, context: _Context, origin: str, depth: int
     return _render_data_document(node, context, data_origin, depth, seen)
 
 
-def _blocks(container: Mapping[str, Any], name: str, problems: List[str]) -> List[Dict[str, Any]]:
+def nested_blocks(container: Mapping[str, Any], name: str, problems: List[str]) -> List[Dict[str, Any]]:
     """A nested block as a list of dicts, including ``dynamic`` blocks that can be expanded statically."""
     value = container.get(name)
     out: List[Dict[str, Any]] = []
     for item in value if isinstance(value, list) else [value]:
-        item = _unwrap(item)
+        item = unwrap(item)
         if isinstance(item, Mapping):
             out.append(dict(item))
     dynamic = container.get("dynamic")
     for entry in dynamic if isinstance(dynamic, list) else [dynamic]:
-        entry = _unwrap(entry)
+        entry = unwrap(entry)
         if isinstance(entry, Mapping) and name in entry:
-            out.extend(_expand_dynamic(name, _unwrap(entry[name]), problems))
+            out.extend(_expand_dynamic(name, unwrap(entry[name]), problems))
     return out
 
 
@@ -1712,17 +1712,17 @@ def _expand_dynamic(name: str, spec: Any, problems: List[str]) -> List[Dict[str,
     """Checkov leaves ``dynamic`` blocks unexpanded in the graph; expand those whose for_each is known."""
     if not isinstance(spec, Mapping):
         return []
-    content = _unwrap(spec.get("content"))
+    content = unwrap(spec.get("content"))
     for_each = spec.get("for_each")
-    iterator = _unwrap(spec.get("iterator")) or name
+    iterator = unwrap(spec.get("iterator")) or name
     items: Optional[List[Tuple[Any, Any]]] = None
     if isinstance(for_each, Mapping):
         items = list(for_each.items())
     elif isinstance(for_each, list) and not (len(for_each) == 1 and isinstance(for_each[0], str)
-                                             and _parse_reference(for_each[0].strip("${}"))):
+                                             and parse_reference(for_each[0].strip("${}"))):
         items = list(enumerate(for_each))
     if items is None or not isinstance(content, Mapping):
-        problems.append(f'dynamic "{name}" iterates over {_unwrap(for_each)!r}, which the scan cannot expand: give '
+        problems.append(f'dynamic "{name}" iterates over {unwrap(for_each)!r}, which the scan cannot expand: give '
                         "the variable a default or write the blocks out")
         return []
     return [_substitute_iterator(dict(content), str(iterator), key, value) for key, value in items]
@@ -1792,13 +1792,13 @@ def _policy_variables(values: List[str]) -> List[str]:
 
 def _principals(blocks: List[Dict[str, Any]]) -> Any:
     if len(blocks) == 1:
-        kind = _unwrap(blocks[0].get("type"))
+        kind = unwrap(blocks[0].get("type"))
         identifiers = _strings_of(blocks[0].get("identifiers"))
         if kind == "*" and identifiers == ["*"]:
             return "*"
     merged: Dict[str, List[str]] = {}
     for block in blocks:
-        kind = str(_unwrap(block.get("type")))
+        kind = str(unwrap(block.get("type")))
         merged.setdefault(kind, []).extend(_policy_variables(_strings_of(block.get("identifiers"))))
     return {kind: _one_or_many(values) for kind, values in merged.items()}
 
@@ -1811,10 +1811,10 @@ def _statement_from_block(
     for attribute in ("actions", "not_actions", "resources", "not_resources"):
         if _is_empty_value(block.get(attribute)):
             empty.append((attribute, attribute))
-    sid = _unwrap(block.get("sid"))
+    sid = unwrap(block.get("sid"))
     if isinstance(sid, str) and sid:
         statement["Sid"] = sid
-    effect = _unwrap(block.get("effect"))
+    effect = unwrap(block.get("effect"))
     statement["Effect"] = effect if isinstance(effect, str) and effect else "Allow"
     for attribute, element, variables in (
         ("actions", "Action", False), ("not_actions", "NotAction", False),
@@ -1824,13 +1824,13 @@ def _statement_from_block(
         if values:
             statement[element] = _one_or_many(_policy_variables(values) if variables else values)
     for attribute, element in (("principals", "Principal"), ("not_principals", "NotPrincipal")):
-        principal_blocks = _blocks(block, attribute, problems)
+        principal_blocks = nested_blocks(block, attribute, problems)
         if principal_blocks:
             statement[element] = _principals(principal_blocks)
     conditions: Dict[str, Dict[str, List[str]]] = {}
     duplicates: List[str] = []
-    for condition in _blocks(block, "condition", problems):
-        test, variable = _unwrap(condition.get("test")), _unwrap(condition.get("variable"))
+    for condition in nested_blocks(block, "condition", problems):
+        test, variable = unwrap(condition.get("test")), unwrap(condition.get("variable"))
         if not isinstance(test, str) or not isinstance(variable, str):
             continue
         if _is_empty_value(condition.get("values")):
@@ -1877,12 +1877,12 @@ def _plan_expressions(configuration: Mapping[str, Any], address: str) -> Optiona
     module = configuration.get("root_module")
     parts = address.split(".")
     while len(parts) > 2 and parts[0] == "module" and isinstance(module, Mapping):
-        call = (module.get("module_calls") or {}).get(_strip_index(parts[1]))
+        call = (module.get("module_calls") or {}).get(strip_index(parts[1]))
         module = call.get("module") if isinstance(call, Mapping) else None
         parts = parts[2:]
     if not isinstance(module, Mapping):
         return None
-    wanted = _strip_index(".".join(parts))
+    wanted = strip_index(".".join(parts))
     for resource in module.get("resources") or []:
         if isinstance(resource, Mapping) and resource.get("address") == wanted:
             expressions = resource.get("expressions")
@@ -1947,14 +1947,14 @@ def _merge(merged: Dict[str, Any], document: Mapping[str, Any]) -> None:
 
 
 def _render_data_document(
-    node: Mapping[str, Any], context: _Context, origin: str, depth: int, seen: frozenset
+    node: Mapping[str, Any], context: Context, origin: str, depth: int, seen: frozenset
 ) -> _Resolved:
     """data "aws_iam_policy_document" rendered as the provider does (policy_document_data_source.go)."""
     problems: List[str] = []
     merged: Dict[str, Any] = {}
     source_sids: Set[str] = set()
     for position, source in enumerate(_document_list(node.get("source_policy_documents"))):
-        resolved = _resolve_policy(source, context, f"source_policy_documents[{position}] of {origin}", depth + 1,
+        resolved = resolve_policy(source, context, f"source_policy_documents[{position}] of {origin}", depth + 1,
                                    seen)
         if resolved.problem is not None:
             return _Resolved(problem=resolved.problem, origin=origin)
@@ -1967,9 +1967,9 @@ def _render_data_document(
                 source_sids.add(sid)
         _merge(merged, resolved.document)
 
-    version = _unwrap(node.get("version"))
+    version = unwrap(node.get("version"))
     current: Dict[str, Any] = {"Version": version if isinstance(version, str) and version else "2012-10-17"}
-    policy_id = _unwrap(node.get("policy_id"))
+    policy_id = unwrap(node.get("policy_id"))
     if isinstance(policy_id, str) and policy_id:
         current["Id"] = policy_id
     lossy = _plan_references_only(node)
@@ -1980,8 +1980,8 @@ def _render_data_document(
                                   "\"${...arn}/*\" reads as the bare ARN): scan the Terraform configuration for "
                                   "this policy"), origin=origin)
     empty: List[Tuple[str, str]] = []
-    statements = [_statement_from_block(block, problems, empty) for block in _blocks(node, "statement", problems)]
-    unset = _unset_list_variables(empty, node, context.index)
+    statements = [_statement_from_block(block, problems, empty) for block in nested_blocks(node, "statement", problems)]
+    unset = unset_list_variables(empty, node, context.index)
     if unset is not None:
         return _Resolved(problem=f"{origin}: {unset}", origin=origin)
     sids = [s["Sid"] for s in statements if "Sid" in s]
@@ -1993,7 +1993,7 @@ def _render_data_document(
     _merge(merged, current)
 
     for position, override in enumerate(_document_list(node.get("override_policy_documents"))):
-        resolved = _resolve_policy(override, context, f"override_policy_documents[{position}] of {origin}",
+        resolved = resolve_policy(override, context, f"override_policy_documents[{position}] of {origin}",
                                    depth + 1, seen)
         if resolved.problem is not None:
             return _Resolved(problem=resolved.problem, origin=origin)
@@ -2049,7 +2049,7 @@ def _empty_elements(document: Any) -> List[Tuple[str, str]]:
 _SOURCE_CACHE: Dict[str, List[str]] = {}
 
 
-def _node_lines(node: Optional[Mapping[str, Any]]) -> List[str]:
+def node_lines(node: Optional[Mapping[str, Any]]) -> List[str]:
     """The lines of the block a graph node was parsed from (best effort: empty when unknown)."""
     if not node:
         return []
@@ -2070,13 +2070,13 @@ def _node_lines(node: Optional[Mapping[str, Any]]) -> List[str]:
     return lines[max(start - 1, 0): end]
 
 
-def _unset_list_variables(
+def unset_list_variables(
     empty: List[Tuple[str, str]], node: Optional[Mapping[str, Any]], index: Optional[_GraphIndex]
 ) -> Optional[str]:
     """A problem naming the variables behind empty lists, when the block assigns such keys from unset variables."""
     if not empty or index is None or not index.unset_variables:
         return None
-    text = "\n".join(_node_lines(node))
+    text = "\n".join(node_lines(node))
     found: List[str] = []
     for _, key in empty:
         pattern = rf"(?:^|[\s{{,(\[])\"?{re.escape(key)}\"?\s*[=:]\s*\[?\s*var\.({_IDENT})"
@@ -2099,11 +2099,11 @@ def _unset_list_variables(
 # --------------------------------------------------------------------------------------------------------------
 
 
-def _normalise(value: Any, context: _Context) -> Any:
+def _normalise(value: Any, context: Context) -> Any:
     """Plain JSON types; ``${expr}`` references; own ARN/name and caller context substituted; HCL escapes undone."""
     if isinstance(value, Mapping):
         return {
-            _normalise_string(k, context) if isinstance(k, str) else str(k): _normalise(v, context)
+            normalise_string(k, context) if isinstance(k, str) else str(k): _normalise(v, context)
             for k, v in value.items()
             if not (isinstance(k, str) and ((k.startswith("__") and k != DUPLICATE_CONDITIONS_KEY)
                                             or k in _STATEMENT_METADATA))
@@ -2111,20 +2111,20 @@ def _normalise(value: Any, context: _Context) -> Any:
     if isinstance(value, (list, tuple)):
         return [_normalise(v, context) for v in value]
     if isinstance(value, str):
-        return _normalise_string(value, context)
+        return normalise_string(value, context)
     return value
 
 
-def _normalise_string(text: str, context: _Context) -> str:
+def normalise_string(text: str, context: Context) -> str:
     """One string of the document: unevaluated expressions, stray quotes, ``$${`` escapes, ``${}`` and bare refs."""
     if context.evaluated:
         return _evaluated_string(text, context)
     if text[:1].isalpha() or text[:1] in "[{":
         stripped = text.strip()
-        if _rx(_UNEVALUATED).match(stripped) and stripped.count("(") == stripped.count(")"):
+        if rx(UNEVALUATED).match(stripped) and stripped.count("(") == stripped.count(")"):
             return "${" + stripped + "}"
     if '"' in text:
-        text = _rx(_STRAY_QUOTES).sub(r"\1", text)
+        text = rx(_STRAY_QUOTES).sub(r"\1", text)
     out: List[str] = []
     position, literal_start = 0, 0
     while position < len(text):
@@ -2150,7 +2150,7 @@ def _normalise_string(text: str, context: _Context) -> str:
     return "".join(out)
 
 
-def _evaluated_string(text: str, context: _Context) -> str:
+def _evaluated_string(text: str, context: Context) -> str:
     """A string the evaluator produced: each ``${expr}`` is a symbol (or an IAM policy variable) to resolve."""
     if "${" not in text:
         return text
@@ -2182,34 +2182,34 @@ def _condition_booleans(document: Any) -> None:
                     keys[key] = [v.lower() if v in ("True", "False") else v for v in values]
 
 
-def _interpolation(expression: str, context: _Context) -> str:
+def _interpolation(expression: str, context: Context) -> str:
     stripped = expression.strip()
-    if _rx(_POLICY_VARIABLE).fullmatch(stripped):
+    if rx(_POLICY_VARIABLE).fullmatch(stripped):
         return "${" + expression + "}"
     if stripped.startswith("caller.") and context.caller_self:
         prefix = re.match(r"^(?:caller\.)+", stripped).group(0)  # type: ignore[union-attr]
-        ref = _parse_reference(stripped[len(prefix):])
+        ref = parse_reference(stripped[len(prefix):])
         own = _OWN_ATTRIBUTES.get(context.service, {}).get(ref.attribute) if ref is not None else None
         if ref is not None and ref.kind == "resource" and own is not None and any(
                 base.startswith(prefix) and not base[len(prefix):].startswith("caller.")
-                and _same_instance(ref.base, base[len(prefix):]) for base in context.caller_self):
+                and same_instance(ref.base, base[len(prefix):]) for base in context.caller_self):
             return PROFILES[context.service].resource_arn(context.target) if own == "arn" else context.target.name
         return "${" + expression + "}"
-    ref = _parse_reference(stripped)
+    ref = parse_reference(stripped)
     resolved = context.resolve(ref) if ref is not None else None
     return resolved if resolved is not None else "${" + expression + "}"
 
 
-def _bare_references(segment: str, context: _Context) -> str:
+def _bare_references(segment: str, context: Context) -> str:
     """References Checkov left bare inside a literal become ``${expr}`` (or their value when known)."""
     if not segment or not any(c == "." for c in segment):
         return segment
 
     def replace(match: re.Match) -> str:
-        ref = _parse_reference(match.group(0))
+        ref = parse_reference(match.group(0))
         if ref is None or not _plausible_bare(ref, context.index):
             return match.group(0)
         resolved = context.resolve(ref)
         return resolved if resolved is not None else "${" + match.group(0) + "}"
 
-    return _rx(_BARE_REFERENCE).sub(replace, segment)
+    return rx(_BARE_REFERENCE).sub(replace, segment)
