@@ -13,7 +13,7 @@ from typing import Any, List, Tuple
 
 import pytest
 
-from vpce_checks.adapters.tf_expressions import (
+from vpce_checks.adapters.terraform.expressions import (
     MAX_FILE_BYTES,
     EvaluationProblem,
     Unsupported,
@@ -22,7 +22,7 @@ from vpce_checks.adapters.tf_expressions import (
     parse_expression,
     read_bounded,
 )
-from vpce_checks.adapters.tf_source import module_source, scope_for
+from vpce_checks.adapters.terraform.source import module_source, scope_for
 
 MODULE = r'''
 variable "env" { default = "prod" }
@@ -180,7 +180,7 @@ def test_related_conditions_are_decided_once(tmp_path: Path) -> None:
 
 
 def test_module_inputs_come_from_the_caller(tmp_path: Path) -> None:
-    from vpce_checks.adapters.tf_source import module_scope
+    from vpce_checks.adapters.terraform.source import module_scope
 
     (tmp_path / "main.tf").write_text(
         'module "logs" {\n  source = "./mod"\n  bucket_arn = aws_s3_bucket.root.arn\n  region = '

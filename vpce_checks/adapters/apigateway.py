@@ -33,10 +33,11 @@ from dataclasses import dataclass, replace
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from vpce_checks.adapters import cloudformation as _cfn
-from vpce_checks.adapters import terraform as _tf
 from vpce_checks.adapters.base import PolicySource
 from vpce_checks.adapters.bounded_documents import DocumentTooLarge, check_tree_bounds, load_json, load_yaml
-from vpce_checks.adapters.tf_expressions import EvaluationProblem, read_bounded
+from vpce_checks.adapters.terraform import graph as tf_graph
+from vpce_checks.adapters.terraform import reader as _tf
+from vpce_checks.adapters.terraform.expressions import EvaluationProblem, read_bounded
 from vpce_checks.engine.services import PROFILES, Target
 
 SERVICE = "execute-api"
@@ -173,7 +174,7 @@ def _bounded_body(body: Tuple[Any, Optional[str]], origin: str) -> Tuple[Any, Op
 
 def _read_bounded_text(path: str, origin: str) -> Tuple[Optional[str], Optional[str]]:
     """(text, problem) of a file an OpenAPI body comes from: a regular file of at most 1 MiB, UTF-8, read as
-    Terraform's file() is (tf_expressions.read_bounded); anything else is a problem."""
+    Terraform's file() is (terraform.expressions.read_bounded); anything else is a problem."""
     try:
         return read_bounded(path), None
     except EvaluationProblem as error:
@@ -332,7 +333,7 @@ class _ApiContext(_tf.Context):
     def resolve(self, ref: Any) -> Optional[str]:
         if ref.kind == "data":
             return _tf.Context.resolve(self, ref)  # caller identity, region, partition
-        if ref.kind != "resource" or not any(_tf.same_instance(ref.base, own) for own in self.self_bases):
+        if ref.kind != "resource" or not any(tf_graph.same_instance(ref.base, own) for own in self.self_bases):
             return None
         target = self.target
         if ref.attribute == "execution_arn":
@@ -368,7 +369,7 @@ def _api_nodes(index: Any) -> _ApiNodes:
         if not isinstance(ident, str):
             continue
         kind = ident.split(".", 1)[0]
-        entry = (address, _tf.scope_of(address, ident), attrs)
+        entry = (address, tf_graph.scope_of(address, ident), attrs)
         if kind == "aws_api_gateway_rest_api_policy":
             nodes.policies.append(entry)
         elif kind == "aws_api_gateway_method":
@@ -381,11 +382,11 @@ def _api_nodes(index: Any) -> _ApiNodes:
 
 
 def _tf_reference(value: Any) -> Any:
-    value = _tf.unwrap(value)
+    value = tf_graph.unwrap(value)
     if not isinstance(value, str):
         return None
     text = value.strip()
-    return _tf.parse_reference(_tf.whole_interpolation(text) or text)
+    return tf_graph.parse_reference(_tf.whole_interpolation(text) or text)
 
 
 class _TerraformApi:
@@ -395,19 +396,19 @@ class _TerraformApi:
         self.conf: Mapping[str, Any] = conf if isinstance(conf, Mapping) else {}
         self.address = address
         self.file_path = file_path
-        self.index = _tf.graph_index(graph, file_path, address)
+        self.index = tf_graph.graph_index(graph, file_path, address)
         self.node = self.index.by_address.get(address) if self.index is not None else None
         self.scope = _tf.scope_for(address, TERRAFORM_API, self.node)
         self.api_id = _tf.strip_scope(address)
         self.name = f"${{{self.api_id}.id}}"
         self.module_dir = _tf.module_dir_of(self.node, file_path)
-        self.root_dir = _tf.root_dir_of(self.node, self.module_dir)
+        self.root_dir = tf_graph.root_dir_of(self.node, self.module_dir)
         self.context = self._context(address, self.scope, self.node, Target(SERVICE, self.name))
         self._body: Optional[Tuple[Any, Optional[str]]] = None
 
     def _context(self, address: str, scope: str, node: Optional[Mapping[str, Any]], target: Target) -> _ApiContext:
         module_dir = _tf.module_dir_of(node, self.file_path) if node is not self.node else self.module_dir
-        root_dir = _tf.root_dir_of(node, module_dir) if node is not self.node else self.root_dir
+        root_dir = tf_graph.root_dir_of(node, module_dir) if node is not self.node else self.root_dir
         context = _ApiContext(SERVICE, target, address, scope, self.index, module_dir, root_dir)
         context.self_bases = (self.api_id,)
         context.node = node
@@ -437,8 +438,8 @@ class _TerraformApi:
         for item in items:
             text = str(item).strip()
             expression = _tf.whole_interpolation(text) or text
-            ref = _tf.parse_reference(expression)
-            unevaluated = _tf.rx(_tf.UNEVALUATED).match(expression) or "${" in expression
+            ref = tf_graph.parse_reference(expression)
+            unevaluated = tf_graph.rx(_tf.UNEVALUATED).match(expression) or "${" in expression
             if ref is not None or unevaluated:
                 how = _UNRESOLVED_HOW if expression.startswith("var.") else \
                     "write the types literally (types = [\"PRIVATE\"]) or set VPCE_CHECKS_UNRESOLVED=skip"
@@ -458,7 +459,7 @@ class _TerraformApi:
         return self._body
 
     def _read_body(self) -> Tuple[Any, Optional[str]]:
-        raw = _tf.unwrap(self.conf.get("body"))
+        raw = tf_graph.unwrap(self.conf.get("body"))
         origin = f"body of {self.address}"
         if _tf.is_empty(raw):
             return None, None
@@ -565,18 +566,18 @@ class _TerraformApi:
     def _points_here(self, value: Any, scope: str) -> bool:
         ref = _tf_reference(value)
         return (ref is not None and ref.kind == "resource" and ref.resource_type == TERRAFORM_API
-                and ref.attribute == "id" and scope == self.scope and _tf.same_instance(ref.base, self.api_id))
+                and ref.attribute == "id" and scope == self.scope and tf_graph.same_instance(ref.base, self.api_id))
 
     def _resource_path(self, value: Any, depth: int = 0) -> Optional[str]:
         ref = _tf_reference(value)
         if ref is None or ref.kind != "resource" or depth > 64:
             return None
         if ref.resource_type == TERRAFORM_API and ref.attribute == "root_resource_id":
-            return "/" if _tf.same_instance(ref.base, self.api_id) else None
+            return "/" if tf_graph.same_instance(ref.base, self.api_id) else None
         if ref.resource_type != "aws_api_gateway_resource" or ref.attribute != "id":
             return None
-        node = _tf.lookup_node(self.index, "resource", self.scope, ref.base)
-        part = _tf.literal_name(node.get("path_part")) if node else None
+        node = tf_graph.lookup_node(self.index, "resource", self.scope, ref.base)
+        part = tf_graph.literal_name(node.get("path_part")) if node else None
         parent = self._resource_path(node.get("parent_id"), depth + 1) if node and part is not None else None
         return None if parent is None else parent.rstrip("/") + "/" + part
 
@@ -598,7 +599,7 @@ class _TerraformApi:
             for _, scope, attrs in nodes.methods:
                 if not self._points_here(attrs.get("rest_api_id"), scope):
                     continue
-                verb = _tf.literal_name(attrs.get("http_method"))
+                verb = tf_graph.literal_name(attrs.get("http_method"))
                 path = self._resource_path(attrs.get("resource_id"))
                 if verb is None or path is None:
                     complete = False
@@ -607,7 +608,7 @@ class _TerraformApi:
                 methods.append((verb, path))
                 authorization[_method_key(verb, path)] = self._authorization(attrs.get("authorization"))
             for _, scope, attrs in nodes.stages:
-                name = _tf.unwrap(attrs.get("stage_name"))
+                name = tf_graph.unwrap(attrs.get("stage_name"))
                 if not self._points_here(attrs.get("rest_api_id"), scope) or _tf.is_empty(name):
                     continue
                 stage = _tf.normalise_string(str(name), self.context)
@@ -617,10 +618,10 @@ class _TerraformApi:
 
     def _authorization(self, value: Any) -> str:
         """aws_api_gateway_method.authorization: NONE, AWS_IAM, CUSTOM, COGNITO_USER_POOLS (or a reference)."""
-        value = _tf.unwrap(value)
+        value = tf_graph.unwrap(value)
         if not isinstance(value, str) or not value.strip():
             return "UNKNOWN"
-        literal = _tf.literal_name(value)
+        literal = tf_graph.literal_name(value)
         return literal.upper() if literal is not None else _tf.normalise_string(value, self.context)
 
     # -- the policy ---------------------------------------------------------------------------------------------

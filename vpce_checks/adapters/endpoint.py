@@ -25,9 +25,10 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from vpce_checks.adapters import cloudformation as cfn
-from vpce_checks.adapters import terraform as tf
 from vpce_checks.adapters.bindings import CFN_ENDPOINT_RESOURCES, TERRAFORM_ENDPOINT_RESOURCES
 from vpce_checks.adapters.bounded_documents import DocumentTooLarge, load_json
+from vpce_checks.adapters.terraform import graph as tf_graph
+from vpce_checks.adapters.terraform import reader as tf
 from vpce_checks.engine.services import Target, namespace_of_service_name
 
 TERRAFORM_ENDPOINT, TERRAFORM_ENDPOINT_POLICY = TERRAFORM_ENDPOINT_RESOURCES
@@ -116,14 +117,14 @@ def _dir_of(attrs: Mapping[str, Any]) -> str:
 
 
 def _endpoints_of(graph: object, index: Any) -> _Endpoints:
-    return tf.per_graph(_ENDPOINT_CACHE, graph, lambda: _collect_endpoints(graph, index))
+    return tf_graph.per_graph(_ENDPOINT_CACHE, graph, lambda: _collect_endpoints(graph, index))
 
 
 def _collect_endpoints(graph: object, index: Any) -> _Endpoints:
     found = _Endpoints()
     pending: List[Tuple[str, str, Dict[str, Any]]] = []
-    for payload in tf.graph_payloads(graph):
-        attrs = tf.attrs_of(payload)
+    for payload in tf_graph.graph_payloads(graph):
+        attrs = tf_graph.attrs_of(payload)
         if not attrs:
             continue
         block = attrs.get("block_type_")
@@ -135,9 +136,9 @@ def _collect_endpoints(graph: object, index: Any) -> _Endpoints:
         if resource_type not in (TERRAFORM_ENDPOINT, TERRAFORM_ENDPOINT_POLICY):
             continue
         address = attrs.get("__address__") if isinstance(attrs.get("__address__"), str) else ident
-        scope = tf.scope_of(address, ident)
+        scope = tf_graph.scope_of(address, ident)
         if resource_type == TERRAFORM_ENDPOINT:
-            key = (scope, tf.strip_index(tf.normalise_index(ident)))
+            key = (scope, tf_graph.strip_index(tf_graph.normalise_index(ident)))
             found.endpoints.setdefault(key, {})[_dir_of(attrs)] = attrs
         else:
             pending.append((address, scope, attrs))
@@ -145,20 +146,20 @@ def _collect_endpoints(graph: object, index: Any) -> _Endpoints:
         ref = _pointer(attrs)
         if ref is None:
             continue
-        found_scope = tf.lookup_up(index, "resource", scope, ref.base)[0]
+        found_scope = tf_graph.lookup_up(index, "resource", scope, ref.base)[0]
         target_scope = scope if found_scope is None else found_scope
-        key = (_dir_of(attrs), target_scope, tf.strip_index(ref.base))
+        key = (_dir_of(attrs), target_scope, tf_graph.strip_index(ref.base))
         found.policies.setdefault(key, []).append((address, attrs, scope))
     return found
 
 
 def _pointer(attrs: Mapping[str, Any]) -> Any:
     """The aws_vpc_endpoint an aws_vpc_endpoint_policy's vpc_endpoint_id refers to (a terraform._Ref), or None."""
-    pointer = tf.unwrap(attrs.get("vpc_endpoint_id"))
+    pointer = tf_graph.unwrap(attrs.get("vpc_endpoint_id"))
     if not isinstance(pointer, str) or not pointer.strip():
         return None
     text = pointer.strip()
-    ref = tf.parse_reference(tf.whole_interpolation(text) or text)
+    ref = tf_graph.parse_reference(tf.whole_interpolation(text) or text)
     if ref is not None and ref.kind == "each" and ref.base == "each.value":
         ref = tf.for_each_reference(attrs)
     if ref is None or ref.kind != "resource" or ref.resource_type != TERRAFORM_ENDPOINT:
@@ -181,7 +182,7 @@ def _pick_dir(candidates: Mapping[str, Any], file_path: str) -> Optional[str]:
 def _context(address: str, scope: str, index: Any, attrs: Optional[Mapping[str, Any]], file_path: str) -> Any:
     module_dir = tf.module_dir_of(attrs, file_path)
     context = tf.Context(_CONTEXT_SERVICE, Target(service=_CONTEXT_SERVICE, name=address), address, scope, index,
-                          module_dir, tf.root_dir_of(attrs, module_dir))
+                          module_dir, tf_graph.root_dir_of(attrs, module_dir))
     context.node = attrs
     return context
 
@@ -216,16 +217,16 @@ def endpoint_for_terraform(conf: dict, entity_type: str, graph: object | None,
 
 def _terraform_endpoint(conf: Mapping[str, Any], graph: object | None, file_path: str,
                         address: str) -> Optional[EndpointPolicySource]:
-    written_type = tf.unwrap(conf.get("vpc_endpoint_type"))
+    written_type = tf_graph.unwrap(conf.get("vpc_endpoint_type"))
     takes, endpoint_type = _takes_policy(written_type)
     if not takes:
         return None
-    written_name = tf.unwrap(conf.get("service_name"))
+    written_name = tf_graph.unwrap(conf.get("service_name"))
     service_name = written_name if isinstance(written_name, str) and written_name else None
     source = EndpointPolicySource(endpoint=address, kind="terraform", syntax="hcl", service_name=service_name,
                                   endpoint_type=endpoint_type, evaluated_keys=["policy"],
                                   notes=_type_note(endpoint_type, written_type))
-    index = tf.graph_index(graph, file_path, address)
+    index = tf_graph.graph_index(graph, file_path, address)
     clash = tf.ambiguous_reference(index, conf, address)
     if clash:
         source.problem = (f"{clash} is declared in several directories scanned together, so which one {address} "
@@ -237,9 +238,9 @@ def _terraform_endpoint(conf: Mapping[str, Any], graph: object | None, file_path
     separate: List[Tuple[str, Dict[str, Any], str]] = []
     scope = ""
     if graph is not None and index is not None:
-        endpoints = _endpoints_of(graph, tf.graph_index(graph))
+        endpoints = _endpoints_of(graph, tf_graph.graph_index(graph))
         scope = tf.scope_for(address, TERRAFORM_ENDPOINT, None)
-        base = tf.strip_index(tf.normalise_index(ident))
+        base = tf_graph.strip_index(tf_graph.normalise_index(ident))
         candidates = endpoints.endpoints.get((scope, base), {})
         directory = _pick_dir(candidates, file_path)
         if directory is None and len(candidates) > 1:
@@ -279,15 +280,15 @@ def _terraform_endpoint(conf: Mapping[str, Any], graph: object | None, file_path
 def _terraform_policy(conf: Mapping[str, Any], graph: object | None, file_path: str,
                       address: str) -> Optional[EndpointPolicySource]:
     """An aws_vpc_endpoint_policy: judged here only when its endpoint is not a scanned aws_vpc_endpoint."""
-    index = tf.graph_index(graph, file_path, address)
+    index = tf_graph.graph_index(graph, file_path, address)
     ref = _pointer(conf)
     scope = tf.scope_for(address, TERRAFORM_ENDPOINT_POLICY, None)
     attrs = index.by_address.get(address) if index is not None else None
     if ref is not None and graph is not None and index is not None:
-        endpoints = _endpoints_of(graph, tf.graph_index(graph))
-        found_scope = tf.lookup_up(index, "resource", scope, ref.base)[0]
+        endpoints = _endpoints_of(graph, tf_graph.graph_index(graph))
+        found_scope = tf_graph.lookup_up(index, "resource", scope, ref.base)[0]
         target_scope = scope if found_scope is None else found_scope
-        base = tf.strip_index(ref.base)
+        base = tf_graph.strip_index(ref.base)
         mine = {d: items for (d, s, b), items in endpoints.policies.items()
                 if s == target_scope and b == base and any(a == address for a, _, _ in items)}
         directory = _pick_dir(mine, file_path) if mine else None
@@ -295,7 +296,7 @@ def _terraform_policy(conf: Mapping[str, Any], graph: object | None, file_path: 
             attrs = next(a for item_address, a, _ in mine[directory] if item_address == address)
             if directory in endpoints.endpoints.get((target_scope, base), {}):
                 return None  # judged on the aws_vpc_endpoint it points at
-    pointer = tf.unwrap(conf.get("vpc_endpoint_id"))
+    pointer = tf_graph.unwrap(conf.get("vpc_endpoint_id"))
     shown = pointer if isinstance(pointer, str) and pointer else "an endpoint not declared here"
     source = EndpointPolicySource(endpoint=f"{address} (for {shown})", kind="terraform", syntax="hcl",
                                   evaluated_keys=["policy"], separate=True)

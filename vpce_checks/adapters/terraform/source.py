@@ -1,9 +1,9 @@
 """The Terraform source of one module directory, parsed once: its blocks, locals and variable defaults.
 
-The symbolic evaluator (tf_expressions) reads expressions from here rather than from Checkov's half-evaluated
+The symbolic evaluator (expressions.py) reads expressions from here rather than from Checkov's half-evaluated
 rendering (SPEC section 8). Files are read with the same bounds as policy files (regular files, at most 1 MiB);
 a file the grammar rejects is left out, and a name only it declares makes the evaluator fall back to Checkov's
-rendering (:class:`tf_expressions.Unsupported`).
+rendering (:class:`expressions.Unsupported`).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from typing import Any, Dict, List, Optional, Tuple
 
-from vpce_checks.adapters.tf_expressions import (
+from vpce_checks.adapters.terraform.expressions import (
     EvaluationProblem,
     Evaluator,
     Scope,

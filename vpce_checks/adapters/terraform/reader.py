@@ -13,7 +13,7 @@ values there are not list-wrapped). A policy reaches us in many shapes (all meas
 - in plan JSON, a JSON document, or the configuration reference when the value is unknown at plan time.
 
 First, though, the ``policy`` argument (and a policy resource's bucket / queue_url / arn pointer) is read from the
-Terraform source itself by the symbolic evaluator (``tf_expressions``, over ``tf_source``'s parsed modules): locals,
+Terraform source itself by the symbolic evaluator (``expressions``, over ``source``'s parsed modules): locals,
 functions, conditionals (every branch judged, the failing one named), ``for``, data "aws_iam_policy_document" and
 data "template_file", templatefile() directives, module inputs from the caller and .tfvars values. The shapes above
 are read only when the evaluator does not handle an expression (plan JSON, an unsupported function).
@@ -40,7 +40,30 @@ from vpce_checks.adapters.bindings import (
     TERRAFORM_POLICY_RESOURCES,
 )
 from vpce_checks.adapters.bounded_documents import DocumentTooLarge, load_json
-from vpce_checks.adapters.tf_expressions import closing_brace
+from vpce_checks.adapters.terraform.expressions import closing_brace
+from vpce_checks.adapters.terraform.graph import (
+    HEAD,
+    IDENT,
+    INDEX,
+    TAIL,
+    GraphIndex,
+    Pointers,
+    Ref,
+    graph_index,
+    index_part,
+    literal_name,
+    lookup_up,
+    normalise_index,
+    parse_reference,
+    plausible_bare,
+    root_dir_of,
+    rx,
+    same_instance,
+    scope_of,
+    strip_index,
+    unwrap,
+    with_tfvars,
+)
 from vpce_checks.engine.services import PROFILES, Target
 
 # A statement-level key recording condition blocks that repeat a (test, variable) pair in an
@@ -61,20 +84,11 @@ _MAX_DEPTH = 8
 _MAX_FILE_BYTES = 4 * 1024 * 1024
 _MAX_PLAN_CHARS = _MAX_FILE_BYTES * 16
 
-_IDENT = r"[A-Za-z_][A-Za-z0-9_-]*"
-_TYPE = r"[a-z][a-z0-9]*_[a-z0-9_]+"
-_INDEX = r"\[(?:[^\[\]\"]|\"[^\"]*\")*\]"
-_HEAD = (
-    rf"(?:data\.{_TYPE}\.{_IDENT}|var\.{_IDENT}|local\.{_IDENT}|module\.{_IDENT}|each\.(?:key|value)|count\.index"
-    rf"|path\.(?:module|root|cwd)|{_TYPE}\.{_IDENT})"
-)
-_TAIL = rf"(?:\.{_IDENT}|\.\*|\.\d+|{_INDEX})*"
-_REFERENCE = rf"{_HEAD}{_TAIL}"
 # A bare reference inside a literal: not glued to a preceding name, number, glob or template character.
-_BARE_REFERENCE = rf"(?<![A-Za-z0-9_.\-$@*{{}}&%]){_HEAD}{_TAIL}(?![A-Za-z0-9_])"
+_BARE_REFERENCE = rf"(?<![A-Za-z0-9_.\-$@*{{}}&%]){HEAD}{TAIL}(?![A-Za-z0-9_])"
 _POLICY_VARIABLE = r"(?:[A-Za-z0-9-]+:[^}]+|\*|\?|\$)"
 _STRAY_QUOTES = r'(?<!\[)"([^"\s\[\]]*)"(?!\])'
-_DATA_DOCUMENT = rf"^data\.aws_iam_policy_document\.({_IDENT}(?:{_INDEX})?)\.(?:json|minified_json)$"
+_DATA_DOCUMENT = rf"^data\.aws_iam_policy_document\.({IDENT}(?:{INDEX})?)\.(?:json|minified_json)$"
 _SQS_URL = r"^https?://(?:sqs\.([a-z0-9-]+)\.[^/]+|([a-z0-9-]+)\.queue\.[^/]+)/([^/]+)/([^/?#]+)/?$"
 _STATEMENT_METADATA = {"start_line", "end_line", "references_"}
 # An HCL expression Checkov left unevaluated as a plain string: concat(local.ids,['x']), [for e in ... : e.id].
@@ -82,15 +96,8 @@ UNEVALUATED = r"^(?:[a-z][a-z0-9_]*\(.*\)|[\[{]\s*for\s.*)$"
 # Checkov sometimes evaluates Version = "2012-10-17" as arithmetic.
 _VERSION_ARITHMETIC = {2012 - 10 - 17: "2012-10-17", 2008 - 10 - 17: "2008-10-17"}
 
-_COMPILED: Dict[str, re.Pattern[str]] = {}
 
 
-def rx(pattern: str) -> re.Pattern[str]:
-    """Compile on first use: check modules are imported in every Checkov process, most never call us."""
-    compiled = _COMPILED.get(pattern)
-    if compiled is None:
-        compiled = _COMPILED[pattern] = re.compile(pattern)
-    return compiled
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -134,361 +141,6 @@ def source_for_terraform(conf: dict, entity_type: str, graph: object | None, fil
 # --------------------------------------------------------------------------------------------------------------
 
 
-class _GraphIndex:
-    """The graph nodes this adapter needs, keyed the way references name them.
-
-    Plain classes rather than dataclasses here: class creation time counts, the module is imported ~20 times a run.
-    """
-
-    __slots__ = ("nodes", "base_ids", "by_address", "any_scope_ids", "variables", "unset_variables", "locals",
-                 "modules", "policy_nodes", "owner_names", "pointers", "dirs_by_id", "tfvars")
-
-    def __init__(self) -> None:
-        self.nodes: Dict[Tuple[str, str, str], Dict[str, Any]] = {}  # (block, scope, id) -> attrs
-        self.base_ids: Dict[Tuple[str, str, str], List[str]] = {}  # (block, scope, id without index) -> ids
-        self.by_address: Dict[str, Dict[str, Any]] = {}  # resource __address__ -> attrs
-        self.any_scope_ids: Set[str] = set()  # resource/data ids without index, in any module
-        self.variables: Set[str] = set()
-        self.unset_variables: Set[str] = set()  # declared without a default (in some module)
-        self.locals: Set[str] = set()
-        self.modules: Set[str] = set()
-        self.policy_nodes: List[Tuple[str, str, Dict[str, Any]]] = []  # (type, scope, attrs)
-        self.owner_names: Dict[Tuple[str, str, str], List[str]] = {}  # (scope, owner type, literal name) -> ids
-        self.pointers: Dict[str, _Pointers] = {}  # per service, built on first use
-        # Node ids that several root modules (directories) of one scan declare: references to them are ambiguous.
-        self.dirs_by_id: Dict[str, Set[str]] = {}
-        # Root-module variables given a value by a .tfvars file (checkov --var-file, terraform.tfvars): module
-        # directory -> name -> value. The evaluator reads defaults from the source; these take precedence.
-        self.tfvars: Dict[str, Dict[str, Any]] = {}
-
-    def ambiguous_ids(self) -> Set[str]:
-        return {ident for ident, dirs in self.dirs_by_id.items() if len(dirs) > 1}
-
-
-class _Pointers:
-    """What the policy resources of one service point at, so an owner's lookup is a set membership test."""
-
-    __slots__ = ("exact", "any_instance", "bases", "names", "unjudged")
-
-    def __init__(self) -> None:
-        self.exact: Set[Tuple[str, str]] = set()  # (scope, id with a literal index)
-        self.any_instance: Set[Tuple[str, str]] = set()  # (scope, id without index): unindexed or computed index
-        self.bases: Set[Tuple[str, str]] = set()  # (scope, id without index) of every reference
-        self.names: Set[str] = set()  # names that literal pointers give (bucket, last part of a URL or ARN)
-        # (scope, owner id, policy address) of policy resources Checkov renders with a false count and never checks
-        self.unjudged: List[Tuple[str, str, str]] = []
-
-
-_INDEX_CACHE: List[Tuple[object, int, _GraphIndex]] = []
-
-
-def graph_payloads(graph: object) -> Iterable[Any]:
-    """Node payloads of a rustworkx graph (Checkov's default) or a networkx one (CHECKOV_GRAPH_FRAMEWORK)."""
-    if hasattr(graph, "node_indices") and hasattr(graph, "nodes"):  # rustworkx: payloads are (index, attrs)
-        return list(graph.nodes())  # type: ignore[attr-defined]
-    nodes = getattr(graph, "nodes", None)
-    if callable(nodes):  # networkx
-        return list(nodes(data=True))
-    return []
-
-
-def attrs_of(payload: Any) -> Optional[Dict[str, Any]]:
-    """The attribute dict of one node payload: ``(index, attrs)``, ``attrs`` or a block object."""
-    if isinstance(payload, tuple) and len(payload) == 2 and isinstance(payload[1], Mapping):
-        return payload[1]  # type: ignore[return-value]
-    if isinstance(payload, Mapping):
-        return payload  # type: ignore[return-value]
-    attributes = getattr(payload, "attributes", None)
-    if isinstance(attributes, Mapping):
-        merged = dict(attributes)
-        merged.setdefault("block_type_", getattr(payload, "block_type", None))
-        merged.setdefault("id_", getattr(payload, "id", None))
-        merged.setdefault("file_path_", getattr(payload, "path", None))
-        return merged
-    return None
-
-
-def scope_of(address: str, ident: str) -> str:
-    """The module prefix of an address ("module.logs."), given the node's own id."""
-    if ident and address.endswith(ident):
-        scope = address[: len(address) - len(ident)]
-        return scope[: -len("data.")] if scope.endswith("data.") else scope
-    return ""
-
-
-def per_graph(cache: List[Tuple[object, int, Any]], graph: object, build: Callable[[], Any]) -> Any:
-    """What ``build`` derives from a graph, built once per graph: Checkov scans every resource of a run against the
-    same graph object. The cache keeps the last two graphs (a run scans one at a time; memory stays bounded)."""
-    try:
-        size = len(graph)  # type: ignore[arg-type]
-    except TypeError:
-        size = -1
-    for cached_graph, cached_size, found in cache:
-        if cached_graph is graph and cached_size == size:
-            return found
-    found = build()
-    cache.insert(0, (graph, size, found))
-    del cache[2:]
-    return found
-
-
-class _Partitions:
-    """The graph indexed as a whole and per root module: Checkov builds one graph for every root module of a scan
-    (dev/ and prod/ declaring the same aws_s3_bucket.this), so references are resolved in the root module of the
-    resource being checked."""
-
-    __slots__ = ("whole", "roots", "homes")
-
-    def __init__(self) -> None:
-        self.whole = _GraphIndex()
-        self.roots: Dict[str, _GraphIndex] = {}  # root module directory -> its index (and the modules it calls)
-        self.homes: Dict[str, List[Tuple[str, str]]] = {}  # resource address -> [(root directory, its file)]
-
-    def select(self, file_path: str, address: str) -> _GraphIndex:
-        """The index of the root module the resource at ``address`` in ``file_path`` belongs to; the whole graph
-        (whose ambiguity guard then fails closed) when that cannot be told."""
-        if len(self.roots) <= 1:
-            return next(iter(self.roots.values()), self.whole)
-        roots = {root for root, path in self.homes.get(address, []) if _same_file(path, file_path)}
-        if len(roots) == 1:
-            return self.roots[roots.pop()]
-        return self.whole
-
-
-def _same_file(node_path: str, scanned: str) -> bool:
-    """Is the graph node's file (absolute) the file Checkov names for the check: absolute, or relative to the
-    scanned folder with a leading "/" (checkov -d DIR)?"""
-    if not scanned:
-        return True
-    if os.path.isabs(scanned) and os.path.exists(scanned):
-        return node_path == os.path.abspath(scanned)
-    relative = scanned.replace("\\", "/").lstrip("/")
-    return node_path == os.path.abspath(relative) or node_path.endswith("/" + relative)
-
-
-def graph_index(graph: object | None, file_path: str = "", address: str = "") -> Optional[_GraphIndex]:
-    """The index for a resource (see _Partitions), built once per graph (see per_graph); without ``address``, the
-    whole graph's."""
-    if graph is None:
-        return None
-    partitions = per_graph(_INDEX_CACHE, graph, lambda: _build_partitions(graph))
-    return partitions.select(file_path, address) if address else partitions.whole
-
-
-def _build_partitions(graph: object) -> _Partitions:
-    partitions = _Partitions()
-    for payload in graph_payloads(graph):
-        attrs = attrs_of(payload)
-        if not attrs:
-            continue
-        path = attrs.get("file_path_")
-        module_dir = os.path.dirname(os.path.abspath(path)) if isinstance(path, str) and path else ""
-        root = root_dir_of(attrs, module_dir)
-        index = partitions.roots.get(root)
-        if index is None:
-            index = partitions.roots[root] = _GraphIndex()
-        for target in (partitions.whole, index):
-            _add_node(target, attrs)
-        ident = attrs.get("id_")
-        address = attrs.get("__address__") if isinstance(attrs.get("__address__"), str) else ident
-        if isinstance(address, str) and address and isinstance(path, str):
-            partitions.homes.setdefault(address, []).append((root, os.path.abspath(path)))
-    return partitions
-
-
-def _add_node(index: _GraphIndex, attrs: Dict[str, Any]) -> None:
-    """One node into an index: what references and pointers look up."""
-    block = attrs.get("block_type_")
-    block = getattr(block, "value", block)  # enum or str
-    ident = attrs.get("id_") or ""
-    name = attrs.get("block_name_") or ""
-    if block == "variable":
-        index.variables.add(str(name))
-        _record_tfvar(index, attrs, str(name))
-        if "default" not in attrs:
-            index.unset_variables.add(str(name))
-    elif block == "locals":
-        index.locals.add(str(name))
-    elif block == "module":
-        index.modules.add(str(name))
-    if block not in ("resource", "data") or not isinstance(ident, str) or not ident:
-        return
-    address = attrs.get("__address__") if isinstance(attrs.get("__address__"), str) else ident
-    scope = scope_of(address, ident)
-    key_id = normalise_index(ident)
-    path = attrs.get("file_path_")
-    if isinstance(path, str) and path and not scope:  # root modules: module calls carry their own scope
-        written = ("data." if block == "data" else "") + strip_index(key_id)
-        index.dirs_by_id.setdefault(written, set()).add(os.path.dirname(path))
-    index.nodes[(block, scope, key_id)] = attrs
-    base = strip_index(key_id)
-    index.base_ids.setdefault((block, scope, base), []).append(key_id)
-    index.any_scope_ids.add(base)
-    if block == "resource":
-        index.by_address[address] = attrs
-        resource_type = ident.split(".", 1)[0]
-        if resource_type in TERRAFORM_POLICY_RESOURCES:
-            index.policy_nodes.append((resource_type, scope, attrs))
-        elif resource_type in TERRAFORM_OWNER_RESOURCES:
-            literal = literal_name(attrs.get(_NAME_ATTRIBUTE[resource_type]))
-            if literal is not None:
-                index.owner_names.setdefault((scope, resource_type, literal), []).append(key_id)
-
-
-def _record_tfvar(index: _GraphIndex, attrs: Mapping[str, Any], name: str) -> None:
-    """Checkov writes a .tfvars value into the variable's ``default`` and says so in ``rendering_breadcrumbs_``."""
-    crumbs = attrs.get("rendering_breadcrumbs_")
-    crumbs = crumbs.get("default") if isinstance(crumbs, Mapping) else None
-    path = attrs.get("file_path_")
-    if attrs.get("source_module_object_") or not isinstance(crumbs, list) or not isinstance(path, str):
-        return
-    if not any(isinstance(c, Mapping) and c.get("type") == "tfvar" for c in crumbs):
-        return
-    value = attrs.get("default")
-    if "${" in json.dumps(value, default=str):
-        return  # a value Checkov could not render: the source's default (or a symbol) is read instead
-    index.tfvars.setdefault(os.path.dirname(os.path.abspath(path)), {})[name] = value
-
-
-def _with_tfvars(scope: Any, index: Optional[_GraphIndex]) -> Any:
-    """The scope with .tfvars values applied to its root module's variables (the end of its caller chain)."""
-    root = scope
-    while root is not None and root.caller is not None:
-        root = root.caller
-    if root is not None and index is not None:
-        root.variables.update(index.tfvars.get(root.module_dir, {}))
-    return scope
-
-
-def lookup_node(index: Optional[_GraphIndex], block: str, scope: str, ident: str) -> Optional[Dict[str, Any]]:
-    """A node by its id as a reference writes it; an unindexed reference to a counted resource finds the only one."""
-    if index is None:
-        return None
-    ident = normalise_index(ident)
-    found = index.nodes.get((block, scope, ident))
-    if found is not None:
-        return found
-    candidates = index.base_ids.get((block, scope, strip_index(ident)), [])
-    if len(candidates) == 1:  # several instances: which one is unknown, so the caller keeps a reference
-        return index.nodes.get((block, scope, candidates[0]))
-    return None
-
-
-def lookup_up(
-    index: Optional[_GraphIndex], block: str, scope: str, ident: str
-) -> Tuple[Optional[str], Optional[Dict[str, Any]]]:
-    """Look in the module, then its callers: Checkov inlines a caller's expression passed as a module variable."""
-    while True:
-        found = lookup_node(index, block, scope, ident)
-        if found is not None or not scope:
-            return (scope, found) if found is not None else (None, None)
-        parent = re.match(rf"^(.*)module\.{_IDENT}(?:{_INDEX})?\.$", scope)
-        scope = parent.group(1) if parent else ""
-
-
-# --------------------------------------------------------------------------------------------------------------
-# References
-# --------------------------------------------------------------------------------------------------------------
-
-
-def normalise_index(ident: str) -> str:
-    """aws_sqs_queue.q["0"] and aws_sqs_queue.q[0] name the same instance."""
-    return rx(r'\["(\d+)"\]').sub(r"[\1]", ident) if "[" in ident else ident
-
-
-def strip_index(ident: str) -> str:
-    return rx(_INDEX).sub("", ident) if "[" in ident else ident
-
-
-def _index_part(ident: str) -> Optional[str]:
-    match = rx(_INDEX).search(ident) if "[" in ident else None
-    return match.group(0) if match else None
-
-
-class _Ref:
-    """A Terraform reference split into the object it names (``base``) and the attribute path after it."""
-
-    __slots__ = ("text", "kind", "base", "attribute", "resource_type")
-
-    def __init__(self, text: str, kind: str, base: str, attribute: str, resource_type: str = "") -> None:
-        self.text = text
-        self.kind = kind  # "resource", "data", "var", "local", "module", "each", "count", "path"
-        self.base = base  # "aws_s3_bucket.b[0]", "data.aws_region.cur", "var.x", "each.value"
-        self.attribute = attribute  # "arn", "" when none
-        self.resource_type = resource_type
-
-
-_REF_CACHE: Dict[str, Optional[_Ref]] = {}
-
-
-def parse_reference(text: str) -> Optional[_Ref]:
-    """A reference (``aws_s3_bucket.b["x"].arn``, ``var.x``...) split into parts; None for anything else."""
-    cached = _REF_CACHE.get(text, _REF_CACHE)
-    if cached is not _REF_CACHE:
-        return cached  # type: ignore[return-value]
-    if len(_REF_CACHE) > 20000:
-        _REF_CACHE.clear()
-    ref = _REF_CACHE[text] = _split_reference(text.strip())
-    return ref
-
-
-def _split_reference(text: str) -> Optional[_Ref]:
-    if not rx(_REFERENCE).fullmatch(text):
-        return None
-    parts = re.findall(rf"\.?({_IDENT}|\*|\d+|{_INDEX})", text)
-    # re-split keeping indexes attached to the part before them
-    segments: List[str] = []
-    for part in parts:
-        if part.startswith("[") and segments:
-            segments[-1] += part
-        else:
-            segments.append(part)
-    head = strip_index(segments[0])
-    if head == "data":
-        if len(segments) < 3:
-            return None
-        base = ".".join(segments[:3])
-        return _Ref(text, "data", normalise_index(base), ".".join(segments[3:]), strip_index(segments[1]))
-    if head in ("var", "local", "module", "each", "count", "path"):
-        base = ".".join(segments[:2])
-        return _Ref(text, head, normalise_index(base), ".".join(segments[2:]))
-    if len(segments) < 2:
-        return None
-    base = ".".join(segments[:2])
-    return _Ref(text, "resource", normalise_index(base), ".".join(segments[2:]), head)
-
-
-def _plausible_bare(ref: _Ref, index: Optional[_GraphIndex]) -> bool:
-    """Is bare text that looks like a reference really one (and not, say, an S3 key such as var.log)?"""
-    if ref.kind in ("resource", "data"):
-        if not ref.attribute:
-            return False
-        base = strip_index(ref.base[len("data."):] if ref.kind == "data" else ref.base)
-        return ref.resource_type.startswith("aws_") or (index is not None and base in index.any_scope_ids)
-    if index is None:
-        return True
-    name = ref.base.split(".", 1)[1] if "." in ref.base else ""
-    name = strip_index(name)
-    if ref.kind == "var":
-        return not index.variables or name in index.variables
-    if ref.kind == "local":
-        return not index.locals or name in index.locals
-    if ref.kind == "module":
-        return not index.modules or name in index.modules
-    return True
-
-
-def same_instance(ref_base: str, owner_id: str) -> bool:
-    """Does a reference base (aws_sqs_queue.q[0]) name the owner (aws_sqs_queue.q[0], or any instance if unindexed)?"""
-    ref_base, owner_id = normalise_index(ref_base), normalise_index(owner_id)
-    if ref_base == owner_id:
-        return True
-    if strip_index(ref_base) != strip_index(owner_id):
-        return False
-    ref_index, owner_index = _index_part(ref_base), _index_part(owner_id)
-    if ref_index is None or owner_index is None:
-        return True
-    return not re.fullmatch(r'\[(?:\d+|"[^"]*")\]', ref_index)  # [count.index] and the like: any instance
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -502,7 +154,7 @@ class Context:
     __slots__ = ("service", "target", "address", "scope", "index", "module_dir", "root_dir", "self_bases",
                  "self_each", "node", "evaluated", "caller_self")
 
-    def __init__(self, service: str, target: Target, address: str, scope: str, index: Optional[_GraphIndex],
+    def __init__(self, service: str, target: Target, address: str, scope: str, index: Optional[GraphIndex],
                  module_dir: str, root_dir: str = "") -> None:
         self.service = service
         self.target = target
@@ -514,14 +166,14 @@ class Context:
         self.self_bases: Tuple[str, ...] = ()  # reference bases that name the protected resource
         self.self_each = False  # each.value names it (for_each over the owner resource)
         self.node: Optional[Mapping[str, Any]] = None  # the resource's graph node: its file and lines
-        # The document came from the symbolic evaluator (tf_expressions), not Checkov's rendering: its strings
+        # The document came from the symbolic evaluator (expressions.py), not Checkov's rendering: its strings
         # hold references only as ${...}, so no bare-reference or stray-quote repair applies.
         self.evaluated = False
         # Reference bases of the module's caller(s) that name the protected resource ("caller.aws_s3_bucket.b"):
-        # a module's policy on a bucket passed in by its caller (see tf_expressions.from_caller).
+        # a module's policy on a bucket passed in by its caller (see expressions.from_caller).
         self.caller_self: Tuple[str, ...] = ()
 
-    def resolve(self, ref: _Ref) -> Optional[str]:
+    def resolve(self, ref: Ref) -> Optional[str]:
         """The value a reference stands for, when it is the protected resource or a caller-context data source."""
         attribute = ref.attribute
         if ref.kind == "data":
@@ -550,25 +202,8 @@ def address_of(conf: Mapping[str, Any], entity_type: str) -> str:
     return address if isinstance(address, str) and address else entity_type
 
 
-def unwrap(value: Any) -> Any:
-    """Checkov wraps attribute values in one-element lists, sometimes twice."""
-    depth = 0
-    while isinstance(value, list) and len(value) == 1 and depth < 4:
-        value = value[0]
-        depth += 1
-    return value
 
 
-def literal_name(value: Any) -> Optional[str]:
-    """A resource name that is a plain literal (no reference, bare or not)."""
-    value = unwrap(value)
-    if not isinstance(value, str) or not value or "${" in value:
-        return None
-    for match in rx(_BARE_REFERENCE).finditer(value):
-        ref = parse_reference(match.group(0))
-        if ref is not None and _plausible_bare(ref, None):
-            return None
-    return value
 
 
 def _owner_name(attrs: Mapping[str, Any], owner_id: str, owner_type: str) -> str:
@@ -611,7 +246,7 @@ def _target_from_literal(service: str, text: str) -> Target:
     return Target(service=service, name=text)
 
 
-def ambiguous_reference(index: Optional[_GraphIndex], conf: Mapping[str, Any], address: str) -> Optional[str]:
+def ambiguous_reference(index: Optional[GraphIndex], conf: Mapping[str, Any], address: str) -> Optional[str]:
     """A resource or data source id that this resource is, or refers to, and that several directories declare:
     the graph index cannot tell them apart, so the verdict would rest on a guess (fail closed instead)."""
     if index is None:
@@ -638,16 +273,6 @@ def module_dir_of(attrs: Optional[Mapping[str, Any]], file_path: str) -> str:
     return os.path.dirname(os.path.abspath(path)) if path else os.getcwd()
 
 
-def root_dir_of(attrs: Optional[Mapping[str, Any]], module_dir: str) -> str:
-    """The root module's directory: Checkov records the chain of module calls in ``source_module_object_``."""
-    module = attrs.get("source_module_object_") if attrs else None
-    path = None
-    for _ in range(64):
-        if module is None:
-            break
-        path = getattr(module, "path", None)
-        module = getattr(module, "nested_tf_module", None)
-    return os.path.dirname(os.path.abspath(path)) if isinstance(path, str) and path else module_dir
 
 
 def scope_for(conf_address: str, entity_type: str, node: Optional[Mapping[str, Any]]) -> str:
@@ -658,7 +283,7 @@ def scope_for(conf_address: str, entity_type: str, node: Optional[Mapping[str, A
 
 
 def _pointer_context(
-    conf: Mapping[str, Any], entity_type: str, service: str, index: Optional[_GraphIndex], scope: str,
+    conf: Mapping[str, Any], entity_type: str, service: str, index: Optional[GraphIndex], scope: str,
     address: str, module_dir: str, root_dir: str,
 ) -> Context:
     """The target a policy resource protects, from its bucket / queue_url / arn argument."""
@@ -671,7 +296,7 @@ def _pointer_context(
     text = pointer.strip()
     expression = whole_interpolation(text)
     ref = parse_reference(expression if expression is not None else text)
-    if ref is not None and (expression is not None or _plausible_bare(ref, index)):
+    if ref is not None and (expression is not None or plausible_bare(ref, index)):
         base, self_each = ref.base, False
         if ref.kind == "each" and ref.base == "each.value":
             each_ref = for_each_reference(conf)
@@ -693,7 +318,7 @@ def _pointer_context(
     return context
 
 
-def for_each_reference(attrs: Mapping[str, Any]) -> Optional[_Ref]:
+def for_each_reference(attrs: Mapping[str, Any]) -> Optional[Ref]:
     """``for_each = aws_s3_bucket.b``: what ``each.value`` stands for."""
     for_each = unwrap(attrs.get("for_each"))
     if not isinstance(for_each, str):
@@ -715,7 +340,7 @@ def _replace_target(context: Context, target: Target) -> Context:
 
 
 def strip_scope(address: str) -> str:
-    return re.sub(rf"^(?:module\.{_IDENT}(?:{_INDEX})?\.)+", "", address)
+    return re.sub(rf"^(?:module\.{IDENT}(?:{INDEX})?\.)+", "", address)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -789,7 +414,7 @@ def is_empty(value: Any) -> bool:
     return value is None or value == "" or value == [] or value == {}
 
 
-def _has_separate_policy(index: _GraphIndex, service: str, scope: str, owner_id: str, owner_name: str) -> bool:
+def _has_separate_policy(index: GraphIndex, service: str, scope: str, owner_id: str, owner_name: str) -> bool:
     """Does some aws_*_policy resource point at this owner (by reference, for_each, or the same literal name)?"""
     pointers = index.pointers.get(service)
     if pointers is None:
@@ -798,12 +423,12 @@ def _has_separate_policy(index: _GraphIndex, service: str, scope: str, owner_id:
         return True
     owner_id = normalise_index(owner_id)
     base = strip_index(owner_id)
-    if _index_part(owner_id) is None:
+    if index_part(owner_id) is None:
         return (scope, base) in pointers.bases
     return (scope, owner_id) in pointers.exact or (scope, base) in pointers.any_instance
 
 
-def _unjudged_policy(index: _GraphIndex, service: str, scope: str, owner_id: str) -> Optional[str]:
+def _unjudged_policy(index: GraphIndex, service: str, scope: str, owner_id: str) -> Optional[str]:
     """A policy resource pointing at this owner that Checkov does not check (its rendering of ``count`` is false)
     although the evaluator cannot tell its count is 0: its address, else None."""
     pointers = index.pointers.get(service) or _collect_pointers(index, service)
@@ -814,11 +439,11 @@ def _unjudged_policy(index: _GraphIndex, service: str, scope: str, owner_id: str
     return None
 
 
-def _collect_pointers(index: _GraphIndex, service: str) -> _Pointers:
+def _collect_pointers(index: GraphIndex, service: str) -> Pointers:
     """Resolve every policy resource's bucket / queue_url / arn once (module scope included)."""
     policy_type = _POLICY_OF_SERVICE[service]
     attribute = _POINTER_ATTRIBUTE[policy_type]
-    pointers = _Pointers()
+    pointers = Pointers()
     for resource_type, node_scope, attrs in index.policy_nodes:
         if resource_type != policy_type:
             continue
@@ -833,7 +458,7 @@ def _collect_pointers(index: _GraphIndex, service: str) -> _Pointers:
             continue
         for scope, base in _node_pointer_bases(attrs, resource_type, node_scope, index):
             pointers.bases.add((scope, strip_index(base)))
-            if _index_part(base) is None:
+            if index_part(base) is None:
                 pointers.any_instance.add((scope, base))
             else:
                 pointers.exact.add((scope, base))
@@ -851,7 +476,7 @@ def _collect_pointers(index: _GraphIndex, service: str) -> _Pointers:
             continue
         found_scope = lookup_up(index, "resource", node_scope, ref.base)[0]
         scope = node_scope if found_scope is None else found_scope
-        base, instance = strip_index(ref.base), _index_part(ref.base)
+        base, instance = strip_index(ref.base), index_part(ref.base)
         pointers.bases.add((scope, base))
         if instance is None or not re.fullmatch(r'\[(?:\d+|"[^"]*")\]', instance):
             pointers.any_instance.add((scope, base))
@@ -861,18 +486,18 @@ def _collect_pointers(index: _GraphIndex, service: str) -> _Pointers:
 
 
 def _node_pointer_bases(attrs: Mapping[str, Any], resource_type: str, node_scope: str,
-                        index: _GraphIndex) -> List[Tuple[str, str]]:
+                        index: GraphIndex) -> List[Tuple[str, str]]:
     """(module scope, owner id) of each owner a policy resource's pointer names, read from the source by the
     evaluator: locals, join(), try(), splats and both branches of a conditional (the issue's module forms)."""
-    from vpce_checks.adapters import tf_expressions as expressions
-    from vpce_checks.adapters.tf_source import module_scope, module_source
+    from vpce_checks.adapters.terraform import expressions
+    from vpce_checks.adapters.terraform.source import module_scope, module_source
 
     path, ident = attrs.get("file_path_"), attrs.get("id_")
     if not isinstance(path, str) or not path.endswith(".tf") or not isinstance(ident, str):
         return []
     module_dir = os.path.dirname(os.path.abspath(path))
     try:
-        scope = _with_tfvars(module_scope(module_dir, root_dir_of(attrs, module_dir),
+        scope = with_tfvars(module_scope(module_dir, root_dir_of(attrs, module_dir),
                                           attrs.get("source_module_object_")), index)
     except expressions.Unsupported:
         return []
@@ -889,7 +514,7 @@ def _node_pointer_bases(attrs: Mapping[str, Any], resource_type: str, node_scope
 
 def _parent_scope(scope: str) -> str:
     """The scope of the module that calls ``scope`` ("module.a.module.b." -> "module.a.")."""
-    parent = re.match(rf"^(.*)module\.{_IDENT}(?:{_INDEX})?\.$", scope)
+    parent = re.match(rf"^(.*)module\.{IDENT}(?:{INDEX})?\.$", scope)
     return parent.group(1) if parent else ""
 
 
@@ -937,16 +562,16 @@ def _judge_value(value: Any, context: Context, origin: str) -> PolicySource:
 
 
 # --------------------------------------------------------------------------------------------------------------
-# The policy read from the Terraform source through the symbolic evaluator (tf_expressions)
+# The policy read from the Terraform source through the symbolic evaluator (expressions.py)
 # --------------------------------------------------------------------------------------------------------------
 
 
 def _source_block(node: Optional[Mapping[str, Any]], root_dir: str, block_kind: str, block_type: str,
-                  name: str, index: Optional[_GraphIndex] = None) -> Tuple[Any, Any]:
+                  name: str, index: Optional[GraphIndex] = None) -> Tuple[Any, Any]:
     """(evaluation scope, block) of a block of a graph node's module instance, or (None, None) when the evaluator
     cannot read it (plan JSON, a module call or file the grammar rejects)."""
-    from vpce_checks.adapters import tf_expressions as expressions
-    from vpce_checks.adapters.tf_source import module_scope, module_source
+    from vpce_checks.adapters.terraform import expressions
+    from vpce_checks.adapters.terraform.source import module_scope, module_source
 
     path = node.get("file_path_") if node else None
     if node is None or not isinstance(path, str) or not path.endswith(".tf"):
@@ -955,14 +580,14 @@ def _source_block(node: Optional[Mapping[str, Any]], root_dir: str, block_kind: 
         scope = module_scope(os.path.dirname(os.path.abspath(path)), root_dir, node.get("source_module_object_"))
     except expressions.Unsupported:
         return None, None
-    return _with_tfvars(scope, index), module_source(scope.module_dir).blocks.get((block_kind, block_type, name))
+    return with_tfvars(scope, index), module_source(scope.module_dir).blocks.get((block_kind, block_type, name))
 
 
-def _declared_absent(node: Optional[Mapping[str, Any]], root_dir: str, index: Optional[_GraphIndex]) -> bool:
+def _declared_absent(node: Optional[Mapping[str, Any]], root_dir: str, index: Optional[GraphIndex]) -> bool:
     """Is the resource's ``count`` 0 whatever the unknown conditions are? Then it does not exist (a module's bucket
     switched off for a directory bucket) and gives no result."""
-    from vpce_checks.adapters import tf_expressions as expressions
-    from vpce_checks.adapters.tf_source import attribute
+    from vpce_checks.adapters.terraform import expressions
+    from vpce_checks.adapters.terraform.source import attribute
 
     ident = node.get("id_") if node else None
     parts = strip_index(ident).split(".") if isinstance(ident, str) else []
@@ -982,8 +607,8 @@ def _declared_absent(node: Optional[Mapping[str, Any]], root_dir: str, index: Op
 def _judge_from_source(context: Context, origin: str) -> Optional[PolicySource]:
     """The policy attribute evaluated from the source (locals, format, join, concat, conditionals, for, merge,
     templatefile, data sources); None to fall back to Checkov's rendering (a form the evaluator does not read)."""
-    from vpce_checks.adapters import tf_expressions as expressions
-    from vpce_checks.adapters.tf_source import attribute, module_source
+    from vpce_checks.adapters.terraform import expressions
+    from vpce_checks.adapters.terraform.source import attribute, module_source
 
     ident = (context.node or {}).get("id_")
     name = strip_index(ident).split(".") if isinstance(ident, str) else []
@@ -1032,8 +657,8 @@ def _pointer_bases(scope: Any, block: Any, resource_type: str) -> Optional[Set[s
     source over every branch of its conditionals (locals, join(), try(), splats): reference bases such as
     "aws_s3_bucket.this[0]" or, for a bucket the module's caller passed in, "caller.aws_s3_bucket.logs". None when
     the evaluator cannot read the argument."""
-    from vpce_checks.adapters import tf_expressions as expressions
-    from vpce_checks.adapters.tf_source import attribute
+    from vpce_checks.adapters.terraform import expressions
+    from vpce_checks.adapters.terraform.source import attribute
 
     attribute_name = _POINTER_ATTRIBUTE.get(resource_type)
     expression = attribute(block, attribute_name) if attribute_name and block is not None else None
@@ -1044,7 +669,7 @@ def _pointer_bases(scope: Any, block: Any, resource_type: str) -> Optional[Set[s
         variants = expressions.evaluate_variants(scope, expression)
     except (expressions.Unsupported, expressions.EvaluationProblem, RecursionError):
         return None
-    pattern = rx(rf"(?<![\w.])((?:caller\.)*{owner_type}\.{_IDENT})({_INDEX})?")
+    pattern = rx(rf"(?<![\w.])((?:caller\.)*{owner_type}\.{IDENT})({INDEX})?")
     found: Set[str] = set()
     for _, value in variants:
         for text in _strings_in(expressions.materialize(value), 0):
@@ -1110,8 +735,8 @@ def _data_resolver(context: Context, source: Any, origin: str) -> Callable[..., 
     """data.aws_iam_policy_document.X.json and data.template_file.X.rendered, evaluated from the module's source;
     other data sources stay symbols (region, account and partition are resolved when the document is
     normalised)."""
-    from vpce_checks.adapters import tf_expressions as expressions
-    from vpce_checks.adapters.tf_source import attribute, block_values
+    from vpce_checks.adapters.terraform import expressions
+    from vpce_checks.adapters.terraform.source import attribute, block_values
 
     busy: List[str] = []
     wanted = {"aws_iam_policy_document": ("json", "minified_json"), "template_file": ("rendered",)}
@@ -1174,8 +799,8 @@ def _data_resolver(context: Context, source: Any, origin: str) -> Callable[..., 
 
 def _render_template_file(evaluator: Any, block: Any, name: str) -> str:
     """data "template_file": its ``template`` rendered with its ``vars`` (the template provider's semantics)."""
-    from vpce_checks.adapters import tf_expressions as expressions
-    from vpce_checks.adapters.tf_source import attribute
+    from vpce_checks.adapters.terraform import expressions
+    from vpce_checks.adapters.terraform.source import attribute
 
     template_node = attribute(block, "template")
     if template_node is None:
@@ -1199,7 +824,7 @@ def _endpoint_attribute(document: Any, context: Context, attribute: str) -> Dict
     through the graph), where it is text."""
     found: Dict[str, str] = {}
     for text in _strings_in(document, 0):
-        for match in rx(rf"\$\{{(?:caller\.)*(aws_vpc_endpoint\.{_IDENT}(?:{_INDEX})?)\.id\}}").finditer(text):
+        for match in rx(rf"\$\{{(?:caller\.)*(aws_vpc_endpoint\.{IDENT}(?:{INDEX})?)\.id\}}").finditer(text):
             # a caller's endpoint ("caller." prefix): looked up from the module outwards through its callers
             node = lookup_up(context.index, "resource", context.scope, match.group(1))[1]
             value = unwrap(node.get(attribute)) if node else None
@@ -1578,7 +1203,7 @@ def _read_file(function: str, arguments: str, context: Context) -> _Resolved:
                                  "the scan cannot resolve: give the variable a default or use a literal path",
                          origin=origin)
     path = os.path.normpath(os.path.join(context.root_dir, relative))
-    from vpce_checks.adapters.tf_expressions import EvaluationProblem, read_bounded
+    from vpce_checks.adapters.terraform.expressions import EvaluationProblem, read_bounded
 
     try:
         content = read_bounded(path)  # regular files of at most 1 MiB: never a device, FIFO or huge file
@@ -1736,12 +1361,12 @@ def _substitute_iterator(value: Any, iterator: str, key: Any, item: Any) -> Any:
         return [_substitute_iterator(v, iterator, key, item) for v in value]
     if not isinstance(value, str):
         return value
-    pattern = re.compile(rf"\$\{{\s*{re.escape(iterator)}\.(key|value)((?:\.{_IDENT}|\[[^\]]*\])*)\s*\}}"
-                         rf"|(?<![\w.]){re.escape(iterator)}\.(key|value)((?:\.{_IDENT}|\[[^\]]*\])*)")
+    pattern = re.compile(rf"\$\{{\s*{re.escape(iterator)}\.(key|value)((?:\.{IDENT}|\[[^\]]*\])*)\s*\}}"
+                         rf"|(?<![\w.]){re.escape(iterator)}\.(key|value)((?:\.{IDENT}|\[[^\]]*\])*)")
 
     def lookup(which: str, path: str) -> Any:
         current = key if which == "key" else item
-        for step in re.findall(rf"\.({_IDENT})|\[\"?([^\]\"]*)\"?\]", path):
+        for step in re.findall(rf"\.({IDENT})|\[\"?([^\]\"]*)\"?\]", path):
             step_name = step[0] or step[1]
             if isinstance(current, Mapping) and step_name in current:
                 current = current[step_name]
@@ -2071,7 +1696,7 @@ def node_lines(node: Optional[Mapping[str, Any]]) -> List[str]:
 
 
 def unset_list_variables(
-    empty: List[Tuple[str, str]], node: Optional[Mapping[str, Any]], index: Optional[_GraphIndex]
+    empty: List[Tuple[str, str]], node: Optional[Mapping[str, Any]], index: Optional[GraphIndex]
 ) -> Optional[str]:
     """A problem naming the variables behind empty lists, when the block assigns such keys from unset variables."""
     if not empty or index is None or not index.unset_variables:
@@ -2079,7 +1704,7 @@ def unset_list_variables(
     text = "\n".join(node_lines(node))
     found: List[str] = []
     for _, key in empty:
-        pattern = rf"(?:^|[\s{{,(\[])\"?{re.escape(key)}\"?\s*[=:]\s*\[?\s*var\.({_IDENT})"
+        pattern = rf"(?:^|[\s{{,(\[])\"?{re.escape(key)}\"?\s*[=:]\s*\[?\s*var\.({IDENT})"
         for match in re.finditer(pattern, text, re.MULTILINE):
             name = match.group(1)
             if name in index.unset_variables and f"var.{name}" not in found:
@@ -2207,7 +1832,7 @@ def _bare_references(segment: str, context: Context) -> str:
 
     def replace(match: re.Match) -> str:
         ref = parse_reference(match.group(0))
-        if ref is None or not _plausible_bare(ref, context.index):
+        if ref is None or not plausible_bare(ref, context.index):
             return match.group(0)
         resolved = context.resolve(ref)
         return resolved if resolved is not None else "${" + match.group(0) + "}"
