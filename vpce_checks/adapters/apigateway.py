@@ -32,9 +32,11 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
-from vpce_checks.adapters import cloudformation as _cfn
 from vpce_checks.adapters.base import PolicySource
 from vpce_checks.adapters.bounded_documents import DocumentTooLarge, check_tree_bounds, load_json, load_yaml
+from vpce_checks.adapters.cloudformation import intrinsics as cfn_intrinsics
+from vpce_checks.adapters.cloudformation import reader as _cfn
+from vpce_checks.adapters.cloudformation import template as cfn_template
 from vpce_checks.adapters.terraform import graph as tf_graph
 from vpce_checks.adapters.terraform import reader as _tf
 from vpce_checks.adapters.terraform.expressions import EvaluationProblem, read_bounded
@@ -221,10 +223,10 @@ def _operations(body: Any) -> Optional[List[Tuple[str, str, Any]]]:
 
 def _branches(item: Any) -> List[Optional[Mapping[str, Any]]]:
     """A path item, or both branches of a CloudFormation Fn::If around it (every route either may declare)."""
-    call = _cfn.intrinsic(item)
+    call = cfn_intrinsics.intrinsic(item)
     if call is not None:
         if call[0] == "Fn::If" and isinstance(call[1], list) and len(call[1]) == 3:
-            return [b for b in call[1][1:] if isinstance(b, Mapping) and _cfn.intrinsic(b) is None] or []
+            return [b for b in call[1][1:] if isinstance(b, Mapping) and cfn_intrinsics.intrinsic(b) is None] or []
         return [None]
     return [item] if isinstance(item, Mapping) else [None]
 
@@ -680,7 +682,7 @@ class _TerraformApi:
 # --------------------------------------------------------------------------------------------------------------
 
 
-class _ApiRenderer(_cfn.Renderer):
+class _ApiRenderer(cfn_intrinsics.Renderer):
     """The CloudFormation renderer, for an API: Ref to the API itself is its ID (the target's name)."""
 
     def __init__(self, template: Any, api_id: str, target: Target) -> None:
@@ -706,7 +708,7 @@ def _plain_properties(props: Any) -> Dict[str, Any]:
 
 def _refers_to(value: Any, logical_id: str, attributes: Tuple[str, ...] = ()) -> bool:
     """Is ``value`` a Ref to ``logical_id`` (or a GetAtt of one of ``attributes``)?"""
-    call = _cfn.intrinsic(value)
+    call = cfn_intrinsics.intrinsic(value)
     if call is None:
         return False
     name, argument = call
@@ -727,10 +729,10 @@ class _CloudFormationApi:
         self.conf: Mapping[str, Any] = conf if isinstance(conf, Mapping) else {}
         self.entity_type = entity_type
         self.sam = entity_type == SAM_API
-        path = _cfn.template_path(self.conf, file_path)
+        path = cfn_template.template_path(self.conf, file_path)
         self.path = path or file_path or ""
-        self.syntax = _cfn.template_syntax(self.path)
-        self.template = _cfn.load_template(path) if path else None
+        self.syntax = cfn_template.template_syntax(self.path)
+        self.template = cfn_template.load_template(path) if path else None
         if not logical_id and self.template is not None:
             logical_id = _cfn.guess_logical_id(self.template, self.conf, entity_type)
         self.logical_id = logical_id or ""
@@ -770,7 +772,7 @@ class _CloudFormationApi:
                                 origin=f"{self.label} (no EndpointConfiguration: AWS's default is EDGE)")
         try:
             rendered = self._render(raw)
-        except _cfn.Unresolvable as error:
+        except cfn_intrinsics.Unresolvable as error:
             return EndpointType(None, problem=f"{origin}: {error}", origin=origin, syntax=self.syntax)
         if self.sam:  # a string ("PRIVATE") or {Type, VPCEndpointIds}
             if isinstance(rendered, Mapping):
@@ -780,7 +782,7 @@ class _CloudFormationApi:
         elif isinstance(rendered, Mapping):
             types_value, ids_value = rendered.get("Types"), rendered.get("VpcEndpointIds")
         else:
-            return EndpointType(None, problem=f"{origin} is {_cfn.short(raw)}, not an object", origin=origin,
+            return EndpointType(None, problem=f"{origin} is {cfn_intrinsics.short(raw)}, not an object", origin=origin,
                                 syntax=self.syntax)
         ids = self._strings(_flatten(ids_value)) or self._strings(_body_endpoint_ids(self.body()[0]))
         if isinstance(types_value, str) and "," in types_value and not self.sam:
@@ -788,7 +790,7 @@ class _CloudFormationApi:
         types: List[str] = []
         for item in _flatten(types_value):
             text = str(item).strip()
-            if _cfn.TOKEN.search(text):
+            if cfn_intrinsics.TOKEN.search(text):
                 resolved = self._allowed_value(text)
                 if resolved is None:
                     return EndpointType(None, problem=self._unresolved_type(origin, text), vpc_endpoint_ids=ids,
@@ -825,8 +827,8 @@ class _CloudFormationApi:
         for value in values:
             try:
                 rendered = self._render(value)
-            except _cfn.Unresolvable:
-                rendered = _cfn.unresolved_token("If", _cfn.digest(value))
+            except cfn_intrinsics.Unresolvable:
+                rendered = cfn_intrinsics.unresolved_token("If", cfn_intrinsics.digest(value))
             for item in _flatten(rendered):
                 if isinstance(item, (str, int)) and str(item):
                     out.append(str(item))
@@ -846,17 +848,17 @@ class _CloudFormationApi:
         origin = f"{name} of {self.label}"
         if raw is None:
             return self._definition_uri() if self.sam else (None, None)
-        call = _cfn.intrinsic(raw)
+        call = cfn_intrinsics.intrinsic(raw)
         if call is not None:
             if call[0] == "Fn::Transform":
-                return None, (f"{origin} comes from Fn::Transform ({_cfn.short(call[1])}), which the scan cannot "
-                              "read: inline the definition, or set VPCE_CHECKS_UNRESOLVED=skip")
+                return None, (f"{origin} comes from Fn::Transform ({cfn_intrinsics.short(call[1])}), which the scan "
+                              "cannot read: inline the definition, or set VPCE_CHECKS_UNRESOLVED=skip")
             try:
                 raw = self._render(raw)
-            except _cfn.Unresolvable as error:
+            except cfn_intrinsics.Unresolvable as error:
                 return None, f"{origin}: {error}"
         if isinstance(raw, str):
-            if _cfn.TOKEN.fullmatch(raw.strip()):
+            if cfn_intrinsics.TOKEN.fullmatch(raw.strip()):
                 return None, f"{origin} is {raw}, a value the scan cannot resolve"
             try:
                 raw = _parse_text(raw)
@@ -872,8 +874,8 @@ class _CloudFormationApi:
         origin = f"DefinitionUri of {self.label}"
         if raw is None:
             return None, None
-        if not isinstance(raw, str) or raw.startswith("s3://") or _cfn.TOKEN.search(raw):
-            return None, (f"{origin} is {_cfn.short(raw)}, a definition the scan cannot read: inline it as "
+        if not isinstance(raw, str) or raw.startswith("s3://") or cfn_intrinsics.TOKEN.search(raw):
+            return None, (f"{origin} is {cfn_intrinsics.short(raw)}, a definition the scan cannot read: inline it as "
                           "DefinitionBody, or set VPCE_CHECKS_UNRESOLVED=skip")
         path = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(self.path)), raw))
         text, problem = _read_bounded_text(path, origin)
@@ -896,7 +898,7 @@ class _CloudFormationApi:
         renderer.lenient = True
         try:
             document = renderer.render(raw)
-        except _cfn.Unresolvable as error:
+        except cfn_intrinsics.Unresolvable as error:
             return None, f"{origin}: {error}"
         for path, message, first, second in renderer.conflicts:
             if not _cfn.in_allow_statement(document, path, first, second):
@@ -909,7 +911,7 @@ class _CloudFormationApi:
             except ValueError as error:
                 return None, f"{origin} is a string that is not JSON ({error}): {document[:80]!r}"
         if not isinstance(document, dict):
-            return None, f"{origin} must be a JSON object, got {_cfn.short(document)}"
+            return None, f"{origin} must be a JSON object, got {cfn_intrinsics.short(document)}"
         return document, None
 
     def policy(self) -> Optional[PolicySource]:
@@ -941,7 +943,7 @@ class _CloudFormationApi:
         if body_problem is not None:
             problem = f"{body_problem} (it may hold the API's x-amazon-apigateway-policy)"
         elif self.props.get("BodyS3Location") is not None:
-            location = _cfn.short(self.props["BodyS3Location"])
+            location = cfn_intrinsics.short(self.props["BodyS3Location"])
             problem = (f"{self.label} keeps its definition in BodyS3Location ({location}), which the scan cannot "
                        "read, and has no Policy property: set Policy in the template, or set "
                        "VPCE_CHECKS_UNRESOLVED=skip")
@@ -955,7 +957,7 @@ class _CloudFormationApi:
     def _stage_value(self, raw: Any) -> Optional[str]:
         try:
             rendered = self._render(raw)
-        except _cfn.Unresolvable:
+        except cfn_intrinsics.Unresolvable:
             return None
         return str(rendered) if isinstance(rendered, (str, int)) and str(rendered) else None
 
@@ -985,7 +987,7 @@ class _CloudFormationApi:
                 continue
             verb = self._stage_value(props.get("HttpMethod"))
             path = self._cfn_resource_path(props.get("ResourceId"))
-            if verb is None or path is None or _cfn.TOKEN.search(verb):
+            if verb is None or path is None or cfn_intrinsics.TOKEN.search(verb):
                 complete = False
                 continue
             verb = verb.upper()
@@ -994,7 +996,7 @@ class _CloudFormationApi:
             auth = self._stage_value(kind_value) if kind_value is not None else "NONE"
             if auth is None:
                 auth = "UNKNOWN"
-            authorization[_method_key(verb, path)] = auth if _cfn.TOKEN.search(auth) else auth.upper()
+            authorization[_method_key(verb, path)] = auth if cfn_intrinsics.TOKEN.search(auth) else auth.upper()
         return (_routes(stages, methods) if complete else ()), authorization
 
     def _cfn_resource_path(self, value: Any, depth: int = 0) -> Optional[str]:
@@ -1002,14 +1004,14 @@ class _CloudFormationApi:
             return None
         if _refers_to(value, self.logical_id, ("RootResourceId",)):
             return "/"
-        call = _cfn.intrinsic(value)
+        call = cfn_intrinsics.intrinsic(value)
         if call is None or call[0] != "Ref" or not isinstance(call[1], str):
             return None
         if self.template.resource_type(call[1]) != "AWS::ApiGateway::Resource":
             return None
         props = self.template.properties(call[1])
         part = self._stage_value(props.get("PathPart"))
-        if part is None or _cfn.TOKEN.search(part):
+        if part is None or cfn_intrinsics.TOKEN.search(part):
             return None
         parent = self._cfn_resource_path(props.get("ParentId"), depth + 1)
         return None if parent is None else parent.rstrip("/") + "/" + part
@@ -1274,8 +1276,8 @@ class _SamPolicyWriter:
                 if values is None:
                     continue
                 if not isinstance(values, list):
-                    return (f"{option} is {_cfn.short(values)}, not a list (SAM extends the condition with it item "
-                            "by item): write a list")
+                    return (f"{option} is {cfn_intrinsics.short(values)}, not a list (SAM extends the condition with "
+                            "it item by item): write a list")
                 condition.setdefault(key, []).extend(values)
             if condition.get("aws:SourceVpc") or condition.get("aws:SourceVpce"):
                 self._allow_and_deny(resources, {operator: condition})

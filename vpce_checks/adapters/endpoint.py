@@ -1,8 +1,9 @@
 """VPC endpoint policies (CKV_VPCE_8): Terraform, CloudFormation and raw JSON -> ``EndpointPolicySource``.
 
-The policy text is resolved by the Terraform and CloudFormation adapters' own machinery (``terraform._judge`` for
-``jsonencode``, heredocs, ``data "aws_iam_policy_document"``, ``file()``...; ``cloudformation._Renderer`` for
-intrinsics and JSON-string documents); this module only finds which policy belongs to which endpoint.
+The policy text is resolved by the Terraform and CloudFormation readers' own machinery
+(``terraform.reader.judge_policy_value`` for ``jsonencode``, heredocs, ``data "aws_iam_policy_document"``,
+``file()``...; ``cloudformation.intrinsics.Renderer`` for intrinsics and JSON-string documents); this module only
+finds which policy belongs to which endpoint.
 
 - Terraform: the result is reported on ``aws_vpc_endpoint``. Its ``policy`` argument, or else an
   ``aws_vpc_endpoint_policy`` whose ``vpc_endpoint_id`` refers to it (found through Checkov's graph, in the same
@@ -24,9 +25,11 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
-from vpce_checks.adapters import cloudformation as cfn
 from vpce_checks.adapters.bindings import CFN_ENDPOINT_RESOURCES, TERRAFORM_ENDPOINT_RESOURCES
 from vpce_checks.adapters.bounded_documents import DocumentTooLarge, load_json
+from vpce_checks.adapters.cloudformation import intrinsics as cfn_intrinsics
+from vpce_checks.adapters.cloudformation import reader as cfn
+from vpce_checks.adapters.cloudformation import template as cfn_template
 from vpce_checks.adapters.terraform import graph as tf_graph
 from vpce_checks.adapters.terraform import reader as tf
 from vpce_checks.engine.services import Target, namespace_of_service_name
@@ -154,7 +157,7 @@ def _collect_endpoints(graph: object, index: Any) -> _Endpoints:
 
 
 def _pointer(attrs: Mapping[str, Any]) -> Any:
-    """The aws_vpc_endpoint an aws_vpc_endpoint_policy's vpc_endpoint_id refers to (a terraform._Ref), or None."""
+    """The aws_vpc_endpoint an aws_vpc_endpoint_policy's vpc_endpoint_id refers to (a terraform.graph.Ref), or None."""
     pointer = tf_graph.unwrap(attrs.get("vpc_endpoint_id"))
     if not isinstance(pointer, str) or not pointer.strip():
         return None
@@ -328,9 +331,9 @@ def endpoint_for_cloudformation(conf: dict, entity_type: str, file_path: str,
     label = f"{entity_type} {logical_id or '(unknown logical ID)'}"
     syntax = "yaml"
     try:
-        path = cfn.template_path(conf, file_path)
-        syntax = cfn.template_syntax(path or file_path or "")
-        template = cfn.load_template(path) if path else None
+        path = cfn_template.template_path(conf, file_path)
+        syntax = cfn_template.template_syntax(path or file_path or "")
+        template = cfn_template.load_template(path) if path else None
         if logical_id is None and template is not None:
             logical_id = cfn.guess_logical_id(template, conf, entity_type)
             label = f"{entity_type} {logical_id or '(unknown logical ID)'}"
@@ -348,7 +351,7 @@ def _cfn_source(conf: Any, entity_type: str, logical_id: Optional[str], template
     else:
         props = conf.get("Properties") if isinstance(conf, Mapping) else None
     props = props if isinstance(props, Mapping) else {}
-    renderer = cfn.Renderer(template, _CONTEXT_SERVICE)
+    renderer = cfn_intrinsics.Renderer(template, _CONTEXT_SERVICE)
     source = EndpointPolicySource(endpoint=label, kind="cloudformation", syntax=syntax,
                                   evaluated_keys=["Properties/PolicyDocument"])
 
@@ -358,7 +361,7 @@ def _cfn_source(conf: Any, entity_type: str, logical_id: Optional[str], template
             return None, None
         try:
             value = renderer.render(raw)
-        except cfn.Unresolvable:
+        except cfn_intrinsics.Unresolvable:
             return raw, None
         if isinstance(value, str) and "${" not in value:
             return raw, value
@@ -373,7 +376,7 @@ def _cfn_source(conf: Any, entity_type: str, logical_id: Optional[str], template
     source.notes = _type_note(endpoint_type, written_type)
     try:
         rendered_name = renderer.render(props.get("ServiceName"))
-    except cfn.Unresolvable:
+    except cfn_intrinsics.Unresolvable:
         rendered_name = None
     source.service_name = rendered_name if isinstance(rendered_name, str) else None
     raw = props.get("PolicyDocument")
@@ -384,7 +387,7 @@ def _cfn_source(conf: Any, entity_type: str, logical_id: Optional[str], template
     renderer.lenient = True  # record a differing Fn::If instead of raising, then fail closed on any of them
     try:
         document = renderer.render(raw)
-    except cfn.Unresolvable as error:
+    except cfn_intrinsics.Unresolvable as error:
         source.problem = f"{origin}: {error}"
         return source
     if renderer.conflicts:
@@ -400,7 +403,7 @@ def _cfn_source(conf: Any, entity_type: str, logical_id: Optional[str], template
             source.problem = f"{origin}: PolicyDocument is a string that is not JSON ({error}): {document[:80]!r}"
             return source
     if not isinstance(document, dict):
-        source.problem = f"{origin}: PolicyDocument must be a JSON object, got {cfn.short(document)}"
+        source.problem = f"{origin}: PolicyDocument must be a JSON object, got {cfn_intrinsics.short(document)}"
         return source
     source.document = document
     return source

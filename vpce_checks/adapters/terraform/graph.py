@@ -11,13 +11,11 @@ from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Set, 
 
 from vpce_checks.adapters.bindings import (
     TERRAFORM_NAME_ATTRIBUTE,
-    TERRAFORM_OWN_ATTRIBUTES,
     TERRAFORM_OWNER_RESOURCES,
     TERRAFORM_POLICY_RESOURCES,
 )
 
 _NAME_ATTRIBUTE = TERRAFORM_NAME_ATTRIBUTE
-_OWN_ATTRIBUTES = TERRAFORM_OWN_ATTRIBUTES
 # The loose bare-reference pattern. In reader.py a second module-level _BARE_REFERENCE (this compiled pattern)
 # replaces the stricter string pattern defined before it, so every function there, literal_name included, uses
 # this one; kept so here to change no behaviour (a known oddity, reported for a separate fix).
@@ -34,12 +32,16 @@ HEAD = (
 TAIL = rf"(?:\.{IDENT}|\.\*|\.\d+|{INDEX})*"
 REFERENCE = rf"{HEAD}{TAIL}"
 _COMPILED: Dict[str, re.Pattern[str]] = {}
+
+
 def rx(pattern: str) -> re.Pattern[str]:
     """Compile on first use: check modules are imported in every Checkov process, most never call us."""
     compiled = _COMPILED.get(pattern)
     if compiled is None:
         compiled = _COMPILED[pattern] = re.compile(pattern)
     return compiled
+
+
 class GraphIndex:
     """The graph nodes this adapter needs, keyed the way references name them.
 
@@ -395,6 +397,8 @@ def same_instance(ref_base: str, owner_id: str) -> bool:
     if ref_index is None or owner_index is None:
         return True
     return not re.fullmatch(r'\[(?:\d+|"[^"]*")\]', ref_index)  # [count.index] and the like: any instance
+
+
 def unwrap(value: Any) -> Any:
     """Checkov wraps attribute values in one-element lists, sometimes twice."""
     depth = 0
@@ -402,6 +406,8 @@ def unwrap(value: Any) -> Any:
         value = value[0]
         depth += 1
     return value
+
+
 def literal_name(value: Any) -> Optional[str]:
     """A resource name that is a plain literal (no reference, bare or not)."""
     value = unwrap(value)
@@ -412,6 +418,8 @@ def literal_name(value: Any) -> Optional[str]:
         if ref is not None and plausible_bare(ref, None):
             return None
     return value
+
+
 def root_dir_of(attrs: Optional[Mapping[str, Any]], module_dir: str) -> str:
     """The root module's directory: Checkov records the chain of module calls in ``source_module_object_``."""
     module = attrs.get("source_module_object_") if attrs else None
