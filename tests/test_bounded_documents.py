@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from tests.conftest import FIXTURES, offline_env
-from vpce_checks.adapters.apigateway import _parse_text
+from vpce_checks.adapters.apigateway import parse_openapi_text as _parse_text
 from vpce_checks.adapters.bounded_documents import (
     MAX_DOCUMENT_CHARS,
     MAX_DOCUMENT_DEPTH,

@@ -144,7 +144,7 @@ def _guess_syntax(file_path: str) -> str:
 # --------------------------------------------------------------------------------------------------------------
 
 
-def _parse_text(text: str) -> Any:
+def parse_openapi_text(text: str) -> Any:
     """JSON, else YAML (OpenAPI files are often YAML); dates and numeric keys become strings. Bounded in size,
     nodes (YAML aliases expanded) and depth: past a limit, DocumentTooLarge (a ValueError) names it."""
     try:
@@ -509,7 +509,7 @@ class _TerraformApi:
     @staticmethod
     def _document(text: str, origin: str) -> Tuple[Any, Optional[str]]:
         try:
-            document = _parse_text(text)
+            document = parse_openapi_text(text)
         except ValueError as error:
             return None, f"{origin}: {error}"
         if not isinstance(document, Mapping):
@@ -861,7 +861,7 @@ class _CloudFormationApi:
             if cfn_intrinsics.TOKEN.fullmatch(raw.strip()):
                 return None, f"{origin} is {raw}, a value the scan cannot resolve"
             try:
-                raw = _parse_text(raw)
+                raw = parse_openapi_text(raw)
             except ValueError as error:
                 return None, f"{origin}: {error}"
         if not isinstance(raw, Mapping):
@@ -882,7 +882,7 @@ class _CloudFormationApi:
         if text is None:
             return None, problem
         try:
-            document = _parse_text(text)
+            document = parse_openapi_text(text)
         except DocumentTooLarge as error:
             return None, f"{origin}: {path}: {error}"
         except ValueError as error:

@@ -466,11 +466,11 @@ def endpoint_for_json(document: object, file_path: str) -> Optional[EndpointPoli
         key = next((k for k in document if isinstance(k, str) and k.lower() == "statement"), None)
         if key is None:
             return None
-        from vpce_checks.adapters.rawjson import _plain
+        from vpce_checks.adapters.rawjson import plain_document
 
         name = os.path.basename(file_path) if file_path else "policy.json"
-        return EndpointPolicySource(endpoint=f"file {name}", kind="json", syntax="json", document=_plain(document),
-                                    origin=f"file {name}", evaluated_keys=[key])
+        return EndpointPolicySource(endpoint=f"file {name}", kind="json", syntax="json",
+                                    document=plain_document(document), origin=f"file {name}", evaluated_keys=[key])
     except Exception as error:  # noqa: BLE001 - never raise from a check
         return EndpointPolicySource(endpoint=f"file {file_path}", kind="json", syntax="json",
                                     problem=f"could not read {file_path} ({type(error).__name__}: {error})")

@@ -47,12 +47,12 @@ def _strings(value: Any) -> List[str]:
     return [item for item in items if isinstance(item, str)]
 
 
-def _plain(value: Any) -> Any:
+def plain_document(value: Any) -> Any:
     """Checkov's DictNode/ListNode -> plain dicts and lists (the engine gets a plain IAM JSON document)."""
     if isinstance(value, Mapping):
-        return {str(key): _plain(item) for key, item in value.items()}
+        return {str(key): plain_document(item) for key, item in value.items()}
     if isinstance(value, list):
-        return [_plain(item) for item in value]
+        return [plain_document(item) for item in value]
     if isinstance(value, str):
         return str(value)  # Checkov's str_node -> str
     return value
@@ -161,7 +161,7 @@ def _sources(document: object, file_path: str) -> List[PolicySource]:
         }
         if len(prefixes) == 1 and next(iter(prefixes)) in PROFILES:
             targets = [Target(next(iter(prefixes)), stem)]
-    plain = _plain(document)
+    plain = plain_document(document)
     origin = f"file {os.path.basename(file_path) if file_path else stem}"
     return [
         PolicySource(target=target, document=plain, origin=origin, evaluated_keys=[statement_key], syntax="json")
