@@ -390,6 +390,19 @@ def fix_raw(path: str, document: Dict[str, Any], endpoints: Sequence[str], vpcs:
     return text, changes
 
 
+def _with_elb_data_source_name(text: str, file: str) -> str:
+    """A Terraform fix names the file's own ``data "aws_elb_service_account"`` (fix_rendering writes "current")."""
+    generic = "data.aws_elb_service_account.current."
+    if generic not in text:
+        return text
+    try:
+        with open(file, encoding="utf-8", errors="replace") as stream:
+            found = re.search(r'data\s+"aws_elb_service_account"\s+"([A-Za-z0-9_-]+)"', stream.read(2_000_000))
+    except OSError:
+        return text
+    return text.replace(generic, f"data.aws_elb_service_account.{found.group(1)}.") if found else text
+
+
 def fix_statements(path: str, endpoints: Sequence[str], vpcs: Sequence[str], settings: Settings,
                    resource: Optional[str] = None) -> str:
     """Terraform and CloudFormation: for each failing policy, the Deny to put in, in the file's own syntax."""
@@ -418,6 +431,7 @@ def fix_statements(path: str, endpoints: Sequence[str], vpcs: Sequence[str], set
                   else f"add to {where}")
         out.append(f"{report.resource} ({report.file}): {action}:")
         text = render_fix(repaired.statement, syntax, profile, data_source)
+        text = _with_elb_data_source_name(text, report.file)
         if source.get("arn_partition"):  # the template writes arn:${AWS::Partition}: and so does its fix
             from vpce_checks.adapters.cloudformation import fix_with_template_partition
 

@@ -32,6 +32,7 @@ import re
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Set, Tuple
 
 from vpce_checks.adapters.base import PolicySource
+from vpce_checks.engine.log_delivery import elb_service_account  # ELB access-log account (issue 13)
 from vpce_checks.engine.services import PROFILES, Target
 
 TERRAFORM_POLICY_RESOURCES: Dict[str, str] = {
@@ -557,6 +558,10 @@ class _Context:
                 return self.target.region
             if ref.resource_type == "aws_partition" and attribute in ("partition", "id"):
                 return self.target.partition
+            # --- ELB access-log account (issue 13 item 4; minimal change, owned by engine/log_delivery.py) ---
+            if ref.resource_type == "aws_elb_service_account" and attribute in ("id", "arn"):
+                return elb_service_account(attribute, self.target.partition)
+            # --- end ELB access-log account ---
             return None
         own = _OWN_ATTRIBUTES[self.service].get(attribute)
         if own is None:
