@@ -300,7 +300,24 @@ def fix_document(document: Dict[str, Any], path: str, endpoints: Sequence[str], 
             raise UsageError(f"{path} is not valid IAM, so it cannot be repaired safely: {error}") from error
         document = repaired.document
         changes += [f"{profile.prefix}: {change}" for change in repaired.changes]
+    changes += paths_left(document, path, settings)
     return document, changes
+
+
+def paths_left(document: Dict[str, Any], path: str, settings: Settings) -> List[str]:
+    """What the repaired document still fails, in words: a grant the fix had to keep (or anything else) that
+    leaves a path is said, never left for the user to find (issue 13 item 4). Empty when every check passes."""
+    said = []
+    for report in _raw_reports(document, path, settings):
+        for finding in report.findings:
+            if finding.result != FAILED:
+                continue
+            request = counterexample_of(finding) or {}
+            who = request.get("principal", {}) if isinstance(request.get("principal"), dict) else {}
+            caller = who.get("arn") or who.get("type") or "a caller"
+            said.append(f"{finding.check_id}: the fixed policy still leaves {caller}: {finding.reason} (see "
+                        "`vpce-checks explain` on the result)")
+    return said
 
 
 MAX_BACKUPS = 100  # FILE.bak, FILE.bak.1 ... FILE.bak.99; then `fix --write` refuses instead of overwriting one
