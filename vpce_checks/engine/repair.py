@@ -187,9 +187,10 @@ def repair(document: Dict[str, Any], profile: ServiceProfile, target: Target, en
     if log_accounts:
         condition.setdefault("StringNotEquals", {})["aws:PrincipalAccount"] = (
             log_accounts[0] if len(log_accounts) == 1 else log_accounts)
-        changes.append(f"kept the grant to the Elastic Load Balancing access-log account{'s' * (len(log_accounts) > 1)}"
-                       f" {', '.join(account_label(a) for a in log_accounts)}: the Deny skips StringNotEquals aws:PrincipalAccount "
-                       "(AWS-owned log delivery, excused by exact account ID)")
+        names = ", ".join(account_label(a) for a in log_accounts)
+        plural = "s" if len(log_accounts) > 1 else ""
+        changes.append(f"kept the grant to the Elastic Load Balancing access-log account{plural} {names}: the Deny "
+                       "skips StringNotEquals aws:PrincipalAccount (AWS-owned log delivery, excused by exact ID)")
     deny["Condition"] = condition
     if len(perimeter) == 1 and perimeter[0].sid:  # a merge gets the generic name: no one statement's purpose
         deny["Sid"] = perimeter[0].sid
