@@ -105,13 +105,15 @@ def assert_fix_holds(document: dict, path: Path) -> None:
         assert not evaluate(repaired, request).explicitly_denied, (path, "the fix denies a kept grant", label, fixed)
     out = path.with_name(path.stem + ".fixed.json")
     out.write_text(json.dumps(fixed, indent=2), encoding="utf-8")
-    failed = [(r.resource, f.check_id, f.lines) for r in explain(str(out)) for f in r.findings if f.result == "FAILED"]
+    failed = [(r.resource, f.check_id, f.details) for r in explain(str(out)) for f in r.findings if f.result == "FAILED"]
     if failed:
-        # Allowed only when fix said which path is left, and explain names it as the counterexample.
-        said = [c for c in changes if "still leaves" in c]
-        assert said, (path, "the fix fails explain without saying so", failed, fixed)
-        text = json.dumps(failed)
-        assert any(line.split("still leaves", 1)[1].split(":", 1)[0].strip() in text for line in said), (said, failed)
+        # Allowed only when fix said so: each failing check with its reason, and the request explain names.
+        said = " ".join(c for c in changes if "the fixed policy still fails" in c)
+        for _, check_id, lines in failed:
+            assert check_id in said, (path, "the fix fails explain without saying so", failed, fixed)
+            for line in lines:
+                if line.startswith(("Reason:", "Counterexample:")):
+                    assert line.split(":", 1)[1].strip() in said, (path, line, said)
 
 
 def test_every_failing_raw_json_fixture_keeps_denies_grants_and_passes(tmp_path):

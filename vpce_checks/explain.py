@@ -305,18 +305,18 @@ def fix_document(document: Dict[str, Any], path: str, endpoints: Sequence[str], 
 
 
 def paths_left(document: Dict[str, Any], path: str, settings: Settings) -> List[str]:
-    """What the repaired document still fails, in words: a grant the fix had to keep (or anything else) that
-    leaves a path is said, never left for the user to find (issue 13 item 4). Empty when every check passes."""
+    """What the repaired document still fails, in words, with the request left open when there is one: a path the
+    fix could not close (a grant it had to keep, a placeholder it cannot replace) is said, never left for the user
+    to find (issue 13 item 4). Empty when every check passes."""
     said = []
     for report in _raw_reports(document, path, settings):
         for finding in report.findings:
             if finding.result != FAILED:
                 continue
-            request = counterexample_of(finding) or {}
-            who = request.get("principal", {}) if isinstance(request.get("principal"), dict) else {}
-            caller = who.get("arn") or who.get("type") or "a caller"
-            said.append(f"{finding.check_id}: the fixed policy still leaves {caller}: {finding.reason} (see "
-                        "`vpce-checks explain` on the result)")
+            left = next((line.split(":", 1)[1].strip() for line in finding.details
+                         if line.startswith("Counterexample:")), "")
+            said.append(f"{finding.check_id}: the fixed policy still fails: {finding.reason}"
+                        + (f"; still open: {left}" if left else ""))
     return said
 
 
