@@ -105,7 +105,8 @@ def assert_fix_holds(document: dict, path: Path) -> None:
         assert not evaluate(repaired, request).explicitly_denied, (path, "the fix denies a kept grant", label, fixed)
     out = path.with_name(path.stem + ".fixed.json")
     out.write_text(json.dumps(fixed, indent=2), encoding="utf-8")
-    failed = [(r.resource, f.check_id, f.details) for r in explain(str(out)) for f in r.findings if f.result == "FAILED"]
+    failed = [(r.resource, f.check_id, f.details) for r in explain(str(out)) for f in r.findings
+              if f.result == "FAILED"]
     if failed:
         # Allowed only when fix said so: each failing check with its reason, and the request explain names.
         said = " ".join(c for c in changes if "the fixed policy still fails" in c)
