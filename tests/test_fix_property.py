@@ -103,7 +103,8 @@ def assert_fix_holds(document: dict, path: Path) -> None:
         if evaluate(original, request).explicitly_denied:
             continue
         assert not evaluate(repaired, request).explicitly_denied, (path, "the fix denies a kept grant", label, fixed)
-    out = path.with_name(path.stem + ".fixed.json")
+    out = path.parent / "fixed" / path.name  # the same file name: a raw policy's resource is named after its file
+    out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(fixed, indent=2), encoding="utf-8")
     failed = [(r.resource, f.check_id, f.details) for r in explain(str(out)) for f in r.findings
               if f.result == "FAILED"]

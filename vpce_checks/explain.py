@@ -308,15 +308,22 @@ def paths_left(document: Dict[str, Any], path: str, settings: Settings) -> List[
     """What the repaired document still fails, in words, with the request left open when there is one: a path the
     fix could not close (a grant it had to keep, a placeholder it cannot replace) is said, never left for the user
     to find (issue 13 item 4). Empty when every check passes."""
+    return [line for source in sources_for_json(document, path) for line in _still_failing(source, settings)]
+
+
+def _still_failing(source: PolicySource, settings: Settings) -> List[str]:
+    """The pack checks a repaired policy still fails, each with its reason and the request it leaves open."""
+    profile = PROFILES[source.target.service]
     said = []
-    for report in _raw_reports(document, path, settings):
-        for finding in report.findings:
-            if finding.result != FAILED:
-                continue
-            left = next((line.split(":", 1)[1].strip() for line in finding.details
-                         if line.startswith("Counterexample:")), "")
-            said.append(f"{finding.check_id}: the fixed policy still fails: {finding.reason}"
-                        + (f"; still open: {left}" if left else ""))
+    for check_id, decide in ((profile.check_id, judge), (SOUNDNESS_CHECK, judge_soundness),
+                             (SOURCE_IP_CHECK, judge_source_ip)):
+        judgement = decide(source, settings)
+        if judgement.result != FAILED:
+            continue
+        left = next((line.split(":", 1)[1].strip() for line in judgement.lines
+                     if line.startswith("Counterexample:")), "")
+        said.append(f"{check_id}: the fixed policy still fails: {judgement.reason}"
+                    + (f"; still open: {left}" if left else ""))
     return said
 
 
@@ -455,6 +462,9 @@ def fix_statements(path: str, endpoints: Sequence[str], vpcs: Sequence[str], set
             text = fix_with_template_partition(text, syntax)
         out.append(text)
         out.extend(f"# {change}" for change in repaired.changes if "replaced by" not in change)
+        fixed_source = PolicySource(target=target, document=repaired.document, origin=str(source.get("origin", "")),
+                                    syntax=syntax)
+        out.extend(f"# {line}" for line in _still_failing(fixed_source, settings))
         out.append("")
     return "\n".join(out) + ("\n" if out else "No failing policy to fix.\n")
 
