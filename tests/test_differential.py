@@ -24,7 +24,13 @@ from typing import Callable, Dict, List, Optional, Tuple
 import pytest
 
 from tests.differential.harness import Differential, Disagreement, Run
-from tests.differential.outside import CARRIED_BY, allowed_origins, is_excused_principal, is_inside
+from tests.differential.outside import (
+    CARRIED_BY,
+    allowed_origins,
+    excused_log_accounts,
+    is_excused_principal,
+    is_inside,
+)
 from tests.differential.policies import ACCOUNT, TARGETS
 from tests.differential.simulator import SimRequest, Simulator, unavailable_reason
 
@@ -298,6 +304,13 @@ def test_outside_and_excused_come_from_the_policy_text() -> None:
     assert is_excused_principal("arn:aws:iam::111122223333:role/aws-service-role/s3.amazonaws.com/AWSRole")
     assert is_excused_principal("arn:aws:iam::111122223333:role/aws:ec2-infrastructure")
     assert not is_excused_principal("arn:aws:iam::111122223333:role/admin")
+    elb = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": ["arn:aws:iam::127311923021:root", "033677994240",
+                                                 "arn:aws:iam::797873946194:user/logs", "444455556666"]},
+         "Action": "s3:PutObject", "Resource": "*"},
+        {"Effect": "Deny", "Principal": {"AWS": "arn:aws:iam::027434742980:root"}, "Action": "s3:*", "Resource": "*"}]}
+    # exact-ID grants of ELB access-log accounts only: not a user ARN, not another account, not a Deny's Principal
+    assert excused_log_accounts(elb) == {"127311923021", "033677994240"}
 
 
 def test_requests_a_rest_api_never_receives_alone() -> None:

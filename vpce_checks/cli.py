@@ -28,7 +28,55 @@ def _path(args: List[str]) -> int:
 def _scan(args: List[str]) -> int:
     from vpce_checks.scanner import scan_main
 
+    if "--list" in args or "-l" in args:
+        return _list_registered(args)
     return scan_main(args)
+
+
+# Checkov's own registries per framework the pack checks: `checkov --list` prints these, but Checkov 3.3 prints its
+# list before it loads --external-checks-dir (checkov/main.py returns from --list first), and its list has no raw
+# JSON (json_doc) registry at all, so plain `checkov --list` can never show the pack (docs/usage.md says so).
+_REGISTRIES = (
+    ("terraform", "checkov.terraform.checks.resource.registry", "resource_registry"),
+    ("cloudformation", "checkov.cloudformation.checks.resource.registry", "cfn_registry"),
+    ("json", "checkov.json_doc.registry", "registry"),
+)
+
+
+def registered_checks() -> List[tuple]:
+    """(ID, framework, entity, name, severity) of every pack check Checkov registers when it loads the checks
+    folder as --external-checks-dir would: the checks as Checkov itself sees them, not the catalog."""
+    import importlib
+
+    from vpce_checks.scanner import PREFIX
+
+    registries = [(framework, getattr(importlib.import_module(module), name))
+                  for framework, module, name in _REGISTRIES]
+    registries[0][1].load_external_checks(checks_path())  # each check file registers itself where it belongs
+    rows = []
+    for framework, registry in registries:
+        for entity, check in registry.all_checks():
+            if check.id.startswith(PREFIX):
+                severity = getattr(check.severity, "name", None) or str(check.severity or "")
+                rows.append((check.id, framework, entity, check.name, severity))
+    return sorted(set(rows))
+
+
+def _list_registered(args: List[str]) -> int:
+    """`vpce-checks scan --list [--framework F ...]`: the pack's checks as Checkov registers them."""
+    frameworks = {f for i, a in enumerate(args) if a == "--framework" for f in args[i + 1:i + 2]}
+    frameworks |= {a.split("=", 1)[1] for a in args if a.startswith("--framework=")}
+    frameworks = {x for f in frameworks for x in f.split(",")} - {"all"}
+    if "terraform_plan" in frameworks:
+        frameworks.add("terraform")  # the plan runner runs the Terraform resource checks
+    rows = [r for r in registered_checks() if not frameworks or r[1] in frameworks]
+    header = ("ID", "FRAMEWORK", "ENTITY", "SEVERITY", "NAME")
+    table = [header] + [(r[0], r[1], r[2], r[4], r[3]) for r in rows]
+    widths = [max(len(row[i]) for row in table) for i in range(4)]
+    for row in table:
+        sys.stdout.write("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + f"  {row[4]}\n")
+    sys.stdout.write(f"{len(rows)} check registrations ({len({r[0] for r in rows})} check IDs)\n")
+    return 0 if rows else 1
 
 
 def _action(args: List[str]) -> int:

@@ -300,7 +300,31 @@ def fix_document(document: Dict[str, Any], path: str, endpoints: Sequence[str], 
             raise UsageError(f"{path} is not valid IAM, so it cannot be repaired safely: {error}") from error
         document = repaired.document
         changes += [f"{profile.prefix}: {change}" for change in repaired.changes]
+    changes += paths_left(document, path, settings)
     return document, changes
+
+
+def paths_left(document: Dict[str, Any], path: str, settings: Settings) -> List[str]:
+    """What the repaired document still fails, in words, with the request left open when there is one: a path the
+    fix could not close (a grant it had to keep, a placeholder it cannot replace) is said, never left for the user
+    to find (issue 13 item 4). Empty when every check passes."""
+    return [line for source in sources_for_json(document, path) for line in _still_failing(source, settings)]
+
+
+def _still_failing(source: PolicySource, settings: Settings) -> List[str]:
+    """The pack checks a repaired policy still fails, each with its reason and the request it leaves open."""
+    profile = PROFILES[source.target.service]
+    said = []
+    for check_id, decide in ((profile.check_id, judge), (SOUNDNESS_CHECK, judge_soundness),
+                             (SOURCE_IP_CHECK, judge_source_ip)):
+        judgement = decide(source, settings)
+        if judgement.result != FAILED:
+            continue
+        left = next((line.split(":", 1)[1].strip() for line in judgement.lines
+                     if line.startswith("Counterexample:")), "")
+        said.append(f"{check_id}: the fixed policy still fails: {judgement.reason}"
+                    + (f"; still open: {left}" if left else ""))
+    return said
 
 
 MAX_BACKUPS = 100  # FILE.bak, FILE.bak.1 ... FILE.bak.99; then `fix --write` refuses instead of overwriting one
@@ -390,6 +414,19 @@ def fix_raw(path: str, document: Dict[str, Any], endpoints: Sequence[str], vpcs:
     return text, changes
 
 
+def _with_elb_data_source_name(text: str, file: str) -> str:
+    """A Terraform fix names the file's own ``data "aws_elb_service_account"`` (fix_rendering writes "current")."""
+    generic = "data.aws_elb_service_account.current."
+    if generic not in text:
+        return text
+    try:
+        with open(file, encoding="utf-8", errors="replace") as stream:
+            found = re.search(r'data\s+"aws_elb_service_account"\s+"([A-Za-z0-9_-]+)"', stream.read(2_000_000))
+    except OSError:
+        return text
+    return text.replace(generic, f"data.aws_elb_service_account.{found.group(1)}.") if found else text
+
+
 def fix_statements(path: str, endpoints: Sequence[str], vpcs: Sequence[str], settings: Settings,
                    resource: Optional[str] = None) -> str:
     """Terraform and CloudFormation: for each failing policy, the Deny to put in, in the file's own syntax."""
@@ -418,12 +455,16 @@ def fix_statements(path: str, endpoints: Sequence[str], vpcs: Sequence[str], set
                   else f"add to {where}")
         out.append(f"{report.resource} ({report.file}): {action}:")
         text = render_fix(repaired.statement, syntax, profile, data_source)
+        text = _with_elb_data_source_name(text, report.file)
         if source.get("arn_partition"):  # the template writes arn:${AWS::Partition}: and so does its fix
             from vpce_checks.adapters.cloudformation import fix_with_template_partition
 
             text = fix_with_template_partition(text, syntax)
         out.append(text)
         out.extend(f"# {change}" for change in repaired.changes if "replaced by" not in change)
+        fixed_source = PolicySource(target=target, document=repaired.document, origin=str(source.get("origin", "")),
+                                    syntax=syntax)
+        out.extend(f"# {line}" for line in _still_failing(fixed_source, settings))
         out.append("")
     return "\n".join(out) + ("\n" if out else "No failing policy to fix.\n")
 

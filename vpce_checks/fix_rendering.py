@@ -7,6 +7,7 @@ import json
 import re
 from typing import List, Optional, Sequence
 
+from vpce_checks.engine.log_delivery import ELB_ACCOUNT_TOKEN
 from vpce_checks.engine.model import THIS_ACCOUNT, THIS_REGION, Policy, references_in
 from vpce_checks.engine.remediation import fix_statements
 from vpce_checks.engine.services import ServiceProfile, Target
@@ -24,6 +25,7 @@ def _hcl_string(text: str, profile: ServiceProfile) -> str:
             text = "${" + name_ref.group(1) + ".arn}" + text[len(arn):]
     text = text.replace(THIS_ACCOUNT, "${data.aws_caller_identity.current.account_id}")
     text = text.replace(THIS_REGION, "${data.aws_region.current.name}")
+    text = text.replace(ELB_ACCOUNT_TOKEN, "${data.aws_elb_service_account.current.id}")
     whole = re.fullmatch(r"\$\{([^{}]+)\}", text)
     if whole:
         return whole.group(1)

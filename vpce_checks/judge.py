@@ -165,6 +165,7 @@ def judge(source: Optional[PolicySource], settings: Union[Settings, SettingsErro
         lines = ["Allowed origins: " + ("; ".join(verdict.allowed_origins) or "none")]
         if verdict.exemptions:
             lines.append("Exemptions relied on (VPCE_CHECKS_ACCEPTED_EXEMPTIONS): " + ", ".join(verdict.exemptions))
+        lines += [f"Excused: {line}" for line in verdict.excused]
         return Judgement(PASSED, verdict.reason, lines, verdict)
     if verdict.status == "unresolved":
         if settings.unresolved == "skip":

@@ -20,6 +20,7 @@ from tests.differential.outside import (
     Sampler,
     allowed_origins,
     conditions_of,
+    excused_log_accounts,
     is_inside,
 )
 from tests.differential.policies import ACCOUNT, REGION, TARGETS, as_stored, random_policies
@@ -137,6 +138,8 @@ def replayed(service: str, verdict: Verdict, stored_policy: dict) -> Tuple[Optio
     if principal.principal_arn and any(pattern.match(principal.principal_arn.replace(principal.account or "", ACCOUNT))
                                        for pattern in EXCUSED_PRINCIPAL_ARNS):
         return request, "the counterexample's caller is excused (a service-linked role or EC2's infrastructure role)"
+    if principal.account in excused_log_accounts(stored_policy):
+        return request, "the counterexample's caller is excused (an ELB access-log account an Allow grants by ID)"
     problem = not_concrete(request, verdict.network)
     if problem:
         return request, problem

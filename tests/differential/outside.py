@@ -34,6 +34,15 @@ MULTIVALUED_KEYS = frozenset({"aws:principalorgpaths", "aws:tagkeys", "aws:vpceo
 # Principals the perimeter excuses (SPEC section 4): service-linked roles and EC2's infrastructure role.
 EXCUSED_PRINCIPAL_ARNS = (re.compile(r"^arn:aws:iam::\d{12}:role/aws-service-role/"),
                           re.compile(r"^arn:aws:iam::\d{12}:role/aws:ec2-infrastructure$"))
+# The AWS-owned accounts that write Elastic Load Balancing access logs in Regions available before August 2022
+# (Elastic Load Balancing User Guide, "Enable access logs for your Application Load Balancer", section "Attach a policy
+# to your S3 bucket"). SPEC section 4 excuses their principals when an Allow names the account by exact ID: this
+# module's own copy of that table, so that the test decides "excused" without the engine.
+ELB_LOG_ACCOUNTS = frozenset({
+    "098369216593", "754344448648", "582318560864", "600734575887", "383597477331", "718504428378", "114774131450",
+    "783225319266", "589379963580", "985666609251", "638102146993", "037604701340", "054676820928", "897822967062",
+    "635631232127", "156460612806", "652711504416", "009996457667", "076674570225", "507241528517", "127311923021",
+    "033677994240", "190560391635", "048591011584", "027434742980", "797873946194"})
 PERIMETER_KEYS = ("aws:sourcevpce", "aws:sourcevpc")
 # Requests a REST API never receives, or only as part of another (Service Authorization Reference, "Actions,
 # resources, and condition keys for Amazon API Gateway"; API Gateway Developer Guide, "Control access to a REST API
@@ -108,6 +117,21 @@ def is_inside(origins: Dict[str, List[Tuple[str, bool]]], context: Dict[str, Con
 
 def is_excused_principal(principal_arn: Optional[str]) -> bool:
     return bool(principal_arn) and any(p.match(principal_arn or "") for p in EXCUSED_PRINCIPAL_ARNS)
+
+
+def excused_log_accounts(policy: dict) -> frozenset:
+    """ELB access-log accounts an Allow's Principal names by exact ID (bare, or as the account's root ARN): their
+    principals' requests are excused, like service principals' (SPEC section 4)."""
+    found = set()
+    for statement in policy["Statement"]:
+        principal = statement.get("Principal")
+        if statement.get("Effect") != "Allow" or not isinstance(principal, dict):
+            continue
+        for value in _listed(principal.get("AWS")):
+            match = re.fullmatch(r"(?:arn:aws(?:-cn|-us-gov)?:iam::)?(\d{12})(?::root)?", value)
+            if match and match.group(1) in ELB_LOG_ACCOUNTS and (value.isdigit() or value.endswith(":root")):
+                found.add(match.group(1))
+    return frozenset(found - {ACCOUNT})
 
 
 def _hex(rng: random.Random, n: int) -> str:
@@ -226,6 +250,7 @@ class Sampler:
         self.stored_policy = stored_policy
         self.conditions = conditions_of(policy)
         self.origins = allowed_origins(policy)
+        self.log_accounts = excused_log_accounts(policy)
         self.actions = [(f"{service}:{a['name']}", [t["key"] for t in a["resourceTypes"]
                                                      if t["key"] in self.target.resource_types])
                         for a in actions if not a["wildcardOnly"]]
@@ -404,7 +429,7 @@ class Sampler:
         """One request from outside the perimeter, or None when the draw was inside or excused."""
         action, types = self.action()
         caller = self.caller()
-        if is_excused_principal(caller.principal_arn):
+        if is_excused_principal(caller.principal_arn) or (caller.account in self.log_accounts):
             return None
         context: Dict[str, ContextValue] = {}
         network = self.network(context)

@@ -15,6 +15,7 @@ from typing import Callable, Dict, List, Tuple
 
 ACCOUNT = "111122223333"
 OTHER_ACCOUNT = "444455556666"
+ELB_LOG_ACCOUNT = "127311923021"  # us-east-1's ELB access-log account (outside.ELB_LOG_ACCOUNTS)
 REGION = "us-east-1"
 API_ID = "a1b2c3d4e5"
 
@@ -311,6 +312,18 @@ PROBES: List[Tuple[str, dict]] = [
         _deny(TARGETS["sqs"].arn, dict(_through(NAMED_VPCES[0]),
                                        StringNotEquals={"aws:SourceVpce": [NAMED_VPCES[0]],
                                                         "aws:PrincipalAccount": [ACCOUNT]}))]}),
+    # An ELB access-log bucket (SPEC section 4: the ELB account an Allow grants by exact ID is excused), and the same
+    # account granted by a user ARN, which is no exact-ID grant: its principals are ordinary outside callers.
+    ("s3", {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ELB_LOG_ACCOUNT}:root"}, "Action": "s3:PutObject",
+         "Resource": _BUCKET + "/AWSLogs/*"},
+        _deny([_BUCKET, _BUCKET + "/*"], {"StringNotEquals": {"aws:SourceVpce": [NAMED_VPCES[0]],
+                                                               "aws:PrincipalAccount": [ELB_LOG_ACCOUNT]}})]}),
+    ("s3", {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ELB_LOG_ACCOUNT}:user/logs"},
+         "Action": "s3:PutObject", "Resource": _BUCKET + "/AWSLogs/*"},
+        _deny([_BUCKET, _BUCKET + "/*"], {"StringNotEquals": {"aws:SourceVpce": [NAMED_VPCES[0]],
+                                                               "aws:PrincipalAccount": [ELB_LOG_ACCOUNT]}})]}),
 ]
 
 

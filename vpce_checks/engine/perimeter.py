@@ -31,6 +31,12 @@ from vpce_checks.engine.evaluate import (
     principal_element_ok,
     resource_element_ok,
 )
+from vpce_checks.engine.log_delivery import (
+    ELB_ACCOUNT_TOKEN,
+    account_label,
+    elb_account_for_region,
+    excused_log_accounts,
+)
 from vpce_checks.engine.matching import action_matches, arn_matches, glob_match, has_wildcard, witness
 from vpce_checks.engine.model import (
     THIS_ACCOUNT,
@@ -140,6 +146,7 @@ class Verdict:
     notes: List[str] = field(default_factory=list)
     description: str = ""  # the counterexample in words
     request: Dict[str, object] = field(default_factory=dict)  # the counterexample as data, with concrete values
+    excused: List[str] = field(default_factory=list)  # principals a PASS excused beyond service principals, in words
 
     @property
     def passed(self) -> bool:
@@ -386,6 +393,8 @@ class RequestSpace:
         self.profile: ServiceProfile = profile_for(target.service)
         self.denies = policy.denies
         self.allowed_literals = self._allowed_literals()
+        # (never R's own account: its own principals are what the perimeter is about)
+        self.excused_log_accounts = excused_log_accounts(policy) - {target.account}
         self._targets()
         self.principals = self._principals()
         self.networks = ["public", "endpoint"] if self.profile.has_public_endpoint else ["endpoint"]
@@ -545,8 +554,11 @@ class RequestSpace:
         arns: List[str] = []
 
         def account_of_arn(text: str) -> Optional[str]:
-            parts = text.replace(THIS_ACCOUNT, "\0").split(":", 5)  # the token holds colons
-            return parts[4].replace("\0", THIS_ACCOUNT) if len(parts) == 6 and parts[4] else None
+            # the tokens hold colons
+            parts = text.replace(THIS_ACCOUNT, "\0").replace(ELB_ACCOUNT_TOKEN, "\1").split(":", 5)
+            if len(parts) != 6 or not parts[4]:
+                return None
+            return parts[4].replace("\0", THIS_ACCOUNT).replace("\1", ELB_ACCOUNT_TOKEN)
 
         for statement in self.denies:
             for element in (statement.principal, statement.not_principal):
@@ -610,8 +622,12 @@ class RequestSpace:
             else:
                 out.append(Principal(kind="iam", account=account, arn=arn, label=f"the principal {arn}"))
         excused = (EC2_INFRASTRUCTURE, SERVICE_LINKED_ROLES)
+        # Principals of the ELB access-log accounts an Allow grants by exact account ID are excused (SPEC section
+        # 4; docs/semantics.md): the space holds none of them.
+        log_accounts = self.excused_log_accounts
         return [p for p in out
-                if not (p.principal_arn and any(arn_matches(pattern, p.principal_arn) for pattern in excused))]
+                if not (p.principal_arn and any(arn_matches(pattern, p.principal_arn) for pattern in excused))
+                and not (p.kind == "iam" and p.account in log_accounts)]
 
     # -- key domains -------------------------------------------------------------------------------------
     def domain(self, key: str, principal: Principal, network: str) -> List[RequestValue]:
@@ -899,7 +915,8 @@ def perimeter_of(policy: Policy, target: Target, options: AnalysisOptions = Anal
                               f"{options.max_seconds:g} seconds")
     if found is None:
         return Verdict(status="pass", reason="every request from outside the allowed origins is explicitly denied",
-                       allowed_origins=space.allowed_origin_descriptions(), exemptions=exemptions)
+                       allowed_origins=space.allowed_origin_descriptions(), exemptions=exemptions,
+                       excused=excused_log_account_notes(space.excused_log_accounts))
     request, network = found
     if evaluate(policy, request).explicitly_denied and not references:
         return Verdict(status="unresolved", reason="internal inconsistency: the counterexample is denied")
@@ -915,6 +932,12 @@ def perimeter_of(policy: Policy, target: Target, options: AnalysisOptions = Anal
                    description=describe(data, request.principal.label, key_names, hypothetical),
                    allowed_origins=space.allowed_origin_descriptions(), exemptions=exemptions, request=data,
                    notes=stands_for)
+
+
+def excused_log_account_notes(accounts: FrozenSet[str]) -> List[str]:
+    """What a verdict relied on when it excused ELB access-log accounts, in words (one line per account)."""
+    return [f"requests by principals of the Elastic Load Balancing access-log account {account_label(account)}, "
+            "which an Allow grants by exact account ID (docs/semantics.md)" for account in sorted(accounts)]
 
 
 def beyond_bound(policy: Policy, options: AnalysisOptions) -> Optional[str]:
@@ -934,7 +957,9 @@ def prepared(policy: Policy, target: Target) -> Tuple[Policy, Target]:
     target = settle_target(target, list(policy.resource_patterns()))
     # Where R's account or region is known, the policy's symbolic "this account/region" is that literal value: a
     # principal of R's account is one caller whether the policy names the account by ID or by the token.
-    tokens = [(token, value) for token, value in ((THIS_ACCOUNT, target.account), (THIS_REGION, target.region))
+    elb = elb_account_for_region(target.region) or ELB_ACCOUNT_TOKEN
+    tokens = [(token, value) for token, value in ((THIS_ACCOUNT, target.account), (THIS_REGION, target.region),
+                                                  (ELB_ACCOUNT_TOKEN, elb))
               if value != token]
     if tokens:
         def concrete(text: str) -> str:

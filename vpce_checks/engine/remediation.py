@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Dict, List, Optional, Sequence
 
+from vpce_checks.engine.log_delivery import excused_log_accounts
 from vpce_checks.engine.model import Policy
 from vpce_checks.engine.services import ServiceProfile, Target, settle_target
 
@@ -25,9 +26,11 @@ def named_endpoints(policy: Policy) -> List[str]:
     return list(found)
 
 
-def perimeter_statement(profile: ServiceProfile, target: Target, endpoints: Sequence[str]) -> dict:
+def perimeter_statement(profile: ServiceProfile, target: Target, endpoints: Sequence[str],
+                        log_accounts: Sequence[str] = ()) -> dict:
     """The sound Deny: every action of the service, on R (and its objects), unless through a listed endpoint.
-    AWS service principals are exempted with BoolIfExists, as AWS's data perimeter examples do."""
+    AWS service principals are exempted with BoolIfExists, as AWS's data perimeter examples do, and the ELB
+    access-log accounts the policy grants by exact ID with StringNotEquals aws:PrincipalAccount (SPEC section 4)."""
     resources = list(profile.fix_resources(target))
     statement: dict = {"Sid": SID, "Effect": "Deny", "Principal": "*"}
     if profile.off_perimeter_actions:  # every action but those that never come through an endpoint (EFS NFS)
@@ -40,6 +43,10 @@ def perimeter_statement(profile: ServiceProfile, target: Target, endpoints: Sequ
         "StringNotEquals": {"aws:SourceVpce": list(endpoints)},
         "BoolIfExists": {"aws:PrincipalIsAWSService": "false"},
     }
+    if log_accounts:
+        accounts = sorted(log_accounts)
+        statement["Condition"]["StringNotEquals"]["aws:PrincipalAccount"] = (
+            accounts[0] if len(accounts) == 1 else accounts)
     return statement
 
 
@@ -55,7 +62,8 @@ def fix_statements(policy: Policy, profile: ServiceProfile, target: Target, plac
     ``placeholder``), and for a private API without any Allow, the Allow it needs first."""
     target = settle_target(target, [r for s in policy.statements for r in (s.resource or ()) + (s.not_resource or ())])
     endpoints = list(named_endpoints(policy) if endpoints is None else endpoints)
-    statements = [perimeter_statement(profile, target, endpoints or [placeholder])]
+    log_accounts = sorted(excused_log_accounts(policy) - {target.account})
+    statements = [perimeter_statement(profile, target, endpoints or [placeholder], log_accounts)]
     if profile.prefix == "execute-api" and not any(not s.is_deny for s in policy.statements):
         statements.insert(0, invoke_allow())
     return statements

@@ -16,6 +16,7 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any, Dict, FrozenSet, List, Optional, Sequence, Tuple
 
+from vpce_checks.engine.log_delivery import account_label, excused_log_accounts
 from vpce_checks.engine.matching import glob_match
 from vpce_checks.engine.model import Condition, Statement, parse_policy
 from vpce_checks.engine.operators import OPERATORS
@@ -59,6 +60,12 @@ def _names_service(pattern: str, prefix: str) -> bool:
     """Could this action pattern name an action of the service? ("*", "s3:*", "S3:Get*" for s3)."""
     service = pattern.split(":", 1)[0] if ":" in pattern else pattern
     return glob_match(service.lower(), prefix) or glob_match(prefix, service.lower())
+
+
+def _exempts_only(condition: Condition, accounts: Sequence[str]) -> bool:
+    """A negated aws:PrincipalAccount test that exempts only the given (ELB access-log) accounts."""
+    return (condition.key == "aws:principalaccount" and condition.negated and bool(condition.values)
+            and all(v in accounts for v in condition.values))
 
 
 def _kept_condition(condition: Condition, accepted: FrozenSet[str]) -> Optional[Tuple[str, str, Any]]:
@@ -158,12 +165,15 @@ def repair(document: Dict[str, Any], profile: ServiceProfile, target: Target, en
         operator = "StringNotEqualsIfExists" if endpoints else "StringNotEquals"
         condition.setdefault(operator, {})["aws:SourceVpc"] = list(vpcs)
     kept_keys = set()
+    log_accounts = sorted(excused_log_accounts(policy) - {target.account})
     for statement in perimeter:
         for cond in statement.conditions:
             kept = _kept_condition(cond, accepted_exemptions)
             if kept and cond.key not in kept_keys:
                 kept_keys.add(cond.key)
                 condition.setdefault(kept[0], {})[kept[1]] = kept[2]
+            elif not kept and _exempts_only(cond, log_accounts):
+                continue  # the ELB exemption the new Deny writes again (below)
             elif not kept and not tests_perimeter(cond.key):
                 changes.append(f"{statement.label}: dropped {cond.written_operator} {cond.written_key} from the "
                                "perimeter Deny (it narrowed the Deny to some requests); if it was meant on its own, "
@@ -172,6 +182,15 @@ def repair(document: Dict[str, Any], profile: ServiceProfile, target: Target, en
         condition.setdefault("NotIpAddressIfExists", {})["aws:SourceIp"] = list(allowed_source_cidrs)
     if "aws:principalisawsservice" not in kept_keys:
         condition.setdefault("BoolIfExists", {})["aws:PrincipalIsAWSService"] = "false"
+    # ELB access-log accounts an Allow grants by exact ID keep their grant (SPEC section 4 excuses them; without
+    # this the Deny would stop log delivery): the Deny skips their principals. docs/semantics.md.
+    if log_accounts:
+        condition.setdefault("StringNotEquals", {})["aws:PrincipalAccount"] = (
+            log_accounts[0] if len(log_accounts) == 1 else log_accounts)
+        names = ", ".join(account_label(a) for a in log_accounts)
+        plural = "s" if len(log_accounts) > 1 else ""
+        changes.append(f"kept the grant to the Elastic Load Balancing access-log account{plural} {names}: the Deny "
+                       "skips StringNotEquals aws:PrincipalAccount (AWS-owned log delivery, excused by exact ID)")
     deny["Condition"] = condition
     if len(perimeter) == 1 and perimeter[0].sid:  # a merge gets the generic name: no one statement's purpose
         deny["Sid"] = perimeter[0].sid

@@ -254,6 +254,15 @@ def is_private_range(value: str) -> bool:
     return any(network.subnet_of(p) or p.subnet_of(network) for p in PRIVATE_RANGES if p.version == network.version)
 
 
+def _is_address(value: str) -> bool:
+    """An IPv4/IPv6 address or CIDR, as IAM's IP address operators take them."""
+    try:
+        ipaddress.ip_network(value.strip(), strict=False)
+    except ValueError:
+        return False
+    return True
+
+
 def source_ip_use(policy: Policy) -> Optional[SourceIpUse]:
     """None when no statement tests aws:SourceIp."""
     uses = policy.condition_uses("aws:sourceip")
@@ -263,6 +272,11 @@ def source_ip_use(policy: Policy) -> Optional[SourceIpUse]:
     for statement, condition in uses:
         for value in condition.values:
             ranges.append(value)
+            if not references_in(value) and not _is_address(value):
+                problems.append(f"{statement.label}: {condition.written_operator} {condition.written_key} {value!r} is "
+                                "not an IP address or CIDR (a placeholder?): the check cannot tell which addresses "
+                                "it names, so it fails closed; write the real range")
+                continue
             if is_private_range(value):
                 effect = ("denies every request through a VPC endpoint (the key is absent there, and a negated "
                           "operator is true on a missing key)" if statement.is_deny and condition.negated

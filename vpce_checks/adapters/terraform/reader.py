@@ -64,6 +64,7 @@ from vpce_checks.adapters.terraform.graph import (
     unwrap,
     with_tfvars,
 )
+from vpce_checks.engine.log_delivery import elb_service_account  # ELB access-log account (issue 13)
 from vpce_checks.engine.services import PROFILES, Target
 
 # A statement-level key recording condition blocks that repeat a (test, variable) pair in an
@@ -183,6 +184,10 @@ class Context:
                 return self.target.region
             if ref.resource_type == "aws_partition" and attribute in ("partition", "id"):
                 return self.target.partition
+            # --- ELB access-log account (issue 13 item 4; minimal change, owned by engine/log_delivery.py) ---
+            if ref.resource_type == "aws_elb_service_account" and attribute in ("id", "arn"):
+                return elb_service_account(attribute, self.target.partition)
+            # --- end ELB access-log account ---
             return None
         own = _OWN_ATTRIBUTES[self.service].get(attribute)
         if own is None:
