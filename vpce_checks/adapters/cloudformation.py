@@ -1292,3 +1292,45 @@ def _owner_source(entity_type: str, service: str, logical_id: Optional[str], tem
         target=target, document=None, syntax=syntax,
         origin=f"{label} (no {policy_types} in this template names it)",
     )
+
+
+# ==============================================================================================================
+# PUBLIC WRAPPERS FOR vpce_checks/adapters/organizations.py (issue 15, branch wip-layers).
+# Added while this file is being split into a package: re-point them at the new modules' names after the split.
+# ==============================================================================================================
+
+
+class TemplateResource:
+    """One resource of a template as the organisations adapter needs it: type and properties rendered on demand."""
+
+    def __init__(self, template: _Template, logical_id: str) -> None:
+        self._template = template
+        self.logical_id = logical_id
+        self.resource_type = template.resource_type(logical_id)
+
+    def rendered(self, name: str) -> Tuple[Any, Optional[str]]:
+        """(value, problem) of one property with intrinsics rendered as the deployed stack would (unresolved ones
+        as ``${...}`` tokens); (None, None) when the property is absent."""
+        raw = self._template.properties(self.logical_id).get(name)
+        if raw is None:
+            return None, None
+        renderer = _Renderer(self._template, "s3")
+        renderer.lenient = True
+        try:
+            value = renderer.render(raw)
+        except _Unresolvable as error:
+            return None, str(error)
+        if renderer.conflicts:
+            return None, str(renderer.conflicts[0][1])
+        return value, None
+
+
+def template_resources(conf: Any, file_path: str, resource_type: str) -> Tuple[Optional[str], List[TemplateResource]]:
+    """(template syntax, the resources of this type) of the template holding ``conf``; ``(None, [])`` when the
+    template cannot be read."""
+    path = _template_path(conf, file_path)
+    template = _load_template(path) if path else None
+    if template is None or path is None:
+        return None, []
+    return _syntax(path), [TemplateResource(template, logical_id) for logical_id in template.resources
+                           if template.resource_type(logical_id) == resource_type]

@@ -2251,3 +2251,54 @@ def _bare_references(segment: str, context: _Context) -> str:
         return resolved if resolved is not None else "${" + match.group(0) + "}"
 
     return _rx(_BARE_REFERENCE).sub(replace, segment)
+
+
+# ==============================================================================================================
+# PUBLIC WRAPPERS FOR vpce_checks/adapters/organizations.py (issue 15, branch wip-layers).
+# Added while this file is being split into a package: re-point them at the new modules' names after the split.
+# ==============================================================================================================
+
+
+def resource_address(conf: Mapping[str, Any], entity_type: str) -> str:
+    """The resource's address as users see it (``module.org.aws_organizations_policy.perimeter``)."""
+    return _address_of(conf, entity_type)
+
+
+def unwrapped(value: Any) -> Any:
+    """A Checkov conf value without its list wrapping."""
+    return _unwrap(value)
+
+
+def graph_resources(graph: object | None, resource_types: Iterable[str]) -> List[Tuple[str, Dict[str, Any]]]:
+    """(address, attributes) of every resource node of these types in Checkov's graph (values not list-wrapped)."""
+    wanted = set(resource_types)
+    found: List[Tuple[str, Dict[str, Any]]] = []
+    if graph is None:
+        return found
+    for payload in _graph_payloads(graph):
+        attrs = _attrs_of(payload)
+        if not attrs:
+            continue
+        block = attrs.get("block_type_")
+        block = getattr(block, "value", block)
+        ident = attrs.get("id_")
+        if block != "resource" or not isinstance(ident, str) or ident.split(".", 1)[0] not in wanted:
+            continue
+        address = attrs.get("__address__") if isinstance(attrs.get("__address__"), str) else ident
+        found.append((address, dict(attrs)))
+    return found
+
+
+def resolve_policy_value(value: Any, address: str, entity_type: str, graph: object | None, file_path: str,
+                         origin: str) -> Tuple[Optional[Any], Optional[str], str]:
+    """(document, problem, origin) of a policy-valued attribute other than ``policy`` (an organisation policy's
+    ``content``): jsonencode, heredoc, ``data "aws_iam_policy_document"``, ``file()``, as the adapter reads them.
+    The document protects no resource of its own, so no reference is read as "this resource"."""
+    index = _graph_index(graph, file_path, address)
+    attrs = index.by_address.get(address) if index is not None else None
+    module_dir = _module_dir(attrs, file_path)
+    context = _Context("s3", Target(service="s3", name=address), address, _scope_for(address, entity_type, None),
+                       index, module_dir, _root_dir(attrs, module_dir))
+    context.node = attrs
+    found = _judge_value(value, context, origin)
+    return found.document, found.problem, found.origin

@@ -1,0 +1,18 @@
+"""CKV_VPCE_10 for Terraform (HCL and plan JSON): a resource control policy (aws_organizations_policy of type
+RESOURCE_CONTROL_POLICY) denies requests from outside the VPC endpoint perimeter, per service it covers."""
+
+from typing import Any
+
+from vpce_checks.adapters.organizations import org_policy_for_terraform
+from vpce_checks.check_bases import TerraformCheck
+
+
+class ResourceControlPolicyPerimeterTerraform(TerraformCheck):
+    check_id = "CKV_VPCE_10"
+    resources = ("aws_organizations_policy",)
+
+    def find(self, conf: dict) -> Any:
+        return org_policy_for_terraform(conf, self.entity_type, self.graph_or_none, self.file)
+
+
+check = ResourceControlPolicyPerimeterTerraform()
