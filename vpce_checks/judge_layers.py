@@ -55,15 +55,17 @@ def good_endpoints(policy: Policy) -> List[str]:
     return [e for e in named_endpoints(policy) if "${" in e or (well_formed_endpoint(e) and not is_placeholder(e))]
 
 
-def rcp_fix(policy: Policy, service: str, syntax: str, data_source: bool,
+def rcp_fix(policy: Policy, services: Sequence[str], syntax: str, data_source: bool,
             endpoints: Optional[Sequence[str]] = None) -> str:
-    """The Deny to add to the RCP, in the file's own syntax: every action of the service on every resource
+    """The Deny to add to the RCP, in the file's own syntax: every action of the services on every resource
     ("*"), unless through the endpoints the RCP already admits (or a placeholder)."""
-    profile = PROFILES[service]
+    profile = PROFILES[services[0]]
     placeholder = PLACEHOLDERS["yaml" if syntax in ("yaml", "cfn-json") else syntax if syntax == "hcl" else "json"]
     listed = list(endpoints) if endpoints is not None else named_endpoints(policy)
-    statement = perimeter_statement(profile, rcp_target(service), listed or [placeholder])
-    statement["Sid"] = "DenyOutsideVpcePerimeter" + "".join(p.capitalize() for p in service.split("-"))
+    statement = perimeter_statement(profile, rcp_target(services[0]), listed or [placeholder])
+    statement["Sid"] = "DenyOutsideVpcePerimeter"
+    actions = [PROFILES[s].default_fix_actions for s in services]
+    statement["Action"] = actions if len(actions) > 1 else actions[0]
     statement["Resource"] = "*"
     return render_fix(statement, syntax, profile, data_source)
 
@@ -112,6 +114,7 @@ def judge_rcp(source: Any, settings: Union[Settings, SettingsError]) -> Judgemen
     budget = new_budget(settings.analysis_options())
     held: List[str] = []
     origins: List[str] = []
+    uncovered: List[Tuple[str, Verdict]] = []
     for service in services:
         verdict, lockout, examples = _service_verdict(policy, service, settings, budget)
         if verdict.status == "unresolved":
@@ -121,19 +124,22 @@ def judge_rcp(source: Any, settings: Union[Settings, SettingsError]) -> Judgemen
             return Judgement(FAILED, reason, [f"Reason: {reason}"] + [f"Note: {n}" for n in verdict.notes]
                              + [f"Policy: {source.origin}", docs], verdict)
         if verdict.status == "fail":
-            return _coverage_failure(source, policy, service, verdict, docs)
-        if lockout:
+            uncovered.append((service, verdict))
+            continue
+        if lockout and not uncovered:
             reason = f"{_title(service)}s: {lockout[0]}"
             lines = [f"Reason: {reason}"] + [f"Problem: {p}" for p in lockout[1:]]
             lines += [f"Counterexample: {e}" for e in examples[:1]]
             lines.append(f"Policy: {source.origin}")
             lines.append("Fix: one Deny that lists every allowed endpoint exactly, in place of the statements above:")
-            lines += ["    " + line for line in rcp_fix(policy, service, source.syntax, source.data_source,
+            lines += ["    " + line for line in rcp_fix(policy, services, source.syntax, source.data_source,
                                                          good_endpoints(policy)).splitlines()]
             lines.append(docs)
             return Judgement(FAILED, reason, lines, verdict)
         held.append(_title(service) + "s")
         origins.extend(o for o in verdict.allowed_origins if o not in origins)
+    if uncovered:
+        return _coverage_failure(source, policy, uncovered, docs)
     lines = ["Allowed origins: " + ("; ".join(origins) or "none"),
              "Enforces the VPC endpoint perimeter for all " + ", ".join(held) + " in the accounts it applies to"]
     others = reaches_other_services(policy)
@@ -145,9 +151,15 @@ def judge_rcp(source: Any, settings: Union[Settings, SettingsError]) -> Judgemen
                      + ", ".join(held), lines)
 
 
-def _coverage_failure(source: Any, policy: Policy, service: str, verdict: Verdict, docs: str) -> Judgement:
+def _coverage_failure(source: Any, policy: Policy, uncovered: Sequence[Tuple[str, Verdict]],
+                      docs: str) -> Judgement:
+    """The first service's counterexample; the fix covers every service with a hole."""
+    service, verdict = uncovered[0]
     reason = f"for {_title(service)}s, {verdict.reason}"
-    lines = [f"Reason: {reason}", f"Counterexample: {verdict.description}"]
+    lines = [f"Reason: {reason}"]
+    if len(uncovered) > 1:
+        lines.append("Also not covered: " + ", ".join(_title(s) + "s" for s, _ in uncovered[1:]))
+    lines.append(f"Counterexample: {verdict.description}")
     if verdict.notes:
         lines.append("Example values: " + "; ".join(verdict.notes) + " (any value of the same kind gets through)")
     if verdict.request:
@@ -158,7 +170,8 @@ def _coverage_failure(source: Any, policy: Policy, service: str, verdict: Verdic
     lines.append(f"Policy: {source.origin}")
     where = "the data source" if source.data_source else "the RCP's Statement list"
     lines.append(f"Fix: add to {where}:")
-    lines += ["    " + line for line in rcp_fix(policy, service, source.syntax, source.data_source).splitlines()]
+    fix = rcp_fix(policy, [s for s, _ in uncovered], source.syntax, source.data_source)
+    lines += ["    " + line for line in fix.splitlines()]
     lines.append(docs)
     return Judgement(FAILED, reason, lines, verdict)
 

@@ -8,9 +8,9 @@
   ``TargetIds``, ``Name``).
 - Raw JSON: a file whose path matches ``VPCE_CHECKS_ORG_POLICY_GLOB`` (same pattern rules as the endpoint-policy
   glob), or a document that cannot be a resource policy: Deny statements only, with ``Principal: "*"`` and
-  ``Resource: "*"``, whose actions name several services. Such a file is an RCP when its statements carry a Principal element (RCP syntax)
-  and an SCP when none does (SCPs have no Principal). It is never judged as the policy of a resource named after
-  the file.
+  ``Resource: "*"``, whose actions name several services. Such a file is an RCP when its statements carry a
+  Principal element (RCP syntax) and an SCP when none does (SCPs have no Principal). It is never judged as the
+  policy of a resource named after the file.
 
 Which policies apply to a resource is decided in ``applicable_layers`` (docs/CKV_VPCE_10.md, "Layers").
 """
