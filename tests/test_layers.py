@@ -254,6 +254,10 @@ def test_an_scp_leaves_anonymous_callers_to_the_resource_policy():
     assert bucket["check_result"]["result"] == "FAILED"
     assert "Counterexample through every layer (SCP aws_organizations_policy.v10_network_scp): " in _details(bucket)
     assert "by an anonymous caller" in _details(bucket)
+    assert ("Path: s3:DeleteObject by an anonymous caller over the public endpoint: denied by no layer"
+            in _details(bucket))
+    assert ("Path: s3:DeleteObject by a principal of this account over the public endpoint: denied by SCP "
+            "aws_organizations_policy.v10_network_scp") in _details(bucket)
     assert not any(check == "CKV_VPCE_10" for check, _ in rows)
 
 
@@ -261,6 +265,30 @@ def test_cloudformation_bucket_is_enforced_by_the_templates_rcp(tmp_path):
     rows = _by_resource(V10 / "cloudformation" / "rcps.yaml", {"VPCE_CHECKS_MEMBER_ACCOUNTS": "true"})
     assert rows[("CKV_VPCE_1", "AWS::S3::Bucket.ReportsBucket")]["check_result"]["result"] == "PASSED"
     assert rows[("CKV_VPCE_10", "AWS::Organizations::Policy.SourceIpRcp")]["check_result"]["result"] == "FAILED"
+
+
+def test_explain_names_the_layers_and_which_one_denies_each_path():
+    """`vpce-checks explain` (through the real Checkov run) lists the layers it evaluated for the resource and, per
+    sample path from outside the perimeter, the layer whose Deny stops it; an SCP about KMS is no layer of a bucket."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import offline_env
+
+    env = offline_env({"VPCE_CHECKS_MEMBER_ACCOUNTS": "true"})
+    completed = subprocess.run([sys.executable, "-m", "vpce_checks", "explain", str(V10 / "cloudformation" /
+                                                                                  "rcps.yaml")],
+                               env=env, capture_output=True, text=True, timeout=600, cwd=os.getcwd())
+    text = completed.stdout
+    section = text[text.index("AWS::S3::Bucket.ReportsBucket"):]
+    section = section[:section.index("\n\n")]
+    assert "CKV_VPCE_1 PASSED: enforced by RCP AWS::Organizations::Policy NetworkPerimeterRcp" in section
+    assert "Layer: RCP AWS::Organizations::Policy NetworkPerimeterRcp: applies because attached to r-a1b2" in section
+    assert "KeyGuardScp" not in section
+    assert ("Path: s3:DeleteObject by an anonymous caller over the public endpoint: denied by RCP "
+            "AWS::Organizations::Policy NetworkPerimeterRcp") in section
+    assert section.count("Path: ") == 6
 
 
 def test_the_terraform_fix_for_a_data_source_rcp_itself_passes(tmp_path):

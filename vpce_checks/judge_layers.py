@@ -15,6 +15,7 @@ from vpce_checks.engine.layers import (
     Layer,
     covered_services,
     credited_for,
+    deciding_layers,
     rcp_problems,
     rcp_target,
     reaches_other_services,
@@ -187,6 +188,10 @@ def _sound_for(source: Any, service: str, settings: Settings) -> Tuple[Optional[
         policy = parse_policy(source.document)
     except PolicyError as error:
         return None, f"is not valid IAM ({error})"
+    from vpce_checks.engine.layers import statement_reaches
+
+    if not any(statement_reaches(d, service) for d in policy.denies):
+        return None, ""  # says nothing about this service: not a layer of it
     if not credited_for(source.kind, service):
         return None, f"is not credited for {_title(service)}s (not on the confirmed list of services RCPs support)"
     if source.kind == RCP:
@@ -219,7 +224,8 @@ def layers_for(source: Any, settings: Settings) -> Tuple[List[Layer], List[str]]
         policy, not_credited = _sound_for(org, source.target.service, settings)
         label = f"{'RCP' if org.kind == RCP else 'SCP'} {org.name}"
         if policy is None:
-            notes.append(f"{label} applies ({why}) but {not_credited}: not credited")
+            if not_credited:
+                notes.append(f"{label} applies ({why}) but {not_credited}: not credited")
             continue
         layers.append(Layer(name=org.name, kind=org.kind, policy=policy, applies_because=why))
     return layers, notes
@@ -236,6 +242,8 @@ def judge_layered(source: Any, policy: Policy, settings: Settings, budget: List[
     combined = with_layers(policy, layers, source.target.service)
     verdict = perimeter_of(combined, source.target, settings.analysis_options(), budget)
     names = ", ".join(layer.label for layer in layers)
+    paths = [f"Path: {path}: denied by {who}" if who != "nothing" else f"Path: {path}: denied by no layer"
+             for path, who in deciding_layers(combined, source.target, layers)]
     if verdict.status == "pass":
         lines = ["Allowed origins: " + ("; ".join(verdict.allowed_origins) or "none"),
                  f"Enforced by {names} (the resource policy alone does not deny every request from outside the "
@@ -246,6 +254,7 @@ def judge_layered(source: Any, policy: Policy, settings: Settings, budget: List[
         if any(layer.kind == SCP for layer in layers):
             lines.append("Conditions: an SCP restricts only IAM principals of member accounts under its attachment "
                          "(never the management account's principals or service-linked roles)")
+        lines += paths
         lines += [f"Note: {n}" for n in notes]
         return Judgement(PASSED, f"enforced by {names}", lines, verdict)
     if verdict.status != "fail":
@@ -254,6 +263,7 @@ def judge_layered(source: Any, policy: Policy, settings: Settings, budget: List[
     at = next((i for i, line in enumerate(lines) if line.startswith("Counterexample: ")), None)
     layered = [f"Counterexample through every layer ({names}): {verdict.description}"]
     layered += [f"Why no Deny matches it: {line}" for line in verdict.why_not if "RCP " in line or "SCP " in line]
+    layered += paths
     if at is not None:
         lines[at + 1:at + 1] = layered
     else:

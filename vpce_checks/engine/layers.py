@@ -12,10 +12,13 @@ credits it for that account's principals only (an under-approximation: never a w
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
+from vpce_checks.engine.conditions import RequestValue
+from vpce_checks.engine.evaluate import Principal
 from vpce_checks.engine.matching import action_matches
 from vpce_checks.engine.model import THIS_ACCOUNT, Policy, PrincipalSet, Statement
+from vpce_checks.engine.perimeter import FRESH
 from vpce_checks.engine.services import PROFILES, Target
 
 RCP, SCP = "RESOURCE_CONTROL_POLICY", "SERVICE_CONTROL_POLICY"
@@ -120,3 +123,58 @@ def credited_layers(layers: Sequence[Layer], service: str) -> List[Layer]:
 def layer_of_statement(label: str, layers: Sequence[Layer]) -> Optional[Layer]:
     """Which layer a statement label of ``with_layers``'s policy comes from (None: the resource policy)."""
     return next((layer for layer in layers if f'"{layer.label}: ' in label), None)
+
+
+# ---- which layer denies each path (explain) -------------------------------------------------------------------
+
+_OTHER_ACCOUNT = "000000000000"
+
+
+def _paths(target: Target) -> List[Tuple[str, Principal, Dict[str, RequestValue]]]:
+    """One sample request per caller class and network from outside the perimeter: what `explain` tabulates."""
+    own = target.account
+    callers = [
+        ("an anonymous caller", Principal(kind="anonymous", label="an anonymous caller")),
+        ("a principal of this account", Principal(kind="iam", account=own, arn=f"arn:aws:iam::{own}:user/any-user",
+                                                  label="a principal of this account")),
+        ("a principal of another account", Principal(kind="iam", account=_OTHER_ACCOUNT,
+                                                     arn=f"arn:aws:iam::{_OTHER_ACCOUNT}:user/any-user",
+                                                     label="a principal of another account")),
+    ]
+    networks = [("over the public endpoint", {"aws:sourceip": FRESH["aws:sourceip"]})]
+    if not PROFILES[target.service].has_public_endpoint:
+        networks = []
+    networks.append(("through an endpoint the policies do not name",
+                     {key: FRESH[key] for key in ("aws:sourcevpce", "aws:sourcevpc", "aws:vpcsourceip")}))
+    paths = []
+    for caller, principal in callers:
+        for network, keys in networks:
+            context: Dict[str, RequestValue] = dict(keys)
+            if principal.kind == "iam":
+                context.update({"aws:principalaccount": principal.account, "aws:principalarn": principal.arn,
+                                "aws:principalisawsservice": "false", "aws:viaawsservice": "false"})
+            paths.append((f"{caller} {network}", principal, context))
+    return paths
+
+
+def deciding_layers(combined: Policy, target: Target, layers: Sequence[Layer]) -> List[Tuple[str, str]]:
+    """For each sample path from outside the perimeter, which layer's Deny stops it ("resource policy", "RCP x",
+    "SCP y", several joined by "and"), or "nothing" when no Deny matches that sample. An illustration of the
+    verdict, which itself comes from the full search (perimeter.perimeter_of)."""
+    from vpce_checks.engine.evaluate import Request, evaluate
+    from vpce_checks.engine.perimeter import prepared
+
+    policy, target = prepared(combined, target)
+    profile = PROFILES[target.service]
+    action, resource = profile.known_actions[0], profile.resource_samples(target)[-1]
+    out = []
+    for description, principal, context in _paths(target):
+        decision = evaluate(policy, Request(action=action, resource=resource, principal=principal, context=context))
+        names: List[str] = []
+        for statement in decision.denied_by:
+            layer = layer_of_statement(statement.label, layers)
+            name = layer.label if layer is not None else "resource policy"
+            if name not in names:
+                names.append(name)
+        out.append((f"{action} by {description}", " and ".join(names) or "nothing"))
+    return out
