@@ -240,6 +240,14 @@ def test_a_bucket_without_policy_passes_enforced_by_the_rcp_and_a_topic_still_fa
     assert rows[("CKV_VPCE_3", "aws_sns_topic.v10_alerts")]["check_result"]["result"] == "FAILED"
 
 
+def test_a_customer_managed_key_is_enforced_by_a_heredoc_rcp_attached_to_the_root_by_reference():
+    rows = _by_resource(V10 / "terraform" / "rcp_heredoc_roots_pass", {"VPCE_CHECKS_MEMBER_ACCOUNTS": "true"})
+    key = rows[("CKV_VPCE_9", "aws_kms_key.v10_ledger")]
+    assert key["check_result"]["result"] == "PASSED", _details(key)
+    assert "attached to aws_organizations_organization.v10_org.roots[0].id" in _details(key)
+    assert "AWS managed KMS keys" in _details(key)
+
+
 def test_an_unsound_rcp_is_not_credited_and_says_why():
     rows = _by_resource(V10 / "terraform" / "rcp_data_document_fail", {"VPCE_CHECKS_MEMBER_ACCOUNTS": "true"})
     queue = rows[("CKV_VPCE_2", "aws_sqs_queue.v10_jobs")]

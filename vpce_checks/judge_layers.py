@@ -6,6 +6,7 @@ settings, not Checkov.
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from typing import Any, List, Optional, Sequence, Tuple, Union
 
 from vpce_checks.catalog import RCP_PERIMETER
@@ -180,8 +181,26 @@ def _coverage_failure(source: Any, policy: Policy, uncovered: Sequence[Tuple[str
 # ---- layers in the resource checks (CKV_VPCE_1/2/3/5/9) ---------------------------------------------------------
 
 
+_SOUND: OrderedDict[Tuple[str, ...], Tuple[Optional[Policy], str]] = OrderedDict()
+
+
 def _sound_for(source: Any, service: str, settings: Settings) -> Tuple[Optional[Policy], str]:
-    """The organisation policy parsed, when it can be credited for this service; else None and why not."""
+    """The organisation policy parsed, when it can be credited for this service; else None and why not. Cached:
+    every resource of a scan asks about the same few policies."""
+    try:
+        key: Tuple[str, ...] = (json.dumps(source.document, sort_keys=True, default=str), str(source.problem),
+                                source.kind, service, repr(settings.analysis_options()),
+                                repr(settings.allowed_vpce_ids), repr(settings.allowed_vpc_ids))
+    except (TypeError, ValueError):
+        return _decide_sound(source, service, settings)
+    if key not in _SOUND:
+        _SOUND[key] = _decide_sound(source, service, settings)
+        while len(_SOUND) > 256:
+            _SOUND.popitem(last=False)
+    return _SOUND[key]
+
+
+def _decide_sound(source: Any, service: str, settings: Settings) -> Tuple[Optional[Policy], str]:
     if source.problem:
         return None, f"cannot be read ({source.problem})"
     try:
