@@ -51,9 +51,12 @@ def results_of(completed: subprocess.CompletedProcess) -> List[Dict[str, Any]]:
 # Raw JSON files are VPC endpoint policies only when VPCE_CHECKS_ENDPOINT_POLICY_GLOB says so (CKV_VPCE_8); in the
 # fixtures that is exactly fixtures/CKV_VPCE_8/json/, and no file of another folder matches.
 ENDPOINT_POLICY_GLOB = "*/fixtures/CKV_VPCE_8/json/*.json"
+# Raw JSON files are RCPs/SCPs by VPCE_CHECKS_ORG_POLICY_GLOB (CKV_VPCE_10) in exactly fixtures/CKV_VPCE_10/json/.
+ORG_POLICY_GLOB = "*/fixtures/CKV_VPCE_10/json/*.json"
 
 
 @pytest.fixture(scope="session")
 def fixture_run() -> subprocess.CompletedProcess:
     """One checkov run over all fixtures, shared by the tests that read it."""
-    return run_checkov(FIXTURES, env={"VPCE_CHECKS_ENDPOINT_POLICY_GLOB": ENDPOINT_POLICY_GLOB})
+    return run_checkov(FIXTURES, env={"VPCE_CHECKS_ENDPOINT_POLICY_GLOB": ENDPOINT_POLICY_GLOB,
+                                      "VPCE_CHECKS_ORG_POLICY_GLOB": ORG_POLICY_GLOB})

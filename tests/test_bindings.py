@@ -50,9 +50,11 @@ def test_no_resource_type_is_bound_twice():
 
 def test_every_type_a_check_supports_comes_from_the_bindings():
     terraform: Set[str] = {*bindings.TERRAFORM_POLICY_RESOURCES, *bindings.TERRAFORM_OWNER_RESOURCES,
-                           *bindings.TERRAFORM_API_RESOURCES, *bindings.TERRAFORM_ENDPOINT_RESOURCES}
+                           *bindings.TERRAFORM_API_RESOURCES, *bindings.TERRAFORM_ENDPOINT_RESOURCES,
+                           *bindings.TERRAFORM_ORG_POLICY_RESOURCES}
     cloudformation: Set[str] = {*bindings.CFN_POLICY_RESOURCES, *bindings.CFN_OWNER_RESOURCES,
-                                *bindings.CFN_API_RESOURCES, *bindings.CFN_ENDPOINT_RESOURCES}
+                                *bindings.CFN_API_RESOURCES, *bindings.CFN_ENDPOINT_RESOURCES,
+                                *bindings.CFN_ORG_POLICY_RESOURCES}
     checks = _check_instances()
     tf_checks = [check for check in checks if isinstance(check, TerraformCheck)]
     cfn_checks = [check for check in checks if isinstance(check, CloudFormationCheck)]

@@ -17,8 +17,8 @@ PREFIX = "CKV_VPCE_"
 HIGH, MEDIUM = "HIGH", "MEDIUM"
 IAM, NETWORKING = "IAM", "NETWORKING"  # names of checkov.common.models.enums.CheckCategories members
 # The judges (vpce_checks/judge.py) a check can use, by function name.
-PERIMETER, ENDPOINT_TYPE, SOUNDNESS, SOURCE_IP, ENDPOINT_POLICY = (
-    "judge", "judge_endpoint_type", "judge_soundness", "judge_source_ip", "judge_endpoint_policy")
+PERIMETER, ENDPOINT_TYPE, SOUNDNESS, SOURCE_IP, ENDPOINT_POLICY, RCP_PERIMETER_JUDGE = (
+    "judge", "judge_endpoint_type", "judge_soundness", "judge_source_ip", "judge_endpoint_policy", "judge_rcp")
 
 
 @dataclass(frozen=True)
@@ -54,12 +54,15 @@ CHECKS: Tuple[CheckInfo, ...] = (
     CheckInfo("CKV_VPCE_9", "KMS key, Secrets Manager secret, ECR repository, DynamoDB table and EFS file system "
                             "policies deny requests that do not come through the allowed VPC endpoints",
               HIGH, IAM, PERIMETER),
+    CheckInfo("CKV_VPCE_10", "Resource control policy denies requests that do not come through the allowed VPC "
+                             "endpoints, for each RCP-supported service it covers", HIGH, IAM, RCP_PERIMETER_JUDGE),
 )
 BY_ID: Dict[str, CheckInfo] = {info.id: info for info in CHECKS}
 
 # Names for the checks other modules talk about; use these, never the literal IDs.
 S3_PERIMETER, SQS_PERIMETER, SNS_PERIMETER, API_ENDPOINT_TYPE, API_PERIMETER = (c.id for c in CHECKS[:5])
-PERIMETER_SOUNDNESS, SOURCE_IP_TRAP, ENDPOINT_FULL_ACCESS, OTHER_PERIMETER = (c.id for c in CHECKS[5:])
+PERIMETER_SOUNDNESS, SOURCE_IP_TRAP, ENDPOINT_FULL_ACCESS, OTHER_PERIMETER = (c.id for c in CHECKS[5:9])
+RCP_PERIMETER = CHECKS[9].id
 
 
 # Every resource type some pack check reads, per framework (tests/test_catalog.py keeps these equal to the check
@@ -67,13 +70,15 @@ PERIMETER_SOUNDNESS, SOURCE_IP_TRAP, ENDPOINT_FULL_ACCESS, OTHER_PERIMETER = (c.
 TERRAFORM_TYPES = frozenset({
     "aws_api_gateway_rest_api", "aws_dynamodb_resource_policy", "aws_dynamodb_table", "aws_ecr_repository",
     "aws_ecr_repository_policy", "aws_efs_file_system", "aws_efs_file_system_policy", "aws_kms_key",
-    "aws_kms_key_policy", "aws_s3_bucket", "aws_s3_bucket_policy", "aws_secretsmanager_secret",
+    "aws_kms_key_policy", "aws_organizations_policy", "aws_s3_bucket", "aws_s3_bucket_policy",
+    "aws_secretsmanager_secret",
     "aws_secretsmanager_secret_policy", "aws_sns_topic", "aws_sns_topic_policy", "aws_sqs_queue",
     "aws_sqs_queue_policy", "aws_vpc_endpoint", "aws_vpc_endpoint_policy",
 })
 CLOUDFORMATION_TYPES = frozenset({
     "AWS::ApiGateway::RestApi", "AWS::DynamoDB::Table", "AWS::EC2::VPCEndpoint", "AWS::ECR::Repository",
-    "AWS::EFS::FileSystem", "AWS::KMS::Key", "AWS::S3::Bucket", "AWS::S3::BucketPolicy", "AWS::SNS::Topic",
+    "AWS::EFS::FileSystem", "AWS::KMS::Key", "AWS::Organizations::Policy", "AWS::S3::Bucket",
+    "AWS::S3::BucketPolicy", "AWS::SNS::Topic",
     "AWS::SNS::TopicInlinePolicy", "AWS::SNS::TopicPolicy", "AWS::SQS::Queue", "AWS::SQS::QueueInlinePolicy",
     "AWS::SQS::QueuePolicy", "AWS::SecretsManager::ResourcePolicy", "AWS::SecretsManager::Secret",
     "AWS::Serverless::Api",

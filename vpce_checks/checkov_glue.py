@@ -105,6 +105,23 @@ def _record(check: Any, conf: Any, judgement: Judgement, found: Any = None) -> N
         pass  # the explanation channel is best effort; the verdict itself is already in Checkov's report
 
 
+def _attach_org_policies(check: Any, conf: Any, found: Any) -> None:
+    """Give a resource check's policies the organisation policies (RCPs, SCPs) of the same scan, when a setting
+    says which apply (judge.py credits them; issue 15). Terraform: the whole graph; CloudFormation: the same
+    template. Nothing is read while neither setting is given."""
+    settings = _settings()
+    if isinstance(settings, Exception) or not (settings.member_accounts or settings.applied_org_policies):
+        return
+    sources = [s for s in (found if isinstance(found, list) else [found]) if isinstance(s, PolicySource)]
+    if not sources:
+        return
+    from vpce_checks.adapters.organizations import org_policies_for_check
+
+    policies = org_policies_for_check(check, conf)
+    for source in sources:
+        source.org_policies = policies
+
+
 def run_check(check: Any, conf: Any, find: Callable[[], Any],
               decide: Callable[[Any, Any], Judgement] = judge) -> CheckResult:
     """Find what the check reads (a policy, an endpoint type), judge it, and hand Checkov the result with its
@@ -112,6 +129,7 @@ def run_check(check: Any, conf: Any, find: Callable[[], Any],
     found = None
     try:
         found = find()
+        _attach_org_policies(check, conf, found)
         resource_key = getattr(check, "entity_path", "") or ""
         for source in found if isinstance(found, list) else [found]:
             if isinstance(source, PolicySource):

@@ -153,7 +153,8 @@ def judge(source: Optional[PolicySource], settings: Union[Settings, SettingsErro
         return Judgement(FAILED, reason, [f"Reason: {reason}", "The check fails closed: it cannot prove the "
                                           "perimeter. Set VPCE_CHECKS_UNRESOLVED=skip to skip such policies.", docs])
     if source.missing:
-        return _missing(source, settings, profile.check_id)
+        return _with_organisation_layers(source, parse_policy({"Statement": []}), settings,
+                                         settings.analysis_options(), _missing(source, settings, profile.check_id))
     try:
         policy = parse_policy(source.document)
     except PolicyError as error:
@@ -186,7 +187,26 @@ def judge(source: Optional[PolicySource], settings: Union[Settings, SettingsErro
     lines.append(f"Policy: {source.origin}")
     lines += _fix(source, profile, policy)
     lines.append(docs)
-    return Judgement(FAILED, verdict.reason, lines, verdict)
+    return _with_organisation_layers(source, policy, settings, options,
+                                     Judgement(FAILED, verdict.reason, lines, verdict))
+
+
+def _with_organisation_layers(source: PolicySource, policy, settings: Settings, options: AnalysisOptions,
+                              failed: Judgement) -> Judgement:
+    """Issue 15: a resource policy that fails alone is judged again with the RCPs and SCPs of the scan that apply
+    to the resource (vpce_checks/judge_layers.py); without any, the failure stands unchanged."""
+    if failed.result != FAILED or (not source.org_policies and not settings.applied_org_policies):
+        return failed
+    from vpce_checks.judge_layers import judge_layered
+
+    return judge_layered(source, policy, settings, resource_budget(source, options), failed)
+
+
+def judge_rcp(source: Any, settings: Union[Settings, SettingsError]) -> Judgement:
+    """CKV_VPCE_10: an RCP's network perimeter, per service it covers (vpce_checks/judge_layers.py)."""
+    from vpce_checks.judge_layers import judge_rcp as decide
+
+    return decide(source, settings)
 
 
 _SEVERITY = {FAILED: 3, SKIPPED: 2, PASSED: 1, NO_RESULT: 0}

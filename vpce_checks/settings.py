@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Tuple, Union
 
@@ -16,7 +17,8 @@ from vpce_checks.engine.services import PERIMETER_KEYS
 PREFIX = "VPCE_CHECKS_"
 KNOWN = (
     "ALLOWED_VPCE_IDS", "ALLOWED_VPC_IDS", "PERIMETER_KEYS", "ACCEPTED_EXEMPTIONS", "ALLOWED_SOURCE_CIDRS",
-    "UNRESOLVED", "MISSING_POLICY", "ENDPOINT_POLICY_GLOB", "REPOSITORY_URL",
+    "UNRESOLVED", "MISSING_POLICY", "ENDPOINT_POLICY_GLOB", "REPOSITORY_URL", "ORG_POLICY_GLOB", "MEMBER_ACCOUNTS",
+    "APPLIED_ORG_POLICIES",
 )
 
 
@@ -35,6 +37,11 @@ class Settings:
     missing_policy: str = "fail"
     endpoint_policy_glob: Optional[str] = None
     repository_url: Optional[str] = None  # where the docs pages live on the web (SARIF helpUri, Checkov guideline)
+    # Organisation layers (docs/CKV_VPCE_10.md): raw JSON RCP/SCP files; the user's word that the scanned resources
+    # live in member accounts under the attachments' targets; the RCP/SCP names that apply to every resource.
+    org_policy_glob: Optional[str] = None
+    member_accounts: bool = False
+    applied_org_policies: Tuple[str, ...] = ()
     source: Dict[str, str] = field(default_factory=dict, compare=False)
 
     def analysis_options(self) -> AnalysisOptions:
@@ -104,6 +111,35 @@ def _repository_url(value: Any) -> Optional[str]:
     return text
 
 
+def _flag(name: str, value: Any) -> bool:
+    """A yes/no setting: true/false (also yes/no, 1/0); unset is false."""
+    if value is None or str(value).strip() == "":
+        return False
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "yes", "1"):
+        return True
+    if text in ("false", "no", "0"):
+        return False
+    raise SettingsError(f"{PREFIX}{name}={value!r}: expected true or false")
+
+
+_POLICY_NAME = re.compile(r"^[A-Za-z0-9_.:/+=,@\-]+$")
+
+
+def _policy_names(value: Any) -> Tuple[str, ...]:
+    """Names of organisation policies: each as the scan names it (a Terraform address or `name`, a logical ID or
+    `Name`, a file name), no wildcards."""
+    names = _items(value)
+    for name in names:
+        if not _POLICY_NAME.match(name):
+            raise SettingsError(f"{PREFIX}APPLIED_ORG_POLICIES: {name!r} is not a policy name (give Terraform "
+                                "addresses or names, CloudFormation logical IDs or Names, or file names, comma-"
+                                "separated, without wildcards)")
+    return names
+
+
 def load_settings(environ: Optional[Mapping[str, str]] = None) -> Settings:
     """The settings in force; environment variables win over the config file."""
     env = os.environ if environ is None else environ
@@ -142,6 +178,9 @@ def load_settings(environ: Optional[Mapping[str, str]] = None) -> Settings:
         missing_policy=_choice("MISSING_POLICY", raw.get("MISSING_POLICY"), ("fail", "skip"), "fail"),
         endpoint_policy_glob=str(raw["ENDPOINT_POLICY_GLOB"]) if raw.get("ENDPOINT_POLICY_GLOB") else None,
         repository_url=_repository_url(raw.get("REPOSITORY_URL")),
+        org_policy_glob=str(raw["ORG_POLICY_GLOB"]).strip() if raw.get("ORG_POLICY_GLOB") else None,
+        member_accounts=_flag("MEMBER_ACCOUNTS", raw.get("MEMBER_ACCOUNTS")),
+        applied_org_policies=_policy_names(raw.get("APPLIED_ORG_POLICIES")),
         source={k: str(v) for k, v in raw.items()},
     )
 

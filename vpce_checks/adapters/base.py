@@ -46,6 +46,9 @@ class PolicySource:
     # The resource Checkov is checking ("FILE:TYPE:NAME"), set by checkov_glue: every check of that resource shares
     # one analysis budget (judge.resource_budget), so a policy at the bound costs its time once, not per check.
     resource_key: str = ""
+    # The organisation policies (RCPs, SCPs) of the same scan, attached by checkov_glue for the resource checks:
+    # judge.py credits those that apply (issue 15, vpce_checks/judge_layers.py). OrgPolicySource objects.
+    org_policies: List[Any] = field(default_factory=list)
 
     @property
     def missing(self) -> bool:

@@ -111,6 +111,10 @@ TERRAFORM_API_RESOURCES: Tuple[str, ...] = ("aws_api_gateway_rest_api",)
 CFN_API_RESOURCES: Tuple[str, ...] = ("AWS::ApiGateway::RestApi", "AWS::Serverless::Api")
 TERRAFORM_ENDPOINT_RESOURCES: Tuple[str, ...] = ("aws_vpc_endpoint", "aws_vpc_endpoint_policy")
 CFN_ENDPOINT_RESOURCES: Tuple[str, ...] = ("AWS::EC2::VPCEndpoint",)
+# Organisation policies (RCPs/SCPs): judged by CKV_VPCE_10 and credited to the resource checks as layers.
+TERRAFORM_ORG_POLICY_RESOURCES: Tuple[str, ...] = ("aws_organizations_policy",)
+TERRAFORM_ORG_ATTACHMENT_RESOURCE = "aws_organizations_policy_attachment"
+CFN_ORG_POLICY_RESOURCES: Tuple[str, ...] = ("AWS::Organizations::Policy",)
 
 # Derived views, in SERVICE_BINDINGS order: resource type -> engine service name, and the property tables.
 TERRAFORM_POLICY_RESOURCES: Dict[str, str] = {b.terraform.policy_resource: b.service for b in SERVICE_BINDINGS}

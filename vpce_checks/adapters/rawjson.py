@@ -58,6 +58,8 @@ def plain_document(value: Any) -> Any:
     return value
 
 
+
+
 def _statements(document: Mapping[str, Any]) -> Tuple[Optional[str], List[Mapping[str, Any]]]:
     for key, value in document.items():
         if isinstance(key, str) and key.lower() == "statement":
@@ -128,6 +130,10 @@ def sources_for_json(document: object, file_path: str) -> List[PolicySource]:
 
         if is_endpoint_policy_file(file_path):
             return []  # a VPC endpoint policy (VPCE_CHECKS_ENDPOINT_POLICY_GLOB): judged by CKV_VPCE_8 only
+        from vpce_checks.adapters.organizations import is_org_policy_file, looks_like_org_policy
+
+        if is_org_policy_file(file_path) or looks_like_org_policy(document):
+            return []  # an RCP or SCP (VPCE_CHECKS_ORG_POLICY_GLOB, or its shape): judged by CKV_VPCE_10 only
         return _sources(document, file_path)
     except Exception:  # noqa: BLE001 - a check must never raise; an unreadable document is no resource policy
         return []

@@ -513,3 +513,39 @@ def _owner_source(entity_type: str, service: str, logical_id: Optional[str], tem
     )
 
 
+
+
+class TemplateResource:
+    """One resource of a template as the organisations reader needs it: type and properties rendered on demand."""
+
+    def __init__(self, template: Template, logical_id: str) -> None:
+        self._template = template
+        self.logical_id = logical_id
+        self.resource_type = template.resource_type(logical_id)
+
+    def rendered(self, name: str) -> Tuple[Any, Optional[str]]:
+        """(value, problem) of one property with intrinsics rendered as the deployed stack would (unresolved ones
+        as ``${...}`` tokens); (None, None) when the property is absent."""
+        raw = self._template.properties(self.logical_id).get(name)
+        if raw is None:
+            return None, None
+        renderer = Renderer(self._template, "s3")
+        renderer.lenient = True
+        try:
+            value = renderer.render(raw)
+        except Unresolvable as error:
+            return None, str(error)
+        if renderer.conflicts:
+            return None, str(renderer.conflicts[0][1])
+        return value, None
+
+
+def template_resources(conf: Any, file_path: str, resource_type: str) -> Tuple[Optional[str], List[TemplateResource]]:
+    """(template syntax, the resources of this type) of the template holding ``conf``; ``(None, [])`` when the
+    template cannot be read."""
+    path = template_path(conf, file_path)
+    template = _load_template(path) if path else None
+    if template is None or path is None:
+        return None, []
+    return template_syntax(path), [TemplateResource(template, logical_id) for logical_id in template.resources
+                                   if template.resource_type(logical_id) == resource_type]

@@ -430,3 +430,24 @@ def root_dir_of(attrs: Optional[Mapping[str, Any]], module_dir: str) -> str:
         path = getattr(module, "path", None)
         module = getattr(module, "nested_tf_module", None)
     return os.path.dirname(os.path.abspath(path)) if isinstance(path, str) and path else module_dir
+
+
+def graph_resources(graph: object | None, resource_types: Iterable[str]) -> List[Tuple[str, Dict[str, Any]]]:
+    """(address, attributes) of every resource node of these types in Checkov's graph (values not list-wrapped):
+    the organisations reader finds policies and attachments this way."""
+    wanted = set(resource_types)
+    found: List[Tuple[str, Dict[str, Any]]] = []
+    if graph is None:
+        return found
+    for payload in graph_payloads(graph):
+        attrs = attrs_of(payload)
+        if not attrs:
+            continue
+        block = attrs.get("block_type_")
+        block = getattr(block, "value", block)
+        ident = attrs.get("id_")
+        if block != "resource" or not isinstance(ident, str) or ident.split(".", 1)[0] not in wanted:
+            continue
+        address = attrs.get("__address__") if isinstance(attrs.get("__address__"), str) else ident
+        found.append((address, dict(attrs)))
+    return found

@@ -1843,3 +1843,18 @@ def _bare_references(segment: str, context: Context) -> str:
         return resolved if resolved is not None else "${" + match.group(0) + "}"
 
     return rx(_BARE_REFERENCE).sub(replace, segment)
+
+
+def resolve_policy_value(value: Any, address: str, entity_type: str, graph: object | None, file_path: str,
+                         origin: str) -> Tuple[Optional[Any], Optional[str], str]:
+    """(document, problem, origin) of a policy-valued attribute other than ``policy`` (an organisation policy's
+    ``content``): jsonencode, heredoc, ``data "aws_iam_policy_document"``, ``file()``, as the adapter reads them.
+    The document protects no resource of its own, so no reference is read as "this resource"."""
+    index = graph_index(graph, file_path, address)
+    attrs = index.by_address.get(address) if index is not None else None
+    module_dir = module_dir_of(attrs, file_path)
+    context = Context("s3", Target(service="s3", name=address), address, scope_for(address, entity_type, None),
+                      index, module_dir, root_dir_of(attrs, module_dir))
+    context.node = attrs
+    found = judge_policy_value(value, context, origin)
+    return found.document, found.problem, found.origin
