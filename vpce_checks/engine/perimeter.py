@@ -215,7 +215,8 @@ def _string_classes(key: str, conditions: Sequence[Condition], deadline: Optiona
     shape = _KEY_SHAPES[key]() if shaped else any_text(1)
     preferred = [FRESH.get(key, GENERIC_FRESH)] + named
     try:
-        found = distinguishing_values("", patterns, shape, preferred, ignore_case=folds, deadline=deadline)
+        found = distinguishing_values("", patterns, shape, preferred, ignore_case=folds, deadline=deadline,
+                                      ordered=False)  # read through preferred_first
     except WitnessLimit as error:
         raise AnalysisLimit(str(error)) from error
     return preferred_first(found, preferred)
