@@ -1282,6 +1282,266 @@ def bench_imports(work: Path, loads: Optional[Tuple[int, int]], runs: int = 7) -
 # --------------------------------------------------------------------------------------------------------------
 
 
+# --------------------------------------------------------------------------------------------------------------
+# The issue's table: `checkov -d DIR` against the README's command, paired and interleaved
+# --------------------------------------------------------------------------------------------------------------
+
+SMALL_TREES = (("fixtures/ (this repository's test fixtures)", ROOT / "fixtures"),)
+MODULE_COPIES = Path("/tmp/mods")  # where copies of public modules are looked for (--modules to change)
+
+
+def generate_kind(root: Path, kind: str, size: int, seed: int = 7) -> Repo:
+    """A tree of one input kind only (``terraform``, ``cloudformation`` or ``raw``), ``size`` resources or more."""
+    repo = Repo(root, seed)
+    make = {"terraform": repo.terraform_module, "cloudformation": repo.cloudformation_template,
+            "raw": repo.raw_policy}[kind]
+    index = 0
+    while repo.resources < size:
+        index += 1
+        make(index)
+    repo.shares = Counter({kind: repo.resources})
+    return repo
+
+
+def paired_runs(plain: List[str], with_pack: List[str], env: Dict[str, str], pairs: int,
+                out: Path) -> Dict[str, Any]:
+    """``pairs`` pairs of runs, interleaved (plain first in even pairs, the pack first in odd ones, so drift in the
+    machine's load falls on both sides); ratios per pair, their medians."""
+    rows = []
+    for index in range(pairs):
+        order = (("plain", plain), ("pack", with_pack)) if index % 2 == 0 else (("pack", with_pack), ("plain", plain))
+        timed: Dict[str, Tuple[float, float, int]] = {}
+        for name, command in order:
+            timed[name] = run_timed(command, env, out if name == "pack" else out.with_suffix(".plain.json"))
+        rows.append(timed)
+    cpu = [r["pack"][1] / r["plain"][1] for r in rows]
+    wall = [r["pack"][0] / r["plain"][0] for r in rows]
+    return {"cpu_ratio": statistics.median(cpu), "wall_ratio": statistics.median(wall),
+            "cpu_ratios": cpu, "wall_ratios": wall,
+            "added_cpu": statistics.median(r["pack"][1] - r["plain"][1] for r in rows),
+            "plain_cpu": statistics.median(r["plain"][1] for r in rows),
+            "plain_wall": statistics.median(r["plain"][0] for r in rows),
+            "codes": sorted({r[n][2] for r in rows for n in r})}
+
+
+def analysis_counts(command: List[str], env: Dict[str, str], work: Path) -> Counter:
+    """One more (untimed) run of the pack with its analysis log (vpce_checks/analysis_cache.py): what it computed."""
+    log = work / "analysis.log"
+    if log.exists():
+        log.unlink()
+    run_timed(command, dict(env, VPCE_CHECKS_ANALYSIS_LOG=str(log)), work / "counts.json")
+    per_key: Counter = Counter()
+    if log.exists():
+        for line in log.read_text(encoding="utf-8").splitlines():
+            pid, kind, resource = line.split("\t", 2)
+            per_key[(pid, kind, resource)] += 1
+    totals: Counter = Counter()
+    for (_, kind, _), count in per_key.items():
+        totals[kind] += count
+        totals[kind + " (most for one resource)"] = max(totals[kind + " (most for one resource)"], count)
+    return totals
+
+
+def bench_table(work: Path, pairs: int, modules: Path, sizes: Dict[str, int]) -> List[Tuple[str, Dict[str, Any]]]:
+    """The issue's table: each tree scanned by `checkov -d DIR` and by the README's command (the same plus
+    `--external-checks-dir "$(vpce-checks path)"`), offline, all of Checkov's frameworks and built-in checks."""
+    env = checkov_env(work / "pycache")
+    out = work / "out.json"
+    base = checkov_executable() + ["--skip-download", "-o", "json"]
+    pack = ["--external-checks-dir", checks_path()]
+    print("== 1. The README's command against `checkov -d DIR` with the same other flags (paired, interleaved runs)")
+    print("   plain: checkov -d DIR --skip-download -o json (stdout to a file), BC_SKIP_MAPPING=TRUE, default settings;"
+          " pack: the same plus --external-checks-dir \"$(vpce-checks path)\"")
+    print(f"   {pairs} pairs per tree, the order alternating within pairs; ratio = pack / plain per pair, median of "
+          "the pairs; CPU = the checkov process and every child it waited for (RUSAGE_CHILDREN)")
+    warm = work / "warmup"
+    generate(warm, 40, seed=1)
+    start = time.perf_counter()
+    for command in (base + ["-d", str(warm)], base + ["-d", str(warm)] + pack):
+        run_timed(command, env, out)
+    print(f"   bytecode cache warmed in {time.perf_counter() - start:.1f} s (PYTHONPYCACHEPREFIX, a 40-resource tree)")
+    trees: List[Tuple[str, Path, Optional[Repo]]] = []
+    for kind, label in (("terraform", "Terraform, policy-dense"), ("cloudformation", "CloudFormation YAML"),
+                        ("raw", "raw JSON policies")):
+        if sizes.get(kind):
+            tree = work / f"tree-{kind}"
+            repo = generate_kind(tree, kind, sizes[kind])
+            unit = "policies" if kind == "raw" else "resources"
+            trees.append((f"{label}, {repo.resources:,} {unit} in {sum(repo.files.values()):,} files", tree, repo))
+    for name in ("terraform-aws-modules+terraform-aws-s3-bucket", "cloudposse+terraform-aws-s3-bucket"):
+        if (modules / name).is_dir():
+            trees.append((f"{name.replace('+', '/')} (a copy at {modules / name})", modules / name, None))
+        else:
+            print(f"   (no copy of {name} under {modules}: row left out)")
+    trees.extend((label, path, None) for label, path in SMALL_TREES)
+    table = []
+    for label, tree, repo in trees:
+        plain, with_pack = base + ["-d", str(tree)], base + ["-d", str(tree)] + pack
+        started = time.perf_counter()
+        figures = paired_runs(plain, with_pack, env, pairs, out)
+        figures["seconds"] = time.perf_counter() - started
+        figures["counts"] = analysis_counts(with_pack, env, work)
+        table.append((label, figures))
+        print(f"\n-- {label}")
+        cpu_pairs = ", ".join(f"{r:.2f}" for r in figures["cpu_ratios"])
+        wall_pairs = ", ".join(f"{r:.2f}" for r in figures["wall_ratios"])
+        print(f"   CPU ratio {figures['cpu_ratio']:.2f} (pairs: {cpu_pairs}); "
+              f"wall ratio {figures['wall_ratio']:.2f} (pairs: {wall_pairs})")
+        print(f"   CPU added per run {figures['added_cpu']:.2f} s (median of the pairs' differences) on "
+              f"{figures['plain_cpu']:.1f} s of plain Checkov CPU ({figures['plain_wall']:.1f} s wall); exit codes "
+              f"{figures['codes']}; {figures['seconds']:.0f} s for the pairs")
+        counts = figures["counts"]
+        print("   the pack computed (one extra run with VPCE_CHECKS_ANALYSIS_LOG): "
+              + ", ".join(f"{counts[k]:,} {k} (at most {counts[k + ' (most for one resource)']} per resource)"
+                          for k in ("adapted", "parsed", "request_space", "verdict", "soundness") if counts[k]))
+        if repo is not None:
+            report_results(repo, {"c": results_of(out)})
+    print("\n   Summary (ratios: the README's command / `checkov -d DIR`, medians of paired runs)")
+    print(f"   {'tree':<78} {'CPU ratio':>9} {'wall ratio':>10} {'CPU s added':>11}")
+    for label, figures in table:
+        print(f"   {label[:78]:<78} {figures['cpu_ratio']:>9.2f} {figures['wall_ratio']:>10.2f} "
+              f"{figures['added_cpu']:>11.2f}")
+    return table
+
+
+def engine_policies(count: int, seed: int) -> List[Tuple[Dict[str, Any], Any, bool, int]]:
+    """``count`` distinct policies of 1 to 10 statements (engine_corpus: no two alike, every name and ID fresh)."""
+    corpus = engine_corpus(count, seed=seed)
+    distinct = {json.dumps(document, sort_keys=True) for document, *_ in corpus}
+    assert len(distinct) == len(corpus), "the engine corpus repeats a policy"
+    return corpus
+
+
+def cold_caches() -> None:
+    """Empty every memory that holds something derived from a policy (glob regexes, witnesses); what is built from
+    constants only (the shapes of endpoint IDs and keys, the action table) stays."""
+    from vpce_checks.engine import matching
+
+    for name in dir(matching):
+        function = getattr(matching, name)
+        if hasattr(function, "cache_clear"):
+            function.cache_clear()
+
+
+def judge_all(corpus: Sequence[Tuple[Dict[str, Any], Any, bool, int]], tag: str, cold: bool) -> List[Tuple[Any, ...]]:
+    """Every check of each policy together, as in a scan: perimeter (CKV_VPCE_1/2/3/5/9), soundness (CKV_VPCE_6)
+    and aws:SourceIp (CKV_VPCE_7), sharing one parse and one request space per policy."""
+    from vpce_checks.adapters.base import PolicySource
+    from vpce_checks.judge import judge, judge_soundness, judge_source_ip
+    from vpce_checks.settings import load_settings
+
+    settings = load_settings({})
+    out = []
+    for index, (document, target, _, _) in enumerate(corpus):
+        if cold:
+            cold_caches()
+        source = PolicySource(target=target, document=document, origin="benchmark", syntax="json",
+                              resource_key=f"{tag}-{index}")
+        out.append((judge(source, settings), judge_soundness(source, settings), judge_source_ip(source, settings)))
+    return out
+
+
+def bench_engine_throughput(count: int) -> Dict[str, float]:
+    print("\n== 2. Engine throughput: distinct generated policies of 1 to 10 statements, every check of each policy "
+          "together (judge, judge_soundness, judge_source_ip), one process")
+    corpus = engine_policies(count, seed=23)
+    judge_all(engine_policies(50, seed=3), "warm", cold=False)  # imports, the action table, the shapes
+    rates = {}
+    for label, cold in (("caches cold per policy (regex and glob memories emptied before each)", True),
+                        ("caches as a scan leaves them (shared between policies)", False)):
+        cpu, wall = [], []
+        for attempt in range(3):
+            start_cpu, start_wall = time.process_time(), time.perf_counter()
+            results = judge_all(corpus, f"{attempt}-{cold}", cold)
+            cpu.append(time.process_time() - start_cpu)
+            wall.append(time.perf_counter() - start_wall)
+        rates[label] = len(corpus) / statistics.median(cpu)
+        statuses = Counter(r[0].result for r in results)
+        print(f"   {label}: {len(corpus) / statistics.median(cpu):,.0f} policies per CPU second "
+              f"({len(corpus) / statistics.median(wall):,.0f} per wall second; median of 3 passes; "
+              f"{statistics.median(cpu) / len(corpus) * 1000:.3f} ms CPU per policy); perimeter results "
+              + ", ".join(f"{k} {v}" for k, v in sorted(statuses.items())))
+    target = 10_000
+    best = max(rates.values())
+    print(f"   target: at least {target:,} policies a second: {best:,.0f}/s, {best / target:.2f} of it "
+          f"({'met' if best >= target else 'NOT met'})")
+    import cProfile
+    import pstats
+
+    profile = cProfile.Profile()
+    profile.enable()
+    judge_all(corpus[: min(len(corpus), 600)], "profile", cold=True)
+    profile.disable()
+    stats = pstats.Stats(profile)
+    total = sum(row[2] for row in stats.stats.values())  # type: ignore[attr-defined]
+    from vpce_checks import fix_rendering, judge
+    from vpce_checks.engine import model, perimeter, witnesses
+
+    stages = (("parsing the policy (model.parse_policy)", model.parse_policy),
+              ("building the request space (perimeter.RequestSpace.__init__)", perimeter.RequestSpace.__init__),
+              ("  of which the witness search (witnesses.distinguishing_values)", witnesses.distinguishing_values),
+              ("the coverage search (perimeter.find_counterexample)", perimeter.find_counterexample),
+              ("the lockout searches (perimeter.lockouts, CKV_VPCE_6)", perimeter.lockouts),
+              ("fixes for failing policies (fix_rendering.fix_for)", fix_rendering.fix_for),
+              ("the aws:SourceIp check (judge.judge_source_ip)", judge.judge_source_ip))
+    print(f"   where a policy's time goes (cProfile, share of one cold pass over {min(len(corpus), 600)} policies, "
+          "each stage with what it "
+          "calls; profiling inflates small calls):")
+    for label, function in stages:
+        code = function.__code__
+        cumulative = sum(row[3] for (path, line, name), row in stats.stats.items()  # type: ignore[attr-defined]
+                         if path == code.co_filename and line == code.co_firstlineno and name == code.co_name)
+        print(f"     {label:<84} {cumulative / total if total else 0.0:>5.0%}")
+    return rates
+
+
+def shaped_policy(statements_wanted: int, seed: int, sound: bool = True) -> Tuple[Dict[str, Any], Any]:
+    """A policy of the engine benchmark's shape (an S3 perimeter Deny, an Allow, padded with partner Allows and TLS
+    Denies as engine_corpus pads) with ``statements_wanted`` statements."""
+    from vpce_checks.engine.services import Target
+
+    rng = random.Random(seed)
+    name = f"northwind-growth-{seed}"
+    arn = f"arn:aws:s3:::{name}"
+    document = policy("deny_all_with_allow" if sound else "partial_actions", "s3", [arn], [arn + "/*"],
+                      [vpce_id(rng) for _ in range(2)], rng)
+    extra = document["Statement"]
+    resources = extra[-1]["Resource"]
+    while len(extra) < statements_wanted:
+        if rng.random() < 0.8:
+            extra.insert(0, {"Sid": f"AllowPartner{len(extra)}", "Effect": "Allow",
+                             "Principal": {"AWS": f"arn:aws:iam::{account_id(rng)}:role/partner-{len(extra)}"},
+                             "Action": rng.sample(ACTION_SOME["s3"] * 2, 1), "Resource": resources})
+        else:
+            extra.insert(0, {"Sid": f"DenyInsecure{len(extra)}", "Effect": "Deny", "Principal": "*",
+                             "Action": ACTION_ALL["s3"], "Resource": resources,
+                             "Condition": {"Bool": {"aws:SecureTransport": "false"}}})
+    return document, Target("s3", name)
+
+
+def bench_engine_growth(sizes: Sequence[int] = (10, 100, 1000)) -> None:
+    print("\n== 3. Policies of the engine benchmark's shape as they grow: every check together, caches cold; growth "
+          "exponent = log(t2/t1) / log(n2/n1) (1 linear, 2 quadratic)")
+    for sound in (True, False):
+        previous: Optional[Tuple[int, float]] = None
+        for size in sizes:
+            runs = 5 if size <= 100 else 2
+            times, results = [], None
+            for attempt in range(runs):
+                document, target = shaped_policy(size, 1000 * size + attempt, sound)
+                start = time.process_time()
+                results = judge_all([(document, target, sound, size)], f"grow-{size}-{attempt}-{sound}", cold=True)[0]
+                times.append(time.process_time() - start)
+            seconds = statistics.median(times)
+            exponent = (f"{math.log(seconds / previous[1]) / math.log(size / previous[0]):+.2f}"
+                        if previous else "     ")
+            previous = (size, seconds)
+            assert results is not None
+            print(f"   {'sound' if sound else 'broken (partial actions)':<26} {size:>5,} statements: "
+                  f"{seconds * 1000:9.1f} ms CPU (median of {runs})  exponent {exponent}  results "
+                  f"{results[0].result}/{results[1].result}/{results[2].result}: {results[0].reason[:70]}")
+
+
 def describe_machine() -> None:
     model = "unknown"
     try:
@@ -1329,32 +1589,48 @@ def load_average() -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="500,2000,8000", help="comma-separated repository sizes (resources)")
-    parser.add_argument("--repeat", type=int, default=3, help="runs per configuration and size (median)")
+    parser.add_argument("--pairs", type=int, default=5, help="paired runs per tree in section 1 (median of ratios)")
+    parser.add_argument("--terraform", type=int, default=2000, help="resources of the Terraform tree (0: none)")
+    parser.add_argument("--cloudformation", type=int, default=1200, help="resources of the CloudFormation tree")
+    parser.add_argument("--raw", type=int, default=400, help="raw JSON policies of the JSON tree")
+    parser.add_argument("--modules", default=str(MODULE_COPIES),
+                        help="folder holding copies of public modules (owner+name), e.g. the s3-bucket modules")
+    parser.add_argument("--policies", type=int, default=2000, help="distinct policies of the engine throughput")
+    parser.add_argument("--skip-table", action="store_true", help="leave out section 1 (the Checkov runs)")
+    parser.add_argument("--skip-engine", action="store_true", help="leave out sections 2 and 3")
+    parser.add_argument("--sizes", default="",
+                        help="also the earlier mixed-tree scans (a)-(e) at these sizes, e.g. 500,2000 (slow)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per configuration of the mixed-tree scans")
     parser.add_argument("--long", type=float, default=240.0,
-                        help="a size whose first run takes longer than this many seconds is measured once")
-    parser.add_argument("--keep", help="write the generated repositories here instead of a temporary directory")
-    parser.add_argument("--skip-scans", action="store_true", help="only the engine and import measurements")
-    parser.add_argument("--skip-engine", action="store_true", help="only the Checkov scans (section 1)")
-    parser.add_argument("--profile-size", type=int, default=2000,
-                        help="attribute the pack's extra time at this size when it is among --sizes (0: never)")
+                        help="a mixed tree whose first run takes longer than this many seconds is measured once")
+    parser.add_argument("--keep", help="write the mixed repositories here instead of a temporary directory")
+    parser.add_argument("--profile-size", type=int, default=0,
+                        help="attribute the pack's extra time at this mixed-tree size (0: never)")
     parser.add_argument("--unique-names", action="store_true",
-                        help="give every Terraform module its own resource names (by default modules of one team "
-                             "reuse them, as real repositories do)")
-    parser.add_argument("--no-full", action="store_true",
-                        help="skip (d) and (e), the runs with all of Checkov's built-in checks")
+                        help="mixed trees: give every Terraform module its own resource names")
+    parser.add_argument("--no-full", action="store_true", help="mixed trees: skip (d) and (e)")
+    parser.add_argument("--legacy-engine", action="store_true",
+                        help="also the earlier engine sections (perimeter_of alone, growth shapes, bounds, imports)")
     args = parser.parse_args()
     sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
     started = time.perf_counter()
     describe_machine()
+    print("(The machine is shared: other processes ran during the measurements, so every figure is a ratio of paired, "
+          "interleaved runs or a median, never a single timing.)")
     loads = None
     with tempfile.TemporaryDirectory(prefix="vpce-bench-") as temp:
         work = Path(temp)
-        if not args.skip_scans:
+        if not args.skip_table:
+            bench_table(work, max(1, args.pairs), Path(args.modules),
+                        {"terraform": args.terraform, "cloudformation": args.cloudformation, "raw": args.raw})
+        if not args.skip_engine:
+            bench_engine_throughput(args.policies)
+            bench_engine_growth()
+        if sizes:
             keep = Path(args.keep).resolve() if args.keep else None
             loads = bench_scans(sizes, max(1, args.repeat), args.long, work, keep, args.profile_size,
                                 not args.no_full, args.unique_names)
-        if not args.skip_engine:
+        if args.legacy_engine:
             bench_engine()
             bench_growth()
             bench_imports(work, loads)

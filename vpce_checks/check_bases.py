@@ -18,7 +18,7 @@ from checkov.terraform.checks.resource.base_resource_check import BaseResourceCh
 
 from vpce_checks import judge as judges
 from vpce_checks.catalog import CheckInfo, docs_url, info
-from vpce_checks.checkov_glue import entity_name, run_check, scanned_file
+from vpce_checks.checkov_glue import adapted, entity_name, run_check, scanned_file
 
 
 def _metadata(check_id: str) -> dict:
@@ -61,6 +61,11 @@ class _PackCheck:
     def resource_name(self) -> str:
         """The resource's name (Terraform) or logical ID (CloudFormation)."""
         return entity_name(self)
+
+    def shared(self, reads: str, adapter: Callable[..., Any], conf: Any, *args: Any) -> Any:
+        """``adapter(conf, *args)`` once per resource for every check that ``reads`` the same thing of it
+        (checkov_glue.adapted): the pack's checks of one resource share one adapted source."""
+        return adapted(self, reads, adapter, conf, *args)
 
     def find(self, conf: Any) -> Any:
         """What the judge reads for this resource or document (an adapter's answer)."""

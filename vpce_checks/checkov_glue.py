@@ -12,11 +12,12 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-from typing import Any, Callable, List, Optional, Set, Tuple
+from typing import Any, Callable, Hashable, List, Optional, Set, Tuple, TypeVar
 
 from checkov.common.models.enums import CheckResult
 
 from vpce_checks.adapters.base import PolicySource
+from vpce_checks.analysis_cache import ADAPTED, Memo, content_digest, counted
 from vpce_checks.catalog import OTHER_PERIMETER
 from vpce_checks.engine.services import PROFILES
 from vpce_checks.judge import FAILED, NO_RESULT, PASSED, SKIPPED, Judgement, docs_page, judge, judge_each
@@ -49,6 +50,41 @@ def scanned_file(check: Any) -> str:
 def entity_name(check: Any) -> str:
     """The resource's name (Terraform) or logical ID (CloudFormation) from the same entity_path."""
     return _entity_parts(check)[1]
+
+
+# What a check reads of its resource; the checks that read the same thing share one adapter answer (adapted).
+POLICY, ENDPOINT_TYPE, ENDPOINT_POLICY, JSON_SOURCES = "policy", "endpoint type", "endpoint policy", "json sources"
+_Answer = TypeVar("_Answer")
+_ADAPTED = Memo()
+
+
+def _file_identity(path: str) -> Tuple[Hashable, ...]:
+    """The scanned file as (real path, mtime, size); the path alone when it cannot be read from here."""
+    for candidate in (path, path.lstrip("/")):
+        try:
+            stat = os.stat(candidate)
+        except (OSError, ValueError):
+            continue
+        return os.path.realpath(candidate), stat.st_mtime_ns, stat.st_size
+    return (path,)
+
+
+def adapted(check: Any, reads: str, adapter: Callable[..., _Answer], conf: Any, *args: Any) -> _Answer:
+    """``adapter(conf, *args)``, computed once per resource and process for every check that ``reads`` the same
+    thing of it (CKV_VPCE_1 and CKV_VPCE_6 read one policy). Keyed by what is read, the resource Checkov names
+    (entity path), the file's identity, the configuration's content and the graph by identity (held while
+    remembered, so an identity is never reused); bounded. The checks' other arguments (type, file, name) are parts
+    of the entity path, spelt per adapter. An adapter that raises is not remembered."""
+    entity_path = getattr(check, "entity_path", "") or ""
+    key = (reads, entity_path, _file_identity(scanned_file(check)), content_digest(conf),
+           tuple(id(arg) for arg in args if not isinstance(arg, (str, int, type(None)))))
+
+    def compute() -> Tuple[_Answer, Tuple[Any, ...]]:
+        answer = adapter(conf, *args)
+        counted(ADAPTED, f"{reads}|{entity_path}")
+        return answer, args  # the arguments are held, so the graph's identity in the key is never reused
+
+    return _ADAPTED.get(key, compute)[0]
 
 
 def _source_record(found: Any) -> Optional[dict]:

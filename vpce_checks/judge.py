@@ -14,9 +14,11 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, List, Optional, Sequence, Tuple, Union
 
 from vpce_checks.adapters.base import PolicySource
+from vpce_checks.analysis_cache import PARSED, SOUNDNESS, SPACE, VERDICT, Memo, content_digest, counted
 from vpce_checks.catalog import API_ENDPOINT_TYPE, ENDPOINT_FULL_ACCESS, PERIMETER_SOUNDNESS, SOURCE_IP_TRAP
+from vpce_checks.engine import perimeter as _perimeter
 from vpce_checks.engine.evaluate import Principal, Request
-from vpce_checks.engine.model import THIS_ACCOUNT, PolicyError, parse_policy
+from vpce_checks.engine.model import THIS_ACCOUNT, Policy, PolicyError, parse_policy
 from vpce_checks.engine.perimeter import FRESH, AnalysisOptions, Verdict, describe_request, new_budget, perimeter_of
 from vpce_checks.engine.remediation import named_endpoints
 from vpce_checks.engine.services import PROFILES, ServiceProfile
@@ -135,6 +137,47 @@ def resource_budget(source: PolicySource, options: AnalysisOptions) -> List[floa
     return budget
 
 
+# One analysis per resource (docs/semantics.md, bounds): the checks of one resource share its parsed policy and its
+# verdict, keyed by the resource (PolicySource.resource_key), the document's content and what is asked of it.
+_PARSED, _VERDICTS = Memo(), Memo()
+
+
+def parsed_policy(source: PolicySource) -> Policy:
+    """The source's document parsed, once per resource and document content; raises PolicyError."""
+    if not source.resource_key:
+        return parse_policy(source.document)
+    digest = content_digest(source.document)
+
+    def parse() -> Union[Policy, PolicyError]:
+        counted(PARSED, f"{source.resource_key}|{digest}")
+        try:
+            return parse_policy(source.document)
+        except PolicyError as error:
+            return error
+
+    parsed = _PARSED.get((source.resource_key, digest), parse)
+    if isinstance(parsed, PolicyError):
+        raise parsed
+    return parsed
+
+
+def _analysed(source: PolicySource, what: str, options: AnalysisOptions, analyse: Callable[[], Any]) -> Any:
+    """``analyse()`` of the source's policy, counting the request spaces it builds; the perimeter verdict
+    (``what`` VERDICT) is computed once per resource, document, target and options."""
+    def run() -> Any:
+        label = f"{source.resource_key}|{content_digest(source.document)}|{source.target}"
+        before = _perimeter.space_builds[0]
+        try:
+            return analyse()
+        finally:
+            counted(SPACE, label, _perimeter.space_builds[0] - before)
+            counted(what, label)
+
+    if what != VERDICT or not source.resource_key:
+        return run()
+    return _VERDICTS.get((source.resource_key, content_digest(source.document), source.target, options), run)
+
+
 def judge(source: Optional[PolicySource], settings: Union[Settings, SettingsError]) -> Judgement:
     """The result for one resource; never raises for bad input (every problem is a FAILED with a message)."""
     if source is None:
@@ -156,12 +199,13 @@ def judge(source: Optional[PolicySource], settings: Union[Settings, SettingsErro
         return _with_organisation_layers(source, parse_policy({"Statement": []}), settings,
                                          settings.analysis_options(), _missing(source, settings, profile.check_id))
     try:
-        policy = parse_policy(source.document)
+        policy = parsed_policy(source)
     except PolicyError as error:
         reason = f"the policy is not valid IAM: {error}"
         return Judgement(FAILED, reason, [f"Reason: {reason}", f"Policy: {source.origin}", docs])
     options: AnalysisOptions = settings.analysis_options()
-    verdict = perimeter_of(policy, source.target, options, resource_budget(source, options))
+    verdict = _analysed(source, VERDICT, options, lambda: perimeter_of(policy, source.target, options,
+                                                                        resource_budget(source, options)))
     if verdict.status == "pass":
         lines = ["Allowed origins: " + ("; ".join(verdict.allowed_origins) or "none")]
         if verdict.exemptions:
@@ -301,7 +345,7 @@ def _readable_policy(source: Optional[PolicySource]):
     if source is None or source.problem or source.missing:
         return None
     try:
-        return parse_policy(source.document)
+        return parsed_policy(source)
     except PolicyError:
         return None
 
@@ -318,10 +362,10 @@ def judge_soundness(source: Optional[PolicySource], settings: Union[Settings, Se
         reason = f"vpce-checks settings error: {settings}"
         return Judgement(FAILED, reason, [f"Reason: {reason}", docs])
     options = settings.analysis_options()
-    result = soundness_of(policy, source.target, options, settings.allowed_vpce_ids,
-                          settings.allowed_vpc_ids, raw_document=source.document,
-                          endpoint_services=source.endpoint_services, endpoint_vpcs=source.endpoint_vpcs,
-                          budget=resource_budget(source, options))
+    result = _analysed(source, SOUNDNESS, options, lambda: soundness_of(
+        policy, source.target, options, settings.allowed_vpce_ids, settings.allowed_vpc_ids,
+        raw_document=source.document, endpoint_services=source.endpoint_services, endpoint_vpcs=source.endpoint_vpcs,
+        budget=resource_budget(source, options)))
     if not result.applies:
         return Judgement(NO_RESULT)
     if result.sound:

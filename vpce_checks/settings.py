@@ -192,7 +192,13 @@ def cached_settings(environ: Optional[Mapping[str, str]] = None) -> Union[Settin
     """The settings (or the error), read again only when a VPCE_CHECKS_ variable or the config file changes: every
     check call asks, and reading the file each time showed in the profile."""
     env = os.environ if environ is None else environ
-    variables = tuple(sorted((k, v) for k, v in env.items() if k.startswith(PREFIX)))
+    raw = getattr(env, "_data", None) if env is os.environ and os.supports_bytes_environ else None
+    if isinstance(raw, dict):  # os.environ's own bytes: only the pack's variables are decoded (a hot path)
+        prefix = os.fsencode(PREFIX)
+        variables = tuple(sorted((os.fsdecode(k), os.fsdecode(v)) for k, v in raw.items()
+                                 if isinstance(k, bytes) and k.startswith(prefix)))
+    else:
+        variables = tuple(sorted((k, v) for k, v in env.items() if k.startswith(PREFIX)))
     config = env.get(PREFIX + "CONFIG")
     try:
         stamp = os.stat(config).st_mtime_ns if config else None

@@ -4,6 +4,7 @@ from typing import Any
 
 from vpce_checks.adapters.apigateway import api_policy_for_cloudformation
 from vpce_checks.check_bases import CloudFormationCheck
+from vpce_checks.checkov_glue import POLICY
 
 
 class RestApiPolicyPerimeterCloudFormation(CloudFormationCheck):
@@ -11,7 +12,7 @@ class RestApiPolicyPerimeterCloudFormation(CloudFormationCheck):
     resources = ("AWS::ApiGateway::RestApi", "AWS::Serverless::Api")
 
     def find(self, conf: dict) -> Any:
-        return api_policy_for_cloudformation(conf, self.entity_type, self.file, self.resource_name)
+        return self.shared(POLICY, api_policy_for_cloudformation, conf, self.entity_type, self.file, self.resource_name)
 
 
 check = RestApiPolicyPerimeterCloudFormation()

@@ -4,6 +4,7 @@ from typing import Any
 
 from vpce_checks.adapters.apigateway import endpoint_type_for_cloudformation
 from vpce_checks.check_bases import CloudFormationCheck
+from vpce_checks.checkov_glue import ENDPOINT_TYPE
 
 
 class RestApiPrivateCloudFormation(CloudFormationCheck):
@@ -11,7 +12,8 @@ class RestApiPrivateCloudFormation(CloudFormationCheck):
     resources = ("AWS::ApiGateway::RestApi", "AWS::Serverless::Api")
 
     def find(self, conf: dict) -> Any:
-        return endpoint_type_for_cloudformation(conf, self.entity_type, self.file, self.resource_name)
+        return self.shared(ENDPOINT_TYPE, endpoint_type_for_cloudformation,
+                           conf, self.entity_type, self.file, self.resource_name)
 
 
 check = RestApiPrivateCloudFormation()

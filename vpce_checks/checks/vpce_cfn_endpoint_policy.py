@@ -4,6 +4,7 @@ from typing import Any
 
 from vpce_checks.adapters.endpoint import endpoint_for_cloudformation
 from vpce_checks.check_bases import CloudFormationCheck
+from vpce_checks.checkov_glue import ENDPOINT_POLICY
 
 
 class EndpointPolicyNotFullAccessCloudFormation(CloudFormationCheck):
@@ -11,7 +12,8 @@ class EndpointPolicyNotFullAccessCloudFormation(CloudFormationCheck):
     resources = ("AWS::EC2::VPCEndpoint",)
 
     def find(self, conf: dict) -> Any:
-        return endpoint_for_cloudformation(conf, self.entity_type, self.file, self.resource_name)
+        return self.shared(ENDPOINT_POLICY, endpoint_for_cloudformation,
+                           conf, self.entity_type, self.file, self.resource_name)
 
 
 check = EndpointPolicyNotFullAccessCloudFormation()

@@ -5,7 +5,7 @@ from typing import Any
 
 from vpce_checks.adapters.cloudformation import CFN_OWNER_RESOURCES, CFN_POLICY_RESOURCES, source_for_cloudformation
 from vpce_checks.check_bases import CloudFormationCheck
-from vpce_checks.checkov_glue import OTHER_SERVICES
+from vpce_checks.checkov_glue import OTHER_SERVICES, POLICY
 
 
 class OtherResourcePoliciesPerimeterCloudFormation(CloudFormationCheck):
@@ -14,7 +14,7 @@ class OtherResourcePoliciesPerimeterCloudFormation(CloudFormationCheck):
                        if service in OTHER_SERVICES)
 
     def find(self, conf: dict) -> Any:
-        return source_for_cloudformation(conf, self.entity_type, self.file, self.resource_name)
+        return self.shared(POLICY, source_for_cloudformation, conf, self.entity_type, self.file, self.resource_name)
 
 
 check = OtherResourcePoliciesPerimeterCloudFormation()

@@ -4,6 +4,7 @@ from typing import Any
 
 from vpce_checks.adapters.cloudformation import source_for_cloudformation
 from vpce_checks.check_bases import CloudFormationCheck
+from vpce_checks.checkov_glue import POLICY
 
 
 class S3BucketPolicyPerimeterCloudFormation(CloudFormationCheck):
@@ -11,7 +12,7 @@ class S3BucketPolicyPerimeterCloudFormation(CloudFormationCheck):
     resources = ("AWS::S3::BucketPolicy", "AWS::S3::Bucket")
 
     def find(self, conf: dict) -> Any:
-        return source_for_cloudformation(conf, self.entity_type, self.file, self.resource_name)
+        return self.shared(POLICY, source_for_cloudformation, conf, self.entity_type, self.file, self.resource_name)
 
 
 check = S3BucketPolicyPerimeterCloudFormation()

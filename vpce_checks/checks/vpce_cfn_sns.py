@@ -4,6 +4,7 @@ from typing import Any
 
 from vpce_checks.adapters.cloudformation import source_for_cloudformation
 from vpce_checks.check_bases import CloudFormationCheck
+from vpce_checks.checkov_glue import POLICY
 
 
 class SnsTopicPolicyPerimeterCloudFormation(CloudFormationCheck):
@@ -11,7 +12,7 @@ class SnsTopicPolicyPerimeterCloudFormation(CloudFormationCheck):
     resources = ("AWS::SNS::TopicPolicy", "AWS::SNS::TopicInlinePolicy", "AWS::SNS::Topic")
 
     def find(self, conf: dict) -> Any:
-        return source_for_cloudformation(conf, self.entity_type, self.file, self.resource_name)
+        return self.shared(POLICY, source_for_cloudformation, conf, self.entity_type, self.file, self.resource_name)
 
 
 check = SnsTopicPolicyPerimeterCloudFormation()

@@ -4,6 +4,7 @@ from typing import Any
 
 from vpce_checks.adapters.policies import cloudformation_policy_holders, policy_for_cloudformation
 from vpce_checks.check_bases import CloudFormationCheck
+from vpce_checks.checkov_glue import POLICY
 
 
 class MultiVpcePerimeterSoundCloudFormation(CloudFormationCheck):
@@ -11,7 +12,7 @@ class MultiVpcePerimeterSoundCloudFormation(CloudFormationCheck):
     resources = cloudformation_policy_holders()
 
     def find(self, conf: dict) -> Any:
-        return policy_for_cloudformation(conf, self.entity_type, self.file, self.resource_name)
+        return self.shared(POLICY, policy_for_cloudformation, conf, self.entity_type, self.file, self.resource_name)
 
 
 check = MultiVpcePerimeterSoundCloudFormation()

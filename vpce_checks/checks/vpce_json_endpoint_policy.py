@@ -5,13 +5,14 @@ from typing import Any
 
 from vpce_checks.adapters.endpoint import endpoint_for_json
 from vpce_checks.check_bases import JsonDocumentCheck
+from vpce_checks.checkov_glue import ENDPOINT_POLICY
 
 
 class EndpointPolicyNotFullAccessJson(JsonDocumentCheck):
     check_id = "CKV_VPCE_8"
 
     def find(self, conf: dict) -> Any:
-        return endpoint_for_json(conf, self.file)
+        return self.shared(ENDPOINT_POLICY, endpoint_for_json, conf, self.file)
 
 
 check = EndpointPolicyNotFullAccessJson()

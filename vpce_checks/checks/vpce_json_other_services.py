@@ -5,14 +5,14 @@ from typing import Any
 
 from vpce_checks.adapters.rawjson import sources_for_json
 from vpce_checks.check_bases import JsonDocumentCheck
-from vpce_checks.checkov_glue import OTHER_SERVICES, first_of_services
+from vpce_checks.checkov_glue import JSON_SOURCES, OTHER_SERVICES, first_of_services
 
 
 class OtherResourcePoliciesPerimeterJson(JsonDocumentCheck):
     check_id = "CKV_VPCE_9"
 
     def find(self, conf: dict) -> Any:
-        return first_of_services(sources_for_json(conf, self.file), OTHER_SERVICES)
+        return first_of_services(self.shared(JSON_SOURCES, sources_for_json, conf, self.file), OTHER_SERVICES)
 
 
 check = OtherResourcePoliciesPerimeterJson()

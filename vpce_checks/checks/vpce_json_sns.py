@@ -4,14 +4,14 @@ from typing import Any
 
 from vpce_checks.adapters.rawjson import sources_for_json
 from vpce_checks.check_bases import JsonDocumentCheck
-from vpce_checks.checkov_glue import pick_service
+from vpce_checks.checkov_glue import JSON_SOURCES, pick_service
 
 
 class SnsTopicPolicyPerimeterJson(JsonDocumentCheck):
     check_id = "CKV_VPCE_3"
 
     def find(self, conf: dict) -> Any:
-        return pick_service(sources_for_json(conf, self.file), "sns")
+        return pick_service(self.shared(JSON_SOURCES, sources_for_json, conf, self.file), "sns")
 
 
 check = SnsTopicPolicyPerimeterJson()

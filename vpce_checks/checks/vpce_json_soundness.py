@@ -5,14 +5,14 @@ from typing import Any
 
 from vpce_checks.adapters.rawjson import sources_for_json
 from vpce_checks.check_bases import JsonDocumentCheck
-from vpce_checks.checkov_glue import POLICY_SERVICES, first_of_services
+from vpce_checks.checkov_glue import JSON_SOURCES, POLICY_SERVICES, first_of_services
 
 
 class MultiVpcePerimeterSoundJson(JsonDocumentCheck):
     check_id = "CKV_VPCE_6"
 
     def find(self, conf: dict) -> Any:
-        return first_of_services(sources_for_json(conf, self.file), POLICY_SERVICES)
+        return first_of_services(self.shared(JSON_SOURCES, sources_for_json, conf, self.file), POLICY_SERVICES)
 
 
 check = MultiVpcePerimeterSoundJson()

@@ -4,6 +4,7 @@ from typing import Any
 
 from vpce_checks.adapters.apigateway import api_policy_for_terraform
 from vpce_checks.check_bases import TerraformCheck
+from vpce_checks.checkov_glue import POLICY
 
 
 class RestApiPolicyPerimeterTerraform(TerraformCheck):
@@ -11,7 +12,8 @@ class RestApiPolicyPerimeterTerraform(TerraformCheck):
     resources = ("aws_api_gateway_rest_api",)
 
     def find(self, conf: dict) -> Any:
-        return api_policy_for_terraform(conf, self.graph_or_none, self.file, f"{self.entity_type}.{self.resource_name}")
+        return self.shared(POLICY, api_policy_for_terraform,
+                           conf, self.graph_or_none, self.file, f"{self.entity_type}.{self.resource_name}")
 
 
 check = RestApiPolicyPerimeterTerraform()

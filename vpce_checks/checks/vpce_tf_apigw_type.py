@@ -4,6 +4,7 @@ from typing import Any
 
 from vpce_checks.adapters.apigateway import endpoint_type_for_terraform
 from vpce_checks.check_bases import TerraformCheck
+from vpce_checks.checkov_glue import ENDPOINT_TYPE
 
 
 class RestApiPrivateTerraform(TerraformCheck):
@@ -11,7 +12,7 @@ class RestApiPrivateTerraform(TerraformCheck):
     resources = ("aws_api_gateway_rest_api",)
 
     def find(self, conf: dict) -> Any:
-        return endpoint_type_for_terraform(conf, self.graph_or_none, self.file)
+        return self.shared(ENDPOINT_TYPE, endpoint_type_for_terraform, conf, self.graph_or_none, self.file)
 
 
 check = RestApiPrivateTerraform()

@@ -4,6 +4,7 @@ from typing import Any
 
 from vpce_checks.adapters.endpoint import endpoint_for_terraform
 from vpce_checks.check_bases import TerraformCheck
+from vpce_checks.checkov_glue import ENDPOINT_POLICY
 
 
 class EndpointPolicyNotFullAccessTerraform(TerraformCheck):
@@ -11,7 +12,8 @@ class EndpointPolicyNotFullAccessTerraform(TerraformCheck):
     resources = ("aws_vpc_endpoint", "aws_vpc_endpoint_policy")
 
     def find(self, conf: dict) -> Any:
-        return endpoint_for_terraform(conf, self.entity_type, self.graph_or_none, self.file)
+        return self.shared(ENDPOINT_POLICY, endpoint_for_terraform,
+                           conf, self.entity_type, self.graph_or_none, self.file)
 
 
 check = EndpointPolicyNotFullAccessTerraform()

@@ -5,7 +5,7 @@ from typing import Any
 
 from vpce_checks.adapters.terraform import TERRAFORM_OWNER_RESOURCES, TERRAFORM_POLICY_RESOURCES, source_for_terraform
 from vpce_checks.check_bases import TerraformCheck
-from vpce_checks.checkov_glue import OTHER_SERVICES
+from vpce_checks.checkov_glue import OTHER_SERVICES, POLICY
 
 
 class OtherResourcePoliciesPerimeterTerraform(TerraformCheck):
@@ -14,7 +14,7 @@ class OtherResourcePoliciesPerimeterTerraform(TerraformCheck):
                        if service in OTHER_SERVICES)
 
     def find(self, conf: dict) -> Any:
-        return source_for_terraform(conf, self.entity_type, self.graph_or_none, self.file)
+        return self.shared(POLICY, source_for_terraform, conf, self.entity_type, self.graph_or_none, self.file)
 
 
 check = OtherResourcePoliciesPerimeterTerraform()

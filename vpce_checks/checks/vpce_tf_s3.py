@@ -4,6 +4,7 @@ from typing import Any
 
 from vpce_checks.adapters.terraform import source_for_terraform
 from vpce_checks.check_bases import TerraformCheck
+from vpce_checks.checkov_glue import POLICY
 
 
 class S3BucketPolicyPerimeterTerraform(TerraformCheck):
@@ -11,7 +12,7 @@ class S3BucketPolicyPerimeterTerraform(TerraformCheck):
     resources = ("aws_s3_bucket_policy", "aws_s3_bucket")
 
     def find(self, conf: dict) -> Any:
-        return source_for_terraform(conf, self.entity_type, self.graph_or_none, self.file)
+        return self.shared(POLICY, source_for_terraform, conf, self.entity_type, self.graph_or_none, self.file)
 
 
 check = S3BucketPolicyPerimeterTerraform()

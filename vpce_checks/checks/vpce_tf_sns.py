@@ -4,6 +4,7 @@ from typing import Any
 
 from vpce_checks.adapters.terraform import source_for_terraform
 from vpce_checks.check_bases import TerraformCheck
+from vpce_checks.checkov_glue import POLICY
 
 
 class SnsTopicPolicyPerimeterTerraform(TerraformCheck):
@@ -11,7 +12,7 @@ class SnsTopicPolicyPerimeterTerraform(TerraformCheck):
     resources = ("aws_sns_topic_policy", "aws_sns_topic")
 
     def find(self, conf: dict) -> Any:
-        return source_for_terraform(conf, self.entity_type, self.graph_or_none, self.file)
+        return self.shared(POLICY, source_for_terraform, conf, self.entity_type, self.graph_or_none, self.file)
 
 
 check = SnsTopicPolicyPerimeterTerraform()

@@ -4,6 +4,7 @@ from typing import Any
 
 from vpce_checks.adapters.policies import policy_for_terraform, terraform_policy_holders
 from vpce_checks.check_bases import TerraformCheck
+from vpce_checks.checkov_glue import POLICY
 
 
 class MultiVpcePerimeterSoundTerraform(TerraformCheck):
@@ -11,7 +12,8 @@ class MultiVpcePerimeterSoundTerraform(TerraformCheck):
     resources = terraform_policy_holders()
 
     def find(self, conf: dict) -> Any:
-        return policy_for_terraform(conf, self.entity_type, self.graph_or_none, self.file, self.resource_name)
+        return self.shared(POLICY, policy_for_terraform,
+                           conf, self.entity_type, self.graph_or_none, self.file, self.resource_name)
 
 
 check = MultiVpcePerimeterSoundTerraform()

@@ -4,6 +4,7 @@ from typing import Any
 
 from vpce_checks.adapters.terraform import source_for_terraform
 from vpce_checks.check_bases import TerraformCheck
+from vpce_checks.checkov_glue import POLICY
 
 
 class SqsQueuePolicyPerimeterTerraform(TerraformCheck):
@@ -11,7 +12,7 @@ class SqsQueuePolicyPerimeterTerraform(TerraformCheck):
     resources = ("aws_sqs_queue_policy", "aws_sqs_queue")
 
     def find(self, conf: dict) -> Any:
-        return source_for_terraform(conf, self.entity_type, self.graph_or_none, self.file)
+        return self.shared(POLICY, source_for_terraform, conf, self.entity_type, self.graph_or_none, self.file)
 
 
 check = SqsQueuePolicyPerimeterTerraform()

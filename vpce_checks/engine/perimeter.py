@@ -222,7 +222,8 @@ def _string_classes(key: str, conditions: Sequence[Condition], deadline: Optiona
     shape = _KEY_SHAPES[key]() if shaped else any_text(1)
     preferred = [FRESH.get(key, GENERIC_FRESH)] + named
     try:
-        found = distinguishing_values("", patterns, shape, preferred, ignore_case=folds, deadline=deadline)
+        found = distinguishing_values("", patterns, shape, preferred, ignore_case=folds, deadline=deadline,
+                                      ordered=False)  # read through preferred_first
     except WitnessLimit as error:
         raise AnalysisLimit(str(error)) from error
     return preferred_first(found, preferred)
@@ -385,6 +386,7 @@ class RequestSpace:
 
     def __init__(self, policy: Policy, target: Target, options: AnalysisOptions = AnalysisOptions(),
                  budget: Optional[List[float]] = None):
+        space_builds[0] += 1
         self.policy = policy
         # [steps left, deadline]: one per resource, shared by every search over it (coverage and each origin).
         self.budget = budget if budget is not None else new_budget(options)
@@ -882,20 +884,56 @@ def describe_request(request: Request, network: str, key_names: Optional[Dict[st
     return describe(data, request.principal.label, key_names)
 
 
+# Request spaces built by this process (judge.py counts them per resource). The coverage and lockout searches of one
+# resource (one budget) share the prepared policy and its request space, with the space's value domains and truth
+# tables: the budget by identity (the entries hold it, so its identity is never reused), the rest by value; a few
+# remembered.
+space_builds = [0]
+_SHARED: List[Tuple[Tuple[object, ...], object]] = []
+
+
+def _same(a: object, b: object) -> bool:
+    return a is b or (not isinstance(a, list) and type(a) is type(b) and a == b)
+
+
+def _shared(key: Tuple[object, ...], build: Callable[[], object]) -> object:
+    for held, value in _SHARED:
+        if len(held) == len(key) and held[-1] is key[-1] and all(_same(a, b) for a, b in zip(held, key)):
+            return value
+    value = build()
+    _SHARED.insert(0, (key, value))
+    del _SHARED[16:]
+    return value
+
+
+def _prepared_once(policy: Policy, target: Target, budget: Optional[List[float]]) -> Tuple[Policy, Target]:
+    if budget is None:
+        return prepared(policy, target)
+    return _shared(("prepared", policy, target, budget), lambda: prepared(policy, target))  # type: ignore[return-value]
+
+
+def _space_once(policy: Policy, target: Target, options: AnalysisOptions,
+                budget: Optional[List[float]]) -> RequestSpace:
+    if budget is None:
+        return RequestSpace(policy, target, options, budget)
+    return _shared(("space", policy, target, options, budget),  # type: ignore[return-value]
+                   lambda: RequestSpace(policy, target, options, budget))
+
+
 def perimeter_of(policy: Policy, target: Target, options: AnalysisOptions = AnalysisOptions(),
                  budget: Optional[List[float]] = None) -> Verdict:
     """Coverage (SPEC section 4, CKV_VPCE_1/2/3): the verdict with a counterexample or the allowed origins."""
     too_large = beyond_bound(policy, options)
     if too_large:
         return Verdict(status="unresolved", reason=too_large)
-    policy, target = prepared(policy, target)
+    policy, target = _prepared_once(policy, target, budget)
     exemptions = sorted({c.written_key for c in policy.conditions(effect="Deny")
                          if c.key in options.accepted_exemptions})
     resolved = frozenset(references_in(target.name))
     # Unresolved references in the elements the verdict may depend on (R's own name excepted).
     references = [ref for ref in policy.references("Deny") if ref not in resolved]
     try:
-        space = RequestSpace(policy, target, options, budget)
+        space = _space_once(policy, target, options, budget)
         if references:
             weak = find_counterexample(space, weak=Reading(True, resolved))
             strong = find_counterexample(space, weak=Reading(False, resolved)) if weak is not None else None
@@ -1040,7 +1078,7 @@ def origin_spaces(policy: Policy, target: Target, options: AnalysisOptions = Ana
     ``policy`` must be prepared. ``endpoint_vpcs``: the VPC each known endpoint is in (its requests carry that
     aws:SourceVpc; a request from a VPC may come through its known endpoints). The lockout search and the test
     oracle both enumerate these."""
-    base = RequestSpace(policy, target, options, budget)
+    base = _space_once(policy, target, options, budget)
     links = endpoint_vpcs or {}
     spaces = []
     for key in PERIMETER_KEYS:
@@ -1059,7 +1097,7 @@ def lockouts(policy: Policy, target: Target, options: AnalysisOptions = Analysis
              budget: Optional[List[float]] = None, endpoint_vpcs: Optional[Dict[str, str]] = None) -> List[Lockout]:
     """SPEC section 4, no lockout: for each allowed origin, some request through it escapes every Deny. Raises
     AnalysisLimit when the bound stops a search before every origin is decided (the caller fails closed)."""
-    policy, target = prepared(policy, target)
+    policy, target = _prepared_once(policy, target, budget)
     found = []
     budget = budget if budget is not None else new_budget(options)
     spaces = origin_spaces(policy, target, options, budget, endpoint_vpcs)

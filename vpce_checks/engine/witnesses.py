@@ -14,11 +14,14 @@ from __future__ import annotations
 import time
 from collections import deque
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Dict, FrozenSet, List, Optional, Sequence, Tuple, Union
 
 from vpce_checks.engine.matching import glob_match
 
 ANY = None  # a transition on any character
+_NONE: FrozenSet[int] = frozenset()
+_STEP_MEMORY = 100_000  # remembered steps per automaton (bounded memory)
 
 
 class WitnessLimit(Exception):
@@ -46,6 +49,9 @@ class Automaton:
         self.accepting: set = set()
         self.literals: set = set()  # characters an edge names one by one
         self.classes: set = set()  # character classes an edge names (a shape's hex digits, stage characters)
+        # (states, char) -> next states: the search meets the same step many times (a lazily built DFA). Valid
+        # because an automaton is complete once a constructor returns it and nothing changes it afterwards.
+        self._steps: Dict[Tuple[FrozenSet[int], str], FrozenSet[int]] = {}
 
     def _new(self) -> int:
         self.edges.append([])
@@ -65,8 +71,14 @@ class Automaton:
         return self.closure(frozenset({0}))
 
     def step(self, states: FrozenSet[int], char: str) -> FrozenSet[int]:
+        known = self._steps.get((states, char))
+        if known is not None:
+            return known
         out = {edge.target for state in states for edge in self.edges[state] if edge.takes(char)}
-        return self.closure(frozenset(out)) if out else frozenset()
+        result = self.closure(frozenset(out)) if out else _NONE
+        if len(self._steps) < _STEP_MEMORY:
+            self._steps[(states, char)] = result
+        return result
 
     def accepts(self, states: FrozenSet[int]) -> bool:
         return bool(states & self.accepting)
@@ -171,6 +183,7 @@ _ALNUM = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ01234567
 _REPRESENTATIVES = "x7Q-_./ ~é"
 
 
+@lru_cache(maxsize=64)
 def id_shape(prefix: str) -> Automaton:
     """Endpoint and VPC IDs: ``prefix`` then 8 or 17 lowercase hex digits (SPEC section 4)."""
     shape = Shape().literal(prefix).repeat(HEX, 8, 8)
@@ -180,6 +193,7 @@ def id_shape(prefix: str) -> Automaton:
     return shape.done()
 
 
+@lru_cache(maxsize=64)
 def account_shape() -> Automaton:
     return Shape().repeat(frozenset("0123456789"), 12, 12).done()
 
@@ -189,6 +203,7 @@ def literal_pattern(text: str) -> str:
     return text.replace("$", "${$}").replace("*", "${*}").replace("?", "${?}")
 
 
+@lru_cache(maxsize=64)
 def any_text(min_length: int = 1) -> Automaton:
     """Any UTF-8 text of at least ``min_length`` characters (S3 object keys)."""
     return Shape().repeat(ANY, min_length, None).done()
@@ -196,10 +211,17 @@ def any_text(min_length: int = 1) -> Automaton:
 
 def api_route_shape(verbs: Sequence[str]) -> Automaton:
     """``stage/VERB/path``: a stage name (letters, digits, hyphen, underscore), an HTTP verb, any path."""
+    return _api_route_shape(tuple(verbs))
+
+
+@lru_cache(maxsize=64)
+def _api_route_shape(verbs: Tuple[str, ...]) -> Automaton:
+    """(Shapes are built once per process and shared: nothing changes an automaton once built.)"""
     stage = frozenset(_ALNUM | {"-", "_"})
     return Shape().repeat(stage, 1, None).literal("/").choice(verbs).literal("/").repeat(ANY, 0, None).done()
 
 
+@lru_cache(maxsize=64)
 def index_shape() -> Automaton:
     """DynamoDB index names: 3 or more of letters, digits, ``_``, ``-``, ``.``."""
     return Shape().repeat(frozenset(_ALNUM | {"_", "-", "."}), 3, None).done()
@@ -276,13 +298,18 @@ class _Trie:
 def distinguishing_values(prefix: str, patterns: Sequence[str], shape: Automaton,
                           preferred: Sequence[str] = (), max_states: int = 20_000,
                           ignore_case: Union[bool, Sequence[bool]] = False,
-                          deadline: Optional[float] = None) -> Dict[Tuple[bool, ...], str]:
+                          deadline: Optional[float] = None, ordered: bool = True) -> Dict[Tuple[bool, ...], str]:
     """For every subset of ``patterns`` that some well-formed value matches exactly (``prefix`` + value against each
     whole pattern), one such value (without the prefix). A ``preferred`` value stands for its class when it has
     one, so counterexamples read well; the rest are the shortest values the search finds. ``ignore_case``: for all
     patterns, or one flag per pattern. Patterns without wildcards share one trie per case rule. ``deadline`` (a
-    time.monotonic() value) bounds the search in time as ``max_states`` does in size."""
+    time.monotonic() value) bounds the search in time as ``max_states`` does in size. ``ordered`` False: the caller
+    does not read the classes in the search's order (it sorts them), so exact patterns may take a shortcut."""
     folds = [ignore_case] * len(patterns) if isinstance(ignore_case, bool) else list(ignore_case)
+    if not ordered and not prefix and not any(folds):
+        shortcut = _exact_classes(patterns, shape, preferred)
+        if shortcut is not None:
+            return shortcut
     tries = (_Trie(False), _Trie(True))
     globs: List[Tuple[int, Automaton]] = []
     for index, (pattern, fold) in enumerate(zip(patterns, folds)):
@@ -316,16 +343,26 @@ def distinguishing_values(prefix: str, patterns: Sequence[str], shape: Automaton
     found: Dict[Tuple[bool, ...], str] = {}
     seen = {start}
     queue = deque([(start, "")])
+    exact, folded = tries
+    dead = _Trie.DEAD
+    shape_step, shape_accepting, shape_steps = shape.step, shape.accepting, shape._steps
     while queue:
         (pattern_states, trie_nodes, shape_states), text = queue.popleft()
-        if shape.accepts(shape_states):
+        if not shape_accepting.isdisjoint(shape_states):
             found.setdefault(signature(pattern_states, trie_nodes), text)
+        exact_node, folded_node = trie_nodes
         for char in alphabet:
-            nxt_shape = shape.step(shape_states, char)
+            nxt_shape = shape_steps.get((shape_states, char))
+            if nxt_shape is None:
+                nxt_shape = shape_step(shape_states, char)
             if not nxt_shape:
                 continue
-            nxt = (tuple(a.step(s, char) if s else s for a, s in zip(automata, pattern_states)),
-                   tuple(trie.step(node, char) for trie, node in zip(tries, trie_nodes)), nxt_shape)
+            # (inlined _Trie.step and Automaton.step: this loop is most of a verdict's time)
+            nxt = (tuple([(a._steps.get((s, char)) or a.step(s, char)) if s else s
+                          for a, s in zip(automata, pattern_states)]) if automata else (),
+                   (dead if exact_node == dead else exact.children[exact_node].get(char, dead),
+                    dead if folded_node == dead else folded.children[folded_node].get(char.lower(), dead)),
+                   nxt_shape)
             if nxt in seen:
                 continue
             seen.add(nxt)
@@ -342,6 +379,26 @@ def distinguishing_values(prefix: str, patterns: Sequence[str], shape: Automaton
         if key in found and key not in taken:
             found[key] = value
             taken.add(key)
+    return found
+
+
+def _exact_classes(patterns: Sequence[str], shape: Automaton,
+                   preferred: Sequence[str]) -> Optional[Dict[Tuple[bool, ...], str]]:
+    """The classes of patterns without wildcards or case folding, without a search: a well-formed value matches
+    exactly the patterns written as it (its class's only value is itself), or none of them. The class of values
+    matching none is represented by the first preferred value in it, as the search's result would be; None (do the
+    search) when a pattern has a wildcard or no preferred value stands for that class."""
+    literals = [_literal_text(pattern) for pattern in patterns]
+    if any(literal is None for literal in literals):
+        return None
+    named = set(literals)
+    outside = next((value for value in preferred if value not in named and accepts(shape, value)), None)
+    if outside is None:
+        return None
+    found: Dict[Tuple[bool, ...], str] = {tuple(False for _ in literals): outside}
+    for literal in dict.fromkeys(literals):
+        if accepts(shape, literal):  # type: ignore[arg-type]
+            found.setdefault(tuple(other == literal for other in literals), literal)  # type: ignore[arg-type]
     return found
 
 
