@@ -7,6 +7,7 @@ process, so this module imports nothing from Checkov or the engine.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Mapping, Optional, Tuple
@@ -120,6 +121,9 @@ def docs_text(check_id: str) -> Optional[str]:
 def repository_url(environ: Optional[Mapping[str, str]] = None) -> Optional[str]:
     """The repository-URL setting (VPCE_CHECKS_REPOSITORY_URL, or the same key in the settings file), or None while
     it is unset or invalid: `vpce-checks scan` validates it with the other settings and reports a bad value."""
+    env = os.environ if environ is None else environ
+    if "VPCE_CHECKS_REPOSITORY_URL" not in env and "VPCE_CHECKS_CONFIG" not in env:
+        return None  # settings come only from these: nothing to load (check files ask at import, issue 14)
     from vpce_checks.settings import SettingsError, cached_settings
 
     found = cached_settings(environ)

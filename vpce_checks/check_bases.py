@@ -16,7 +16,6 @@ from checkov.json_doc.base_json_check import BaseJsonCheck
 from checkov.json_doc.enums import BlockType
 from checkov.terraform.checks.resource.base_resource_check import BaseResourceCheck as TerraformResourceCheck
 
-from vpce_checks import judge as judges
 from vpce_checks.catalog import CheckInfo, docs_url, info
 from vpce_checks.checkov_glue import adapted, entity_name, run_check, scanned_file
 
@@ -50,6 +49,8 @@ class _PackCheck:
         self.guideline = _guideline(self.check_id)
 
     def _decide(self) -> Callable[..., Any]:
+        from vpce_checks import judge as judges  # on first run: most Checkov runner processes never run a check
+
         return getattr(judges, self.catalog_entry.judge)
 
     @property

@@ -12,25 +12,36 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-from typing import Any, Callable, Hashable, List, Optional, Set, Tuple, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Hashable, List, Optional, Set, Tuple, TypeVar
 
 from checkov.common.models.enums import CheckResult
 
-from vpce_checks.adapters.base import PolicySource
 from vpce_checks.analysis_cache import ADAPTED, Memo, content_digest, counted
 from vpce_checks.catalog import OTHER_PERIMETER
-from vpce_checks.engine.services import PROFILES
-from vpce_checks.judge import FAILED, NO_RESULT, PASSED, SKIPPED, Judgement, docs_page, judge, judge_each
-from vpce_checks.settings import cached_settings
+
+if TYPE_CHECKING:
+    from vpce_checks.adapters.base import PolicySource
+    from vpce_checks.judge import Judgement
+
+# Every Checkov runner process (about 20 per scan) imports the check files, and most never run one: the judge,
+# the engine and the settings are imported on a check's first run, not with the check files (issue 14).
 
 DETAILS_DIR = "VPCE_CHECKS_DETAILS_DIR"
-_RESULTS = {PASSED: CheckResult.PASSED, FAILED: CheckResult.FAILED, SKIPPED: CheckResult.SKIPPED,
-            NO_RESULT: CheckResult.UNKNOWN}
+_RESULTS = {"PASSED": CheckResult.PASSED, "FAILED": CheckResult.FAILED, "SKIPPED": CheckResult.SKIPPED,
+            "NO_RESULT": CheckResult.UNKNOWN}
 
 
 def _settings():
     """The settings in force (or the error every check then reports); cached in vpce_checks.settings."""
+    from vpce_checks.settings import cached_settings
+
     return cached_settings()
+
+
+def _is_policy_source(found: Any) -> bool:
+    from vpce_checks.adapters.base import PolicySource
+
+    return isinstance(found, PolicySource)
 
 
 def _entity_parts(check: Any) -> List[str]:
@@ -90,7 +101,7 @@ def adapted(check: Any, reads: str, adapter: Callable[..., _Answer], conf: Any, 
 def _source_record(found: Any) -> Optional[dict]:
     """What `vpce-checks fix` needs to repair the policy without re-reading the file: the document, the protected
     resource and the file's syntax."""
-    if not isinstance(found, PolicySource) or found.document is None:
+    if not _is_policy_source(found) or found.document is None:
         return None
     return {"document": found.document, "target": dataclasses.asdict(found.target), "syntax": found.syntax,
             "origin": found.origin, "arn_partition": found.arn_partition}
@@ -119,7 +130,7 @@ def _record(check: Any, conf: Any, judgement: Judgement, found: Any = None) -> N
     if not directory:
         return
     _mark_seen(directory, check)
-    if judgement.result == NO_RESULT:
+    if judgement.result == "NO_RESULT":
         return
     start = None
     if isinstance(conf, dict):
@@ -148,7 +159,7 @@ def _attach_org_policies(check: Any, conf: Any, found: Any) -> None:
     settings = _settings()
     if isinstance(settings, Exception) or not (settings.member_accounts or settings.applied_org_policies):
         return
-    sources = [s for s in (found if isinstance(found, list) else [found]) if isinstance(s, PolicySource)]
+    sources = [s for s in (found if isinstance(found, list) else [found]) if _is_policy_source(s)]
     if not sources:
         return
     from vpce_checks.adapters.organizations import org_policies_for_check
@@ -159,16 +170,19 @@ def _attach_org_policies(check: Any, conf: Any, found: Any) -> None:
 
 
 def run_check(check: Any, conf: Any, find: Callable[[], Any],
-              decide: Callable[[Any, Any], Judgement] = judge) -> CheckResult:
+              decide: Optional[Callable[[Any, Any], Judgement]] = None) -> CheckResult:
     """Find what the check reads (a policy, an endpoint type), judge it, and hand Checkov the result with its
     explanation."""
+    from vpce_checks.judge import FAILED, Judgement, docs_page, judge, judge_each
+
+    decide = decide or judge
     found = None
     try:
         found = find()
         _attach_org_policies(check, conf, found)
         resource_key = getattr(check, "entity_path", "") or ""
         for source in found if isinstance(found, list) else [found]:
-            if isinstance(source, PolicySource):
+            if _is_policy_source(source):
                 source.resource_key = resource_key  # its checks share one analysis budget (judge.resource_budget)
         if isinstance(found, list):  # several readings of one policy (adapters/base.py, PolicySource.reading)
             judgement, found = judge_each(found, _settings(), decide)
@@ -188,8 +202,19 @@ def run_check(check: Any, conf: Any, find: Callable[[], Any],
 
 # The services CKV_VPCE_9 covers (every profile without a check of its own), and every profiled service: the
 # raw-JSON soundness and aws:SourceIp checks (CKV_VPCE_6/7) judge the policies of all of them.
-OTHER_SERVICES = tuple(service for service, profile in PROFILES.items() if profile.check_id == OTHER_PERIMETER)
-POLICY_SERVICES = tuple(PROFILES)
+def _services_of(check_id: Optional[str]) -> Tuple[str, ...]:
+    from vpce_checks.engine.services import PROFILES
+
+    return tuple(service for service, profile in PROFILES.items() if check_id is None or profile.check_id == check_id)
+
+
+def __getattr__(name: str) -> Tuple[str, ...]:
+    """OTHER_SERVICES and POLICY_SERVICES, read from the engine's profiles when a check file first names them."""
+    if name == "OTHER_SERVICES":
+        return _services_of(OTHER_PERIMETER)
+    if name == "POLICY_SERVICES":
+        return _services_of(None)
+    raise AttributeError(name)
 
 
 def pick_service(sources: List[PolicySource], service: str) -> Optional[PolicySource]:

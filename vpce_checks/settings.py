@@ -9,10 +9,17 @@ import ipaddress
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Any, Dict, FrozenSet, List, Mapping, Optional, Tuple, Union
 
-from vpce_checks.engine.perimeter import AnalysisOptions
-from vpce_checks.engine.services import PERIMETER_KEYS
+if TYPE_CHECKING:
+    from vpce_checks.engine.perimeter import AnalysisOptions
+
+
+def _perimeter_keys() -> Tuple[str, ...]:
+    """The engine's perimeter keys, imported on use: check files read the repository URL at import (issue 14)."""
+    from vpce_checks.engine.services import PERIMETER_KEYS
+
+    return PERIMETER_KEYS
 
 PREFIX = "VPCE_CHECKS_"
 KNOWN = (
@@ -30,7 +37,7 @@ class SettingsError(ValueError):
 class Settings:
     allowed_vpce_ids: Tuple[str, ...] = ()
     allowed_vpc_ids: Tuple[str, ...] = ()
-    perimeter_keys: FrozenSet[str] = frozenset(PERIMETER_KEYS)
+    perimeter_keys: FrozenSet[str] = field(default_factory=lambda: frozenset(_perimeter_keys()))
     accepted_exemptions: FrozenSet[str] = frozenset()
     allowed_source_cidrs: Tuple[str, ...] = ()
     unresolved: str = "fail"
@@ -45,6 +52,8 @@ class Settings:
     source: Dict[str, str] = field(default_factory=dict, compare=False)
 
     def analysis_options(self) -> AnalysisOptions:
+        from vpce_checks.engine.perimeter import AnalysisOptions
+
         return AnalysisOptions(perimeter_keys=self.perimeter_keys, accepted_exemptions=self.accepted_exemptions,
                                allowed_source_cidrs=self.allowed_source_cidrs)
 
@@ -153,15 +162,15 @@ def load_settings(environ: Optional[Mapping[str, str]] = None) -> Settings:
     keys_value = raw.get("PERIMETER_KEYS")
     keys_text = ",".join(_items(keys_value)).lower()
     if not keys_text or keys_text == "all":
-        perimeter_keys = frozenset(PERIMETER_KEYS)
+        perimeter_keys = frozenset(_perimeter_keys())
     elif keys_text == "endpoint":
         perimeter_keys = frozenset({"aws:sourcevpce"})
     else:
         perimeter_keys = frozenset(_items(keys_text))
-        unknown = sorted(perimeter_keys - set(PERIMETER_KEYS))
+        unknown = sorted(perimeter_keys - set(_perimeter_keys()))
         if unknown:
             raise SettingsError(f"{PREFIX}PERIMETER_KEYS: {', '.join(unknown)} cannot form a perimeter "
-                                f"(use all, endpoint, or a list of {', '.join(PERIMETER_KEYS)})")
+                                f"(use all, endpoint, or a list of {', '.join(_perimeter_keys())})")
     cidrs = _items(raw.get("ALLOWED_SOURCE_CIDRS"))
     for cidr in cidrs:
         try:

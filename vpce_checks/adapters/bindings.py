@@ -7,7 +7,7 @@ maps the IaC names onto them. A new service is one SERVICE_BINDINGS entry (plus 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict, Mapping, Optional, Tuple
+from typing import Dict, List, Mapping, Optional, Tuple
 
 
 @dataclass(frozen=True)
@@ -136,3 +136,13 @@ CFN_INLINE_POLICY: Dict[str, Tuple[str, ...]] = {b.cloudformation.owner_resource
                                                  for b in SERVICE_BINDINGS if b.cloudformation.inline_policy}
 CFN_NAME_PROPERTY: Dict[str, str] = {b.cloudformation.owner_resource: b.cloudformation.name_property
                                      for b in SERVICE_BINDINGS if b.cloudformation.name_property}
+
+
+def terraform_policy_holders() -> List[str]:
+    """Terraform resource types that carry or point at a resource policy (bucket, queue, ..., REST API)."""
+    return sorted({*TERRAFORM_POLICY_RESOURCES, *TERRAFORM_OWNER_RESOURCES, *TERRAFORM_API_RESOURCES})
+
+
+def cloudformation_policy_holders() -> List[str]:
+    """CloudFormation resource types that carry or point at a resource policy."""
+    return sorted({*CFN_POLICY_RESOURCES, *CFN_OWNER_RESOURCES, *CFN_API_RESOURCES})

@@ -3,30 +3,22 @@
 
 from __future__ import annotations
 
-from typing import List, Optional
+from typing import Optional
 
 from vpce_checks.adapters.apigateway import api_policy_for_cloudformation, api_policy_for_terraform
 from vpce_checks.adapters.base import PolicySource
 from vpce_checks.adapters.bindings import (
     CFN_API_RESOURCES,
-    CFN_OWNER_RESOURCES,
-    CFN_POLICY_RESOURCES,
     TERRAFORM_API_RESOURCES,
-    TERRAFORM_OWNER_RESOURCES,
-    TERRAFORM_POLICY_RESOURCES,
+    cloudformation_policy_holders,
+    terraform_policy_holders,
 )
+
+__all__ = ["cloudformation_policy_holders", "policy_for_cloudformation", "policy_for_terraform",
+           "terraform_policy_holders"]
+
 from vpce_checks.adapters.cloudformation import Readings, source_for_cloudformation
 from vpce_checks.adapters.terraform import source_for_terraform
-
-
-def terraform_policy_holders() -> List[str]:
-    """Terraform resource types that carry or point at a resource policy (bucket, queue, ..., REST API)."""
-    return sorted({*TERRAFORM_POLICY_RESOURCES, *TERRAFORM_OWNER_RESOURCES, *TERRAFORM_API_RESOURCES})
-
-
-def cloudformation_policy_holders() -> List[str]:
-    """CloudFormation resource types that carry or point at a resource policy."""
-    return sorted({*CFN_POLICY_RESOURCES, *CFN_OWNER_RESOURCES, *CFN_API_RESOURCES})
 
 
 def policy_for_terraform(conf: dict, entity_type: str, graph: object | None, file_path: str,

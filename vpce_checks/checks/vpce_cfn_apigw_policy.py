@@ -2,9 +2,9 @@
 
 from typing import Any
 
-from vpce_checks.adapters.apigateway import api_policy_for_cloudformation
 from vpce_checks.check_bases import CloudFormationCheck
 from vpce_checks.checkov_glue import POLICY
+from vpce_checks.finders import api_policy_for_cloudformation
 
 
 class RestApiPolicyPerimeterCloudFormation(CloudFormationCheck):

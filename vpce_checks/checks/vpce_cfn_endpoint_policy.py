@@ -2,9 +2,9 @@
 
 from typing import Any
 
-from vpce_checks.adapters.endpoint import endpoint_for_cloudformation
 from vpce_checks.check_bases import CloudFormationCheck
 from vpce_checks.checkov_glue import ENDPOINT_POLICY
+from vpce_checks.finders import endpoint_for_cloudformation
 
 
 class EndpointPolicyNotFullAccessCloudFormation(CloudFormationCheck):

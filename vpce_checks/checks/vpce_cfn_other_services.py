@@ -3,9 +3,10 @@ endpoint perimeter."""
 
 from typing import Any
 
-from vpce_checks.adapters.cloudformation import CFN_OWNER_RESOURCES, CFN_POLICY_RESOURCES, source_for_cloudformation
+from vpce_checks.adapters.bindings import CFN_OWNER_RESOURCES, CFN_POLICY_RESOURCES
 from vpce_checks.check_bases import CloudFormationCheck
 from vpce_checks.checkov_glue import OTHER_SERVICES, POLICY
+from vpce_checks.finders import source_for_cloudformation
 
 
 class OtherResourcePoliciesPerimeterCloudFormation(CloudFormationCheck):

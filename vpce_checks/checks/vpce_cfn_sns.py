@@ -2,9 +2,9 @@
 
 from typing import Any
 
-from vpce_checks.adapters.cloudformation import source_for_cloudformation
 from vpce_checks.check_bases import CloudFormationCheck
 from vpce_checks.checkov_glue import POLICY
+from vpce_checks.finders import source_for_cloudformation
 
 
 class SnsTopicPolicyPerimeterCloudFormation(CloudFormationCheck):

@@ -2,9 +2,10 @@
 
 from typing import Any
 
-from vpce_checks.adapters.policies import cloudformation_policy_holders, policy_for_cloudformation
+from vpce_checks.adapters.bindings import cloudformation_policy_holders
 from vpce_checks.check_bases import CloudFormationCheck
 from vpce_checks.checkov_glue import POLICY
+from vpce_checks.finders import policy_for_cloudformation
 
 
 class MultiVpcePerimeterSoundCloudFormation(CloudFormationCheck):

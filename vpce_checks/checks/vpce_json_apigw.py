@@ -2,9 +2,9 @@
 
 from typing import Any
 
-from vpce_checks.adapters.rawjson import sources_for_json
 from vpce_checks.check_bases import JsonDocumentCheck
 from vpce_checks.checkov_glue import JSON_SOURCES, pick_service
+from vpce_checks.finders import sources_for_json
 
 
 class RestApiPolicyPerimeterJson(JsonDocumentCheck):

@@ -3,9 +3,9 @@ access. Without the setting no JSON file is an endpoint policy and this check gi
 
 from typing import Any
 
-from vpce_checks.adapters.endpoint import endpoint_for_json
 from vpce_checks.check_bases import JsonDocumentCheck
 from vpce_checks.checkov_glue import ENDPOINT_POLICY
+from vpce_checks.finders import endpoint_for_json
 
 
 class EndpointPolicyNotFullAccessJson(JsonDocumentCheck):

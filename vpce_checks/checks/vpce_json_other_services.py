@@ -3,9 +3,9 @@ system resource policy enforces the VPC endpoint perimeter."""
 
 from typing import Any
 
-from vpce_checks.adapters.rawjson import sources_for_json
 from vpce_checks.check_bases import JsonDocumentCheck
 from vpce_checks.checkov_glue import JSON_SOURCES, OTHER_SERVICES, first_of_services
+from vpce_checks.finders import sources_for_json
 
 
 class OtherResourcePoliciesPerimeterJson(JsonDocumentCheck):

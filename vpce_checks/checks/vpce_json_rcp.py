@@ -3,8 +3,8 @@ recognised by its shape) denies requests from outside the VPC endpoint perimeter
 
 from typing import Any
 
-from vpce_checks.adapters.organizations import org_policy_for_json
 from vpce_checks.check_bases import JsonDocumentCheck
+from vpce_checks.finders import org_policy_for_json
 
 
 class ResourceControlPolicyPerimeterJson(JsonDocumentCheck):

@@ -3,9 +3,9 @@ the named endpoints and VPCs are real and none is locked out."""
 
 from typing import Any
 
-from vpce_checks.adapters.rawjson import sources_for_json
 from vpce_checks.check_bases import JsonDocumentCheck
 from vpce_checks.checkov_glue import JSON_SOURCES, POLICY_SERVICES, first_of_services
+from vpce_checks.finders import sources_for_json
 
 
 class MultiVpcePerimeterSoundJson(JsonDocumentCheck):

@@ -2,9 +2,9 @@
 
 from typing import Any
 
-from vpce_checks.adapters.apigateway import api_policy_for_terraform
 from vpce_checks.check_bases import TerraformCheck
 from vpce_checks.checkov_glue import POLICY
+from vpce_checks.finders import api_policy_for_terraform
 
 
 class RestApiPolicyPerimeterTerraform(TerraformCheck):

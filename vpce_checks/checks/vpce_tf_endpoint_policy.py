@@ -2,9 +2,9 @@
 
 from typing import Any
 
-from vpce_checks.adapters.endpoint import endpoint_for_terraform
 from vpce_checks.check_bases import TerraformCheck
 from vpce_checks.checkov_glue import ENDPOINT_POLICY
+from vpce_checks.finders import endpoint_for_terraform
 
 
 class EndpointPolicyNotFullAccessTerraform(TerraformCheck):

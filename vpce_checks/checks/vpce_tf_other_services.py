@@ -3,9 +3,10 @@ enforce the VPC endpoint perimeter."""
 
 from typing import Any
 
-from vpce_checks.adapters.terraform import TERRAFORM_OWNER_RESOURCES, TERRAFORM_POLICY_RESOURCES, source_for_terraform
+from vpce_checks.adapters.bindings import TERRAFORM_OWNER_RESOURCES, TERRAFORM_POLICY_RESOURCES
 from vpce_checks.check_bases import TerraformCheck
 from vpce_checks.checkov_glue import OTHER_SERVICES, POLICY
+from vpce_checks.finders import source_for_terraform
 
 
 class OtherResourcePoliciesPerimeterTerraform(TerraformCheck):

@@ -4,8 +4,8 @@ RESOURCE_CONTROL_POLICY) denies requests from outside the VPC endpoint perimeter
 from typing import Any
 
 from vpce_checks.adapters.bindings import TERRAFORM_ORG_POLICY_RESOURCES
-from vpce_checks.adapters.organizations import org_policy_for_terraform
 from vpce_checks.check_bases import TerraformCheck
+from vpce_checks.finders import org_policy_for_terraform
 
 
 class ResourceControlPolicyPerimeterTerraform(TerraformCheck):

@@ -2,9 +2,10 @@
 
 from typing import Any
 
-from vpce_checks.adapters.policies import policy_for_terraform, terraform_policy_holders
+from vpce_checks.adapters.bindings import terraform_policy_holders
 from vpce_checks.check_bases import TerraformCheck
 from vpce_checks.checkov_glue import POLICY
+from vpce_checks.finders import policy_for_terraform
 
 
 class SourceIpNotVpcPerimeterTerraform(TerraformCheck):

@@ -2,9 +2,9 @@
 
 from typing import Any
 
-from vpce_checks.adapters.terraform import source_for_terraform
 from vpce_checks.check_bases import TerraformCheck
 from vpce_checks.checkov_glue import POLICY
+from vpce_checks.finders import source_for_terraform
 
 
 class SqsQueuePolicyPerimeterTerraform(TerraformCheck):
