@@ -135,3 +135,13 @@ def test_files_with_nothing_for_the_pack_are_not_reported(tmp_path):
     completed = _scan(str(tmp_path), "-o", "json")
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
     assert _not_judged(json.loads(completed.stdout)) == []
+
+
+def test_a_judged_file_outside_the_working_folder_is_not_reported_as_not_judged(tmp_path: Path):
+    """Checkov names a file given with -f from outside the working folder as "/../../tmp/x.yaml"."""
+    template = tmp_path / "outside.yaml"
+    shutil.copy(GOOD_TEMPLATE, template)
+    done = subprocess.run([sys.executable, "-m", "vpce_checks", "explain", str(template)], env=offline_env(),
+                          capture_output=True, text=True, timeout=900)
+    assert "AWS::S3::BucketPolicy" in done.stdout or "AWS::S3::Bucket" in done.stdout, done.stdout + done.stderr
+    assert "NOT JUDGED" not in done.stdout and "not judged" not in done.stdout, done.stdout

@@ -143,8 +143,9 @@ def _is_seen(path: str, names: Set[str], roots: Sequence[str]) -> bool:
     if path in names:
         return True
     for root in roots:
+        # Checkov writes a file outside the working folder given with -f as "/../../tmp/x.yaml"
         relative = os.path.relpath(path, root)
-        if not relative.startswith("..") and ("/" + relative.replace(os.sep, "/")) in names:
+        if ("/" + relative.replace(os.sep, "/")) in names:
             return True
     return any(not os.path.isabs(name) and os.path.abspath(name) == path for name in names)
 
