@@ -1062,3 +1062,51 @@ def test_odd_cloudformation_shapes_never_raise(entity_type: str, props: Any) -> 
     assert isinstance(endpoint, EndpointType)
     source = api_policy_for_cloudformation(conf, entity_type, "/nowhere.yaml", "Api")
     assert source is None or source.problem or source.document is None or isinstance(source.document, dict)
+
+
+# --- Methods with authorization NONE (docs/semantics.md): a route no Allow names receives no request -------------
+
+def _stage_policy(allow_resources: Any, allow_key: str = "Resource") -> Dict[str, Any]:
+    return {"Statement": [
+        {"Effect": "Allow", "Principal": "*", "Action": "execute-api:Invoke", allow_key: allow_resources},
+        {"Effect": "Deny", "Principal": "*", "Action": "execute-api:Invoke", "Resource": "execute-api:/prod/*",
+         "Condition": {"StringNotEquals": {"aws:SourceVpce": "vpce-0123456789abcdef0"}}},
+    ]}
+
+
+def _stage_verdict(policy: Dict[str, Any], needing_allow: bool, name: str = "abc123defg"):
+    from vpce_checks.engine.perimeter import perimeter_of
+    from vpce_checks.engine.services import Target
+
+    routes = ("prod/GET/shifts", "Stage/GET/shifts")
+    target = Target("execute-api", name, account="111122223333", region="eu-west-1", routes=routes,
+                    routes_needing_allow=routes if needing_allow else ())
+    return perimeter_of(parse_policy(policy), target)
+
+
+def test_none_authorization_route_without_allow_is_left_out_and_named():
+    verdict = _stage_verdict(_stage_policy(["execute-api:/prod/GET/shifts"]), needing_allow=True)
+    assert verdict.status == "pass", verdict.reason
+    assert any("Stage/GET/shifts" in line and "authorization NONE" in line for line in verdict.excused)
+
+
+def test_iam_authorization_route_stays_and_fails():
+    verdict = _stage_verdict(_stage_policy(["execute-api:/prod/GET/shifts"]), needing_allow=False)
+    assert verdict.status == "fail"
+    assert "/Stage/GET/shifts" in verdict.counterexample.resource
+
+
+@pytest.mark.parametrize("resources, key", [
+    (["execute-api:/*"], "Resource"),  # the Allow names the Stage route too
+    (["execute-api:/${aws:username}/GET/shifts"], "Resource"),  # a policy variable: not certain
+    (["execute-api:/prod/GET/shifts"], "NotResource"),  # NotResource: left to the search
+])
+def test_route_stays_when_an_allow_may_name_it(resources, key):
+    verdict = _stage_verdict(_stage_policy(resources, key), needing_allow=True)
+    assert verdict.status == "fail", verdict.reason
+
+
+def test_route_stays_when_a_foreign_pattern_may_name_an_unresolved_api():
+    policy = _stage_policy(["arn:aws:execute-api:eu-west-1:111122223333:abc123defg/prod/GET/shifts"])
+    assert _stage_verdict(policy, needing_allow=True, name="abc123defg").status == "pass"
+    assert _stage_verdict(policy, needing_allow=True, name="${aws_api_gateway_rest_api.api.id}").status == "fail"

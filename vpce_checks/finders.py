@@ -7,7 +7,7 @@ Each function has its adapter's signature and answer; the adapters' docstrings s
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, List, Optional
+from typing import TYPE_CHECKING, List, Optional, Union
 
 if TYPE_CHECKING:
     from vpce_checks.adapters.apigateway import EndpointType
@@ -80,15 +80,14 @@ def endpoint_type_for_cloudformation(conf: dict, entity_type: str, file_path: st
     return read(conf, entity_type, file_path, logical_id)
 
 
-def api_policy_for_cloudformation(conf: dict, entity_type: str, file_path: str,
-                                  logical_id: str | None) -> PolicySource | None:
+def api_policy_for_cloudformation(conf: dict, entity_type: str, file_path: str, logical_id: str | None) -> Readings:
     from vpce_checks.adapters.apigateway import api_policy_for_cloudformation as read
 
     return read(conf, entity_type, file_path, logical_id)
 
 
-def endpoint_for_cloudformation(conf: dict, entity_type: str, file_path: str,
-                                logical_id: Optional[str] = None) -> Optional[EndpointPolicySource]:
+def endpoint_for_cloudformation(conf: dict, entity_type: str, file_path: str, logical_id: Optional[str] = None
+                                ) -> Union[None, EndpointPolicySource, List[EndpointPolicySource]]:
     from vpce_checks.adapters.endpoint import endpoint_for_cloudformation as read
 
     return read(conf, entity_type, file_path, logical_id)

@@ -30,13 +30,14 @@ import copy
 import os
 import re
 from dataclasses import dataclass, replace
-from typing import Any, Dict, List, Mapping, Optional, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
 
 from vpce_checks.adapters.base import PolicySource
 from vpce_checks.adapters.bounded_documents import DocumentTooLarge, check_tree_bounds, load_json, load_yaml
 from vpce_checks.adapters.cloudformation import intrinsics as cfn_intrinsics
 from vpce_checks.adapters.cloudformation import reader as _cfn
 from vpce_checks.adapters.cloudformation import template as cfn_template
+from vpce_checks.adapters.cloudformation.template import Readings
 from vpce_checks.adapters.terraform import graph as tf_graph
 from vpce_checks.adapters.terraform import reader as _tf
 from vpce_checks.adapters.terraform.expressions import EvaluationProblem, read_bounded
@@ -118,10 +119,10 @@ def api_policy_for_terraform(conf: dict, graph: object | None, file_path: str, a
                             problem=_crash(address, error), evaluated_keys=["policy"], syntax="hcl")
 
 
-def api_policy_for_cloudformation(conf: dict, entity_type: str, file_path: str,
-                                  logical_id: str | None) -> PolicySource | None:
+def api_policy_for_cloudformation(conf: dict, entity_type: str, file_path: str, logical_id: str | None) -> Readings:
     """The resource policy of a private AWS::ApiGateway::RestApi (``Policy``, ``Body``) or AWS::Serverless::Api
-    (the policy SAM generates from ``Auth.ResourcePolicy`` plus ``DefinitionBody``'s); None when not private."""
+    (the policy SAM generates from ``Auth.ResourcePolicy`` plus ``DefinitionBody``'s); None when not private; a
+    list of readings when an undecided Fn::If changes it."""
     label = f"{entity_type} {logical_id or '(unknown logical ID)'}"
     try:
         return _CloudFormationApi(conf, entity_type, file_path, logical_id).policy()
@@ -306,6 +307,18 @@ def _routes(stages: List[str], methods: List[Tuple[str, str]]) -> Tuple[str, ...
             route = f"{stage}/{'*' if method == 'ANY' else method}/{path.lstrip('/')}"
             if route not in out:
                 out.append(route)
+    return tuple(out)
+
+
+def _routes_needing_allow(routes: Tuple[str, ...], authorization: Mapping[str, str]) -> Tuple[str, ...]:
+    """The routes whose method has authorization NONE (a request there needs an explicit Allow; the engine
+    leaves out such a route that no Allow names). A method whose authorization is unknown is not one of them."""
+    out = []
+    for route in routes:
+        stage_method, _, path = route.partition("/")[2].partition("/")
+        method = "ANY" if stage_method == "*" else stage_method
+        if authorization.get(_method_key(method, path), "").upper() == "NONE":
+            out.append(route)
     return tuple(out)
 
 
@@ -632,7 +645,8 @@ class _TerraformApi:
         if not endpoint.private:
             return None  # not private, or not known to be: CKV_VPCE_4 reports it, once
         routes, authorization = self.routes()
-        target = Target(SERVICE, self.name, routes=routes)
+        target = Target(SERVICE, self.name, routes=routes,
+                        routes_needing_allow=_routes_needing_allow(routes, authorization))
         self.context.target = target
         separate = []
         if self.index is not None:
@@ -892,43 +906,27 @@ class _CloudFormationApi:
         return document, None
 
     # -- policies --------------------------------------------------------------------------------------------------
-    def _render_policy(self, raw: Any, target: Target, origin: str) -> Tuple[Optional[Dict[str, Any]], Optional[str]]:
-        """A policy value rendered as the cloudformation adapter does for PolicyDocument (Fn::If only in Allows)."""
-        renderer = self.renderer(target)
-        renderer.lenient = True
-        try:
-            document = renderer.render(raw)
-        except cfn_intrinsics.Unresolvable as error:
-            return None, f"{origin}: {error}"
-        for path, message, first, second in renderer.conflicts:
-            if not _cfn.in_allow_statement(document, path, first, second):
-                return None, f"{origin}: {message}"
-        if isinstance(document, str):
-            try:
-                document = load_json(document)
-            except DocumentTooLarge as error:
-                return None, f"{origin} is a JSON string past the scan's bounds: {error}"
-            except ValueError as error:
-                return None, f"{origin} is a string that is not JSON ({error}): {document[:80]!r}"
-        if not isinstance(document, dict):
-            return None, f"{origin} must be a JSON object, got {cfn_intrinsics.short(document)}"
-        return document, None
-
-    def policy(self) -> Optional[PolicySource]:
+    def policy(self) -> Readings:
         endpoint = self.endpoint_type()
         if not endpoint.private:
             return None  # not private, or not known to be: CKV_VPCE_4 reports it, once
         return self._sam_policy() if self.sam else self._rest_api_policy()
 
     def _source(self, target: Target, raw: Any, origin: str, keys: List[str],
-                authorization: Dict[str, str]) -> PolicySource:
-        document, problem = self._render_policy(raw, target, origin)
-        return PolicySource(target=target, document=document, origin=origin, problem=problem, evaluated_keys=keys,
-                            syntax=self.syntax, authorization=authorization)
+                authorization: Dict[str, str]) -> Union[PolicySource, List[PolicySource]]:
+        """The policy rendered as the CloudFormation reader renders PolicyDocument: one reading per way an undecided
+        Fn::If can go (each judged; the API passes only when all do). An Fn::If inside an Allow matters too when a
+        method has authorization NONE (its route needs the Allow: docs/semantics.md)."""
+        readings = _cfn.rendered_sources(raw, lambda: self.renderer(target), target, origin, keys, self.syntax,
+                                         "the policy", allows_matter=bool(target.routes_needing_allow))
+        for reading in readings:
+            reading.authorization = authorization
+        return readings[0] if len(readings) == 1 else readings
 
-    def _rest_api_policy(self) -> PolicySource:
+    def _rest_api_policy(self) -> Readings:
         routes, authorization = self._rest_api_routes()
-        target = Target(SERVICE, self.name, routes=routes)
+        target = Target(SERVICE, self.name, routes=routes,
+                        routes_needing_allow=_routes_needing_allow(routes, authorization))
         body, body_problem = self.body()
         body_policy = body.get(_POLICY_EXTENSION) if isinstance(body, Mapping) else None
         if self.props.get("Policy") is not None:
@@ -1017,7 +1015,7 @@ class _CloudFormationApi:
         return None if parent is None else parent.rstrip("/") + "/" + part
 
     # -- SAM ---------------------------------------------------------------------------------------------------
-    def _sam_policy(self) -> PolicySource:
+    def _sam_policy(self) -> Readings:
         """The x-amazon-apigateway-policy SAM writes: DefinitionBody's, plus Auth.ResourcePolicy statements for every
         route (samtranslator SwaggerEditor.add_resource_policy), event-level ones first (functions are translated
         before APIs), then the API's own, then CustomStatements."""
@@ -1109,7 +1107,9 @@ class _CloudFormationApi:
             writer.add_custom(resource_policy)
 
         methods = [(m, p) for p, item in paths.items() for m in (_method_name(k) for k in item) if m is not None]
-        target = Target(SERVICE, self.name, routes=_routes(stages, methods) if complete else ())
+        routes = _routes(stages, methods) if complete else ()
+        target = Target(SERVICE, self.name, routes=routes,
+                        routes_needing_allow=_routes_needing_allow(routes, authorization))
         parts = []
         if existing is not None:
             where = "DefinitionBody" if props.get("DefinitionBody") is not None else "DefinitionUri file"

@@ -20,13 +20,13 @@ Gateway (the EC2 CreateVpcEndpoint default; the hashicorp/aws 5.100.0 provider p
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import os
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Mapping, Optional, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
 
 from vpce_checks.adapters.bindings import CFN_ENDPOINT_RESOURCES, TERRAFORM_ENDPOINT_RESOURCES
-from vpce_checks.adapters.bounded_documents import DocumentTooLarge, load_json
 from vpce_checks.adapters.cloudformation import intrinsics as cfn_intrinsics
 from vpce_checks.adapters.cloudformation import reader as cfn
 from vpce_checks.adapters.cloudformation import template as cfn_template
@@ -63,6 +63,7 @@ class EndpointPolicySource:
     separate: bool = False  # Terraform: the policy is a separate aws_vpc_endpoint_policy resource
     notes: List[str] = field(default_factory=list)
     evaluated_keys: List[str] = field(default_factory=list)
+    reading: str = ""  # which way the template's undecided conditions go, when it has several readings
 
     @property
     def missing(self) -> bool:
@@ -323,8 +324,8 @@ def _terraform_policy(conf: Mapping[str, Any], graph: object | None, file_path: 
 # --------------------------------------------------------------------------------------------------------------
 
 
-def endpoint_for_cloudformation(conf: dict, entity_type: str, file_path: str,
-                                logical_id: Optional[str] = None) -> Optional[EndpointPolicySource]:
+def endpoint_for_cloudformation(conf: dict, entity_type: str, file_path: str, logical_id: Optional[str] = None
+                                ) -> Union[None, EndpointPolicySource, List[EndpointPolicySource]]:
     """The PolicyDocument of an AWS::EC2::VPCEndpoint, rendered from the template; never raises."""
     if entity_type != CFN_ENDPOINT:
         return None
@@ -345,7 +346,7 @@ def endpoint_for_cloudformation(conf: dict, entity_type: str, file_path: str,
 
 
 def _cfn_source(conf: Any, entity_type: str, logical_id: Optional[str], template: Any, label: str,
-                syntax: str) -> Optional[EndpointPolicySource]:
+                syntax: str) -> Union[None, EndpointPolicySource, List[EndpointPolicySource]]:
     if template is not None and logical_id and template.resource_type(logical_id) == entity_type:
         props: Any = template.properties(logical_id)
     else:
@@ -384,29 +385,14 @@ def _cfn_source(conf: Any, entity_type: str, logical_id: Optional[str], template
         return source
     origin = f"PolicyDocument of {label}"
     source.origin = origin
-    renderer.lenient = True  # record a differing Fn::If instead of raising, then fail closed on any of them
-    try:
-        document = renderer.render(raw)
-    except cfn_intrinsics.Unresolvable as error:
-        source.problem = f"{origin}: {error}"
-        return source
-    if renderer.conflicts:
-        source.problem = f"{origin}: {renderer.conflicts[0][1]}"
-        return source
-    if isinstance(document, str):
-        try:
-            document = load_json(document)
-        except DocumentTooLarge as error:
-            source.problem = f"{origin}: PolicyDocument is a JSON string past the scan's bounds: {error}"
-            return source
-        except ValueError as error:
-            source.problem = f"{origin}: PolicyDocument is a string that is not JSON ({error}): {document[:80]!r}"
-            return source
-    if not isinstance(document, dict):
-        source.problem = f"{origin}: PolicyDocument must be a JSON object, got {cfn_intrinsics.short(document)}"
-        return source
-    source.document = document
-    return source
+    # One reading per way an undecided Fn::If can go (each judged; the endpoint passes only when all do): here the
+    # Allow statements are what is judged, so a choice inside one matters too.
+    target = Target(_CONTEXT_SERVICE, label)
+    readings = cfn.rendered_sources(raw, lambda: cfn_intrinsics.Renderer(template, _CONTEXT_SERVICE), target,
+                                    origin, source.evaluated_keys, syntax, "PolicyDocument", allows_matter=True)
+    found = [dataclasses.replace(source, document=r.document, problem=r.problem, reading=r.reading,
+                                 notes=list(source.notes)) for r in readings]
+    return found[0] if len(found) == 1 else found
 
 
 # --------------------------------------------------------------------------------------------------------------

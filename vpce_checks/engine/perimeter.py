@@ -37,7 +37,7 @@ from vpce_checks.engine.log_delivery import (
     elb_account_for_region,
     excused_log_accounts,
 )
-from vpce_checks.engine.matching import action_matches, arn_matches, glob_match, has_wildcard, witness
+from vpce_checks.engine.matching import action_matches, arn_matches, glob_match, has_wildcard, resource_matches, witness
 from vpce_checks.engine.model import (
     THIS_ACCOUNT,
     THIS_REGION,
@@ -926,7 +926,9 @@ def perimeter_of(policy: Policy, target: Target, options: AnalysisOptions = Anal
     too_large = beyond_bound(policy, options)
     if too_large:
         return Verdict(status="unresolved", reason=too_large)
+    declared_routes = target.routes
     policy, target = _prepared_once(policy, target, budget)
+    closed_routes = [route for route in declared_routes if route not in target.routes]
     exemptions = sorted({c.written_key for c in policy.conditions(effect="Deny")
                          if c.key in options.accepted_exemptions})
     resolved = frozenset(references_in(target.name))
@@ -954,7 +956,9 @@ def perimeter_of(policy: Policy, target: Target, options: AnalysisOptions = Anal
     if found is None:
         return Verdict(status="pass", reason="every request from outside the allowed origins is explicitly denied",
                        allowed_origins=space.allowed_origin_descriptions(), exemptions=exemptions,
-                       excused=excused_log_account_notes(space.excused_log_accounts))
+                       excused=excused_log_account_notes(space.excused_log_accounts)
+                       + [f"requests to route {route}: its method has authorization NONE and no Allow names it, so "
+                          "API Gateway refuses them (docs/semantics.md)" for route in closed_routes])
     request, network = found
     if evaluate(policy, request).explicitly_denied and not references:
         return Verdict(status="unresolved", reason="internal inconsistency: the counterexample is denied")
@@ -1005,7 +1009,37 @@ def prepared(policy: Policy, target: Target) -> Tuple[Policy, Target]:
                 text = text.replace(token, value)
             return text
         policy = policy.map_strings(concrete)
-    return _expanded(policy, profile_for(target.service), target), target
+    profile = profile_for(target.service)
+    policy = _expanded(policy, profile, target)
+    return policy, _open_routes(policy, profile, target)
+
+
+def _open_routes(policy: Policy, profile: ServiceProfile, target: Target) -> Target:
+    """R without the declared routes no request gets through: a method with authorization NONE is refused unless
+    an Allow names its route (docs/semantics.md), so a route of such a method that no Allow statement's Resource
+    can match is no sample of the request space (SAM's extra "Stage" stage, which SAM's per-route statements do not
+    name). A route stays whenever that is not certain: NotResource, policy variables or unresolved references in
+    an Allow, a pattern that could name R while R's ARN is not literal; and all stay when none would be left."""
+    if not target.routes_needing_allow or not target.routes or not profile.sub_resource:
+        return target
+    arn = profile.resource_arn(target)
+    allows = [s for s in policy.statements if not s.is_deny]
+
+    def reachable(route: str) -> bool:
+        route_arn = profile.sub_resource.format(arn=arn, key=route)
+        for statement in allows:
+            if statement.resource is None:
+                return True  # NotResource: leave it to the search
+            for pattern in statement.resource:
+                own = pattern.startswith(arn + "/")  # written for R (as "execute-api:/..." expands)
+                if "${" in (pattern[len(arn):] if own else pattern) or resource_matches(pattern, route_arn):
+                    return True
+                if "${" in arn and not own:
+                    return True  # a pattern written for another ARN may name R once R's ARN is known
+        return False
+
+    kept = tuple(r for r in target.routes if r not in target.routes_needing_allow or reachable(r))
+    return replace(target, routes=kept) if kept and kept != target.routes else target
 
 
 def _expanded(policy: Policy, profile: ServiceProfile, target: Target) -> Policy:

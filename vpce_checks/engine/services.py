@@ -44,6 +44,9 @@ class Target:
     partition: str = "aws"
     # Sub-resource paths the configuration declares (API Gateway: "prod/GET/orders"); empty when not known.
     routes: Tuple[str, ...] = ()
+    # Declared routes whose method has authorization NONE: API Gateway refuses a request there unless the resource
+    # policy explicitly allows it (docs/semantics.md, "API Gateway: methods with authorization NONE").
+    routes_needing_allow: Tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

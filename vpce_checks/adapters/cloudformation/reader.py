@@ -278,7 +278,7 @@ def _inline_source(conf: Any, entity_type: str, service: str, logical_id: Option
     origin = f"{'.'.join(path)} of {label}"
     evaluated = ["Properties/" + "/".join(path)]
     target = owner_target(template, logical_id, service) if logical_id else Target(service, "${unknown}")
-    readings = _rendered_source(raw, lambda: Renderer(template, service, logical_id, target), target, origin,
+    readings = rendered_sources(raw, lambda: Renderer(template, service, logical_id, target), target, origin,
                                 evaluated, syntax, path[-1])
     return readings[0] if len(readings) == 1 and not readings[0].reading else readings
 
@@ -326,7 +326,7 @@ def _policy_source(conf: Any, entity_type: str, service: str, logical_id: Option
             readings.append(problem(f"has no {policy_property}", target, reading))
             continue
         make = partial(Renderer, template, service, protected, target)
-        for found in _rendered_source(raw, make, target, origin, evaluated, syntax, policy_property):
+        for found in rendered_sources(raw, make, target, origin, evaluated, syntax, policy_property):
             found.reading = ", ".join(part for part in (reading, found.reading) if part)
             readings.append(found)
         if created is None and not (protected and template is not None
@@ -353,13 +353,14 @@ def _describe_reference(expr: Any) -> str:
 _MAX_READINGS = 16  # branch combinations judged per policy; more undecided conditions than that fail closed
 
 
-def _rendered_source(raw: Any, make_renderer: Callable[[], Renderer], target: Target, origin: str,
-                     evaluated: List[str], syntax: str, what: str) -> List[PolicySource]:
+def rendered_sources(raw: Any, make_renderer: Callable[[], Renderer], target: Target, origin: str,
+                     evaluated: List[str], syntax: str, what: str, allows_matter: bool = False) -> List[PolicySource]:
     """Render a policy document's intrinsics and hand it over, or the problem that prevents it.
 
     An ``Fn::If`` decided by parameter defaults takes its branch. One that is not, and that can change a Deny, makes
     one reading per way the conditions can go (each judged; the policy passes only when all pass), named by the
-    conditions taken. In an Allow statement either branch gives the same verdict, and no reading is made for it.
+    conditions taken. In an Allow statement either branch gives the same verdict, and no reading is made for it,
+    unless ``allows_matter`` (a REST API whose methods with authorization NONE need an Allow: docs/semantics.md).
     """
 
     def problem(message: str, reading: str = "") -> PolicySource:
@@ -382,7 +383,7 @@ def _rendered_source(raw: Any, make_renderer: Callable[[], Renderer], target: Ta
         logic = renderer.template.logic() if renderer.template else Conditions(None)
         blocking = [(condition, message) for (path, message, first, second), condition
                     in zip(renderer.conflicts, renderer.conflict_conditions)
-                    if not in_allow_statement(document, path, first, second)]
+                    if allows_matter or not in_allow_statement(document, path, first, second)]
         if blocking:
             free = [c for condition, _ in blocking for c in sorted(logic.comparisons(condition)) if c not in assumed]
             if not free:
