@@ -23,6 +23,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 
 import pytest
 
+from tests.conftest import FIXTURES
 from tests.differential.harness import Differential, Disagreement, Run
 from tests.differential.outside import (
     CARRIED_BY,
@@ -328,6 +329,45 @@ def test_requests_a_rest_api_never_receives_alone() -> None:
     sampler = Sampler(random.Random(1), "execute-api", policy, policy, actions)
     assert sorted(name for name, _ in sampler.actions) == ["execute-api:InvalidateCache", "execute-api:Invoke"]
     assert CARRIED_BY["execute-api:invalidatecache"] == "execute-api:Invoke"
+
+
+def test_routes_left_out_for_authorization_none_are_never_allowed(simulator: Simulator) -> None:
+    """The engine leaves out a route of a method with authorization NONE that no Allow names (docs/semantics.md):
+    API Gateway then decides on the resource policy alone, as the simulator does for an anonymous caller. Random
+    invocations of every route a PASS names as left out (SAM's implicit "Stage" stage) are never Allowed by the
+    simulator; the named stage's route through the allowed endpoint is (the control)."""
+    import json
+    import random
+
+    from vpce_checks.adapters.apigateway import api_policy_for_cloudformation
+    from vpce_checks.adapters.cloudformation.template import load_template
+    from vpce_checks.judge import judge as judge_resource
+    from vpce_checks.settings import load_settings
+
+    path = str(FIXTURES / "CKV_VPCE_5" / "cloudformation" / "sam_implicit_stage_none_auth_pass.yaml")
+    conf = {"Type": "AWS::Serverless::Api", "Properties": load_template(path).properties("RotaApi")}
+    source = api_policy_for_cloudformation(conf, "AWS::Serverless::Api", path, "RotaApi")
+    judgement = judge_resource(source, load_settings({}))
+    left_out = [line.split("route ", 1)[1].split(":", 1)[0] for line in judgement.lines
+                if line.startswith("Excused: requests to route ")]
+    assert judgement.result == "PASSED" and left_out, judgement.lines
+    api = f"arn:aws:execute-api:eu-west-1:{ACCOUNT}:a1b2c3d4e5"
+    endpoint = "vpce-0a1b2c3d4e5f60718"
+    text = json.dumps(source.document).replace("execute-api:/", api + "/").replace("${Ref.ApiVpceId}", endpoint)
+    policy = json.loads(text)
+    rng = random.Random(5)
+    requests = []
+    for route in left_out:
+        for _ in range(40):
+            through = rng.choice([endpoint, "vpce-076cb9e8d9d8a89ca", f"vpce-{rng.getrandbits(68):017x}"])
+            context: Dict[str, object] = {"aws:SourceVpce": through, "aws:SourceVpc": f"vpc-{rng.getrandbits(68):017x}"}
+            requests.append(SimRequest(None, "execute-api:Invoke", f"{api}/{route}", ACCOUNT, context, policy))
+    control = SimRequest(None, "execute-api:Invoke", f"{api}/prod/GET/shifts", ACCOUNT,
+                         {"aws:SourceVpce": endpoint}, policy)
+    *answers, control_answer = simulator.simulate(requests + [control])
+    assert control_answer.error is None and control_answer.result == "Allowed", control_answer
+    assert all(a.error is None for a in answers), [a.error for a in answers if a.error][:3]
+    assert not [r for r, a in zip(requests, answers) if a.result == "Allowed"]
 
 
 __all__ = ["KNOWN_SIMULATOR_DEFECTS", "judge", "summary"]
