@@ -104,7 +104,8 @@ def _source_record(found: Any) -> Optional[dict]:
     if not _is_policy_source(found) or found.document is None:
         return None
     return {"document": found.document, "target": dataclasses.asdict(found.target), "syntax": found.syntax,
-            "origin": found.origin, "arn_partition": found.arn_partition}
+            "origin": found.origin, "arn_partition": found.arn_partition,
+            "own_arn_expression": found.own_arn_expression, "json_text": found.json_text}
 
 
 _SEEN: Set[str] = set()

@@ -450,11 +450,15 @@ def fix_statements(path: str, endpoints: Sequence[str], vpcs: Sequence[str], set
         if syntax == "json" and str(source.get("origin", "")).startswith("PolicyDocument"):
             syntax = "cfn-json"
         data_source = "aws_iam_policy_document" in str(source.get("origin", ""))
+        if syntax == "hcl" and source.get("json_text") and not data_source:
+            syntax = "hcl-json"  # a heredoc or string policy: JSON text with Terraform interpolations
         where = "the data source" if data_source else "the policy's Statement list"
         action = (f"replace {', '.join(repaired.replaced)} in {where} with" if repaired.replaced
                   else f"add to {where}")
         out.append(f"{report.resource} ({report.file}): {action}:")
-        text = render_fix(repaired.statement, syntax, profile, data_source)
+        own_expression = str(source.get("own_arn_expression") or "")
+        text = render_fix(repaired.statement, syntax, profile, data_source,
+                          (profile.resource_arn(target), own_expression) if own_expression else None)
         text = _with_elb_data_source_name(text, report.file)
         if source.get("arn_partition"):  # the template writes arn:${AWS::Partition}: and so does its fix
             from vpce_checks.adapters.cloudformation import fix_with_template_partition
@@ -463,7 +467,7 @@ def fix_statements(path: str, endpoints: Sequence[str], vpcs: Sequence[str], set
         out.append(text)
         out.extend(f"# {change}" for change in repaired.changes if "replaced by" not in change)
         fixed_source = PolicySource(target=target, document=repaired.document, origin=str(source.get("origin", "")),
-                                    syntax=syntax)
+                                    syntax=source.get("syntax", "json"))
         out.extend(f"# {line}" for line in _still_failing(fixed_source, settings))
         out.append("")
     return "\n".join(out) + ("\n" if out else "No failing policy to fix.\n")

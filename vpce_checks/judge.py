@@ -68,7 +68,10 @@ def _fix_lines(header: str, text: str) -> List[str]:
 def _fix_form(source: PolicySource) -> Tuple[str, bool]:
     """The fix's syntax ("cfn-json" for a CloudFormation JSON template) and whether it is a data-source block."""
     syntax = "cfn-json" if source.syntax == "json" and source.origin.startswith(_CFN_POLICY_ORIGINS) else source.syntax
-    return syntax, "aws_iam_policy_document" in source.origin
+    data_source = "aws_iam_policy_document" in source.origin
+    if syntax == "hcl" and source.json_text and not data_source:
+        syntax = "hcl-json"  # a heredoc or string policy: JSON text with Terraform interpolations
+    return syntax, data_source
 
 
 def _in_files_partition(source: PolicySource, text: str, syntax: str) -> str:
@@ -82,8 +85,8 @@ def _in_files_partition(source: PolicySource, text: str, syntax: str) -> str:
 
 def _fix(source: PolicySource, profile: ServiceProfile, policy) -> List[str]:
     syntax, data_source = _fix_form(source)
-    text = _in_files_partition(source, fix_for(policy, profile, source.target, syntax, data_source=data_source),
-                               syntax)
+    text = _in_files_partition(source, fix_for(policy, profile, source.target, syntax, data_source=data_source,
+                                               own_arn_expression=source.own_arn_expression), syntax)
     where = "the data source" if data_source else "the policy's Statement list"
     if re.search(r"SAM Auth\.ResourcePolicy( \+| of AWS::)", source.origin):  # the API's own, not only events
         where = "Auth.ResourcePolicy.CustomStatements (SAM adds them to the policy it writes)"
@@ -110,7 +113,8 @@ def _missing(source: PolicySource, settings: Settings, check_id: str) -> Judgeme
                      "perimeter.")
     if source.syntax == "hcl":
         lines += _fix_lines(f"Fix: attach an {POLICY_RESOURCE[profile.prefix]} whose policy has this statement:",
-                            fix_for(empty, profile, source.target, "hcl"))
+                            fix_for(empty, profile, source.target, "hcl",
+                                    own_arn_expression=source.own_arn_expression))
     elif source.syntax in ("yaml", "json"):
         syntax = "yaml" if source.syntax == "yaml" else "cfn-json"
         lines += _fix_lines(f"Fix: add an {CFN_POLICY_RESOURCE[profile.prefix]} for it whose PolicyDocument has "
@@ -383,7 +387,8 @@ def judge_soundness(source: Optional[PolicySource], settings: Union[Settings, Se
     syntax, data_source = _fix_form(source)
     lines += _fix_lines("Fix: one Deny that lists every allowed endpoint exactly, in place of the statements above:",
                         _in_files_partition(source, fix_for(policy, profile, source.target, syntax,
-                                                            data_source=data_source, endpoints=good), syntax))
+                                                            data_source=data_source, endpoints=good,
+                                                            own_arn_expression=source.own_arn_expression), syntax))
     lines.append(docs)
     return Judgement(FAILED, result.problems[0], lines)
 

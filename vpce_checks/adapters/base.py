@@ -49,6 +49,12 @@ class PolicySource:
     # The organisation policies (RCPs, SCPs) of the same scan, attached by checkov_glue for the resource checks:
     # judge.py credits those that apply (issue 15, vpce_checks/judge_layers.py). OrgPolicySource objects.
     org_policies: List[Any] = field(default_factory=list)
+    # Terraform: the file's own expression for the protected resource's ARN ("aws_s3_bucket.uploads.arn"), when the
+    # resource is declared in the scan; fixes write it instead of the literal ARN (judge.py, fix_rendering.py).
+    own_arn_expression: str = ""
+    # Terraform: the policy is written as JSON text (a heredoc or a string), so a fix is JSON with ${...}
+    # interpolations, not an HCL object.
+    json_text: bool = False
 
     @property
     def missing(self) -> bool:

@@ -153,7 +153,7 @@ class Context:
     """What normalising a document needs to know about the resource it protects."""
 
     __slots__ = ("service", "target", "address", "scope", "index", "module_dir", "root_dir", "self_bases",
-                 "self_each", "node", "evaluated", "caller_self")
+                 "self_each", "node", "evaluated", "caller_self", "written_as")
 
     def __init__(self, service: str, target: Target, address: str, scope: str, index: Optional[GraphIndex],
                  module_dir: str, root_dir: str = "") -> None:
@@ -170,6 +170,7 @@ class Context:
         # The document came from the symbolic evaluator (expressions.py), not Checkov's rendering: its strings
         # hold references only as ${...}, so no bare-reference or stray-quote repair applies.
         self.evaluated = False
+        self.written_as = ""  # the policy attribute's source text, when read from the source
         # Reference bases of the module's caller(s) that name the protected resource ("caller.aws_s3_bucket.b"):
         # a module's policy on a bucket passed in by its caller (see expressions.from_caller).
         self.caller_self: Tuple[str, ...] = ()
@@ -399,7 +400,7 @@ def _source(
                                 "bucket has a policy, and which, is undecided (give the variables behind the count "
                                 "values with --var-file, or set VPCE_CHECKS_UNRESOLVED=skip)"))
     return PolicySource(target=context.target, document=None, origin="", evaluated_keys=list(_EVALUATED_KEYS),
-                        syntax="hcl")
+                        syntax="hcl", own_arn_expression=_own_arn_expression(context))
 
 
 def _names_a_stream(conf: Mapping[str, Any]) -> bool:
@@ -537,11 +538,36 @@ def _literal_pointer_name(service: str, pointer: str) -> str:
 def judge_policy_value(value: Any, context: Context, origin: str) -> PolicySource:
     """The PolicySource the engine judges for a resource's ``policy`` attribute: evaluated from the Terraform source
     when the evaluator reads it, else from the value Checkov rendered."""
+    found = None
     if origin.startswith("policy of ") and context.node is not None and not context.evaluated:
-        evaluated = _judge_from_source(context, origin)
-        if evaluated is not None:
-            return evaluated
-    return _judge_value(value, context, origin)
+        found = _judge_from_source(context, origin)
+    if found is None:
+        found = _judge_value(value, context, origin)
+    found.own_arn_expression = _own_arn_expression(context)
+    found.json_text = _written_as_json_text(context.written_as.strip(), unwrap(value))
+    return found
+
+
+def _written_as_json_text(source_text: str, rendered: Any) -> bool:
+    """Is the policy written as JSON text (a heredoc, or a string holding JSON), not jsonencode or a data source?
+    Checkov hands a heredoc's JSON over already parsed, so the source text decides when there is one."""
+    if source_text:  # expressions.source_text names a heredoc node by its kind (heredoc_template, ..._trim)
+        return source_text.startswith(("<<", "heredoc_template")) or (
+            source_text.startswith('"') and source_text[1:].lstrip().startswith("{"))
+    return isinstance(rendered, str) and rendered.lstrip().startswith("{")
+
+
+_PLAIN_BASE = re.compile(r"[A-Za-z][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_-]*(\[[0-9]+\])?")
+
+
+def _own_arn_expression(context: Context) -> str:
+    """``aws_s3_bucket.uploads.arn``: the protected resource's ARN as this module names it, when one declared
+    resource (not a for_each instance) is it; "" otherwise."""
+    attribute = next((a for a, kind in _OWN_ATTRIBUTES.get(context.service, {}).items() if kind == "arn"), None)
+    bases = [b for b in context.self_bases if _PLAIN_BASE.fullmatch(b)]
+    if attribute is None or len(bases) != 1 or len(context.self_bases) != 1:
+        return ""
+    return f"{bases[0]}.{attribute}"
 
 
 def _judge_value(value: Any, context: Context, origin: str) -> PolicySource:
@@ -623,7 +649,8 @@ def _judge_from_source(context: Context, origin: str) -> Optional[PolicySource]:
     expression = attribute(block, "policy") if block is not None else None
     if expression is None:
         return None
-    origin = _source_origin(expressions.source_text(expression), context, origin)
+    context.written_as = expressions.source_text(expression)
+    origin = _source_origin(context.written_as, context, origin)
     bases = _pointer_bases(scope, block, name[0]) if name[0] in _POINTER_ATTRIBUTE else None
     if bases:
         context.self_bases = tuple(dict.fromkeys([*context.self_bases, *(b for b in bases if "caller." not in b)]))
