@@ -316,3 +316,36 @@ def test_the_terraform_fix_for_a_data_source_rcp_itself_passes(tmp_path):
     fixed = _by_resource(folder, {})
     assert fixed[("CKV_VPCE_10", "aws_organizations_policy.v10_mixed_perimeter")]["check_result"]["result"] == \
         "PASSED", _details(fixed[("CKV_VPCE_10", "aws_organizations_policy.v10_mixed_perimeter")])
+
+
+def test_raw_json_bucket_policy_is_enforced_by_a_named_raw_json_rcp_of_the_same_scan(tmp_path):
+    """Raw JSON has no attachments: an RCP file of the scanned folder that VPCE_CHECKS_APPLIED_ORG_POLICIES names
+    (by file name without .json) is credited to the raw JSON resource policies; without the setting it is not."""
+
+    (tmp_path / "org").mkdir()
+    (tmp_path / "buckets").mkdir()
+    shutil.copy(V10 / "json" / "network_perimeter_rcp_pass.json", tmp_path / "org" / "network-perimeter.json")
+    shutil.copy(FIXTURES / "CKV_VPCE_1" / "json" / "partial_actions_fail.json", tmp_path / "buckets" / "reports.json")
+
+    def bucket_row(env):  # vpce-checks scan: Checkov keeps a check's details only for Terraform, the scan adds them
+        import subprocess
+        import sys
+
+        from tests.conftest import offline_env
+
+        completed = subprocess.run([sys.executable, "-m", "vpce_checks", "scan", str(tmp_path), "-o", "json"],
+                                   env=offline_env(env), capture_output=True, text=True, timeout=600)
+        assert completed.returncode in (0, 1), completed.stderr[-3000:]
+        found = [r for r in results_of(completed) if r["check_id"] == "CKV_VPCE_1"
+                 and r["file_path"].endswith("reports.json")]
+        assert len(found) == 1, completed.stdout[-3000:]
+        return found[0]
+
+    alone = bucket_row({})
+    assert alone["check_result"]["result"] == "FAILED"
+    layered = bucket_row({"VPCE_CHECKS_APPLIED_ORG_POLICIES": "network-perimeter"})
+    assert layered["check_result"]["result"] == "PASSED", _details(layered)
+    assert "Enforced by RCP file network-perimeter.json" in _details(layered)
+    other = bucket_row({"VPCE_CHECKS_APPLIED_ORG_POLICIES": "another-policy"})
+    assert other["check_result"]["result"] == "FAILED"
+    assert "another-policy" in _details(other)

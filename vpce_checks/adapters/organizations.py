@@ -346,10 +346,91 @@ def policies_by_name(policies: Sequence[OrgPolicySource]) -> Dict[str, OrgPolicy
 _TERRAFORM_CACHE: List[Tuple[object, int, Any]] = []
 
 
+# Raw JSON: the files of the scan that VPCE_CHECKS_APPLIED_ORG_POLICIES names, read once per scan.
+_JSON_ROOTS: Dict[Tuple[Tuple[str, ...], Tuple[str, ...]], List[OrgPolicySource]] = {}
+MAX_WALKED_FILES = 20_000  # the walk of a scan root for the named files stops here (and says so)
+_SKIPPED_DIRS = {".git", ".terraform", "node_modules", ".venv", "__pycache__"}
+
+
+def scan_targets(argv: Sequence[str], file_path: str) -> Tuple[Tuple[str, ...], Tuple[str, ...]]:
+    """(folders, files) the running Checkov scans, from its command line (-d/--directory, -f/--file; each
+    runner process keeps it); the scanned file's own folder when the command line names none."""
+    folders: List[str] = []
+    files: List[str] = []
+    items = list(argv)
+    for index, item in enumerate(items):
+        for flag, into in (("-d", folders), ("--directory", folders), ("-f", files), ("--file", files)):
+            if item == flag:
+                into.extend(v for v in items[index + 1:index + 2] if not v.startswith("-"))
+            elif item.startswith(flag + "="):
+                into.append(item.split("=", 1)[1])
+    if not folders and not files and file_path:
+        folders.append(os.path.dirname(os.path.abspath(file_path)))
+    return (tuple(sorted({os.path.abspath(f) for f in folders if os.path.isdir(f)})),
+            tuple(sorted({os.path.abspath(f) for f in files if os.path.isfile(f)})))
+
+
+def json_org_policies(file_path: str, names: Sequence[str]) -> List[OrgPolicySource]:
+    """The raw JSON organisation policies of the same scan that the setting names (by file name, or name without
+    .json): the scanned folders are walked for those names only, and each file is read as CKV_VPCE_10 reads it
+    (VPCE_CHECKS_ORG_POLICY_GLOB or the Deny-only multi-service shape). A named file that is no organisation
+    policy is left out, and the resource's Layers line says the name is not declared in the scan."""
+    import sys
+
+    folders, files = scan_targets(sys.argv[1:], file_path)
+    wanted = tuple(sorted(set(names)))
+    if not wanted or not (folders or files):
+        return []
+    key = (folders + ("|",) + files, wanted)
+    if key not in _JSON_ROOTS:
+        paths = [f for f in files if _named(os.path.basename(f), set(wanted))]
+        found: List[OrgPolicySource] = []
+        for folder in folders:
+            found += _walk_for_org_policies(folder, set(wanted))
+        found += [source for source in (_read_org_policy(path) for path in paths) if source is not None]
+        _JSON_ROOTS[key] = found
+    return _JSON_ROOTS[key]
+
+
+def _named(file_name: str, wanted: set) -> bool:
+    return file_name.lower().endswith(".json") and (file_name in wanted or os.path.splitext(file_name)[0] in wanted)
+
+
+def _read_org_policy(path: str) -> Optional[OrgPolicySource]:
+    try:
+        if os.path.islink(path) or not os.path.isfile(path):
+            return None
+        with open(path, "rb") as handle:
+            document = load_json(handle.read(1_048_577).decode("utf-8", errors="replace"))
+    except (OSError, ValueError, DocumentTooLarge):
+        return None  # CKV_VPCE_10 and the scan's "not judged" list report a file that does not read
+    source = org_policy_for_json(document, os.path.relpath(path))
+    return source if source is not None and source.document is not None else None
+
+
+def _walk_for_org_policies(root: str, wanted: set) -> List[OrgPolicySource]:
+    found: List[OrgPolicySource] = []
+    walked = 0
+    for directory, subdirs, files in os.walk(root):
+        subdirs[:] = sorted(d for d in subdirs if d not in _SKIPPED_DIRS)
+        for name in sorted(files):
+            walked += 1
+            if walked > MAX_WALKED_FILES:
+                found.append(OrgPolicySource(name=f"files under {root}", kind=RCP, syntax="json", problem=(
+                    f"the walk of {root} for the organisation policies VPCE_CHECKS_APPLIED_ORG_POLICIES names "
+                    f"stopped after {MAX_WALKED_FILES:,} files")))
+                return found
+            if _named(name, wanted):
+                source = _read_org_policy(os.path.join(directory, name))
+                if source is not None:
+                    found.append(source)
+    return found
+
+
 def org_policies_for_check(check: Any, conf: Any) -> List[OrgPolicySource]:
     """The organisation policies a resource check can see: every one of the Terraform graph (built once per
-    graph), or of the CloudFormation template holding the resource; none for raw JSON (a JSON check sees one
-    file)."""
+    graph), or of the CloudFormation template holding the resource; for raw JSON, the files of the same scan
+    that VPCE_CHECKS_APPLIED_ORG_POLICIES names (raw JSON has no attachments)."""
     from checkov.cloudformation.checks.resource.base_resource_check import BaseResourceCheck as CfnCheck
     from checkov.terraform.checks.resource.base_resource_check import BaseResourceCheck as TerraformCheck
 
@@ -365,4 +446,9 @@ def org_policies_for_check(check: Any, conf: Any) -> List[OrgPolicySource]:
         return tf_graph.per_graph(_TERRAFORM_CACHE, graph, lambda: terraform_org_policies(graph, file_path))
     if isinstance(check, CfnCheck):
         return cloudformation_org_policies(conf, file_path)
-    return []
+    from vpce_checks.settings import SettingsError, cached_settings
+
+    settings = cached_settings()
+    if isinstance(settings, SettingsError) or not settings.applied_org_policies:
+        return []
+    return json_org_policies(file_path, settings.applied_org_policies)
