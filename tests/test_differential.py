@@ -370,4 +370,40 @@ def test_routes_left_out_for_authorization_none_are_never_allowed(simulator: Sim
     assert not [r for r, a in zip(requests, answers) if a.result == "Allowed"]
 
 
+def test_a_layered_pass_holds_against_the_simulator_with_the_rcp(simulator: Simulator) -> None:
+    """Issue 15: a bucket policy that fails alone passes with a raw JSON RCP the setting names (the engine's layered
+    verdict). Requests drawn from outside the RCP's perimeter without the engine's help, sent to the simulator with
+    the bucket policy and that RCP at the organisation root, are all explicitly denied; without the RCP some are
+    not (the control: the bucket policy alone does leak)."""
+    import json
+    import random
+
+    from tests.differential.outside import Sampler
+    from vpce_checks.adapters.base import PolicySource
+    from vpce_checks.adapters.organizations import org_policy_for_json
+    from vpce_checks.engine.services import Target
+    from vpce_checks.judge import judge as judge_resource
+    from vpce_checks.settings import load_settings
+
+    bucket = json.loads((FIXTURES / "CKV_VPCE_1" / "json" / "partial_actions_fail.json").read_text()
+                        .replace("northwind-hr-letters", "data-bucket"))
+    rcp = json.loads((FIXTURES / "CKV_VPCE_10" / "json" / "network_perimeter_rcp_pass.json").read_text())
+    layer = org_policy_for_json(rcp, "network-perimeter.json")
+    settings = load_settings({"VPCE_CHECKS_APPLIED_ORG_POLICIES": "network-perimeter"})
+    alone = judge_resource(PolicySource(target=Target("s3", "data-bucket"), document=bucket), settings)
+    layered = judge_resource(PolicySource(target=Target("s3", "data-bucket"), document=bucket,
+                                          org_policies=[layer]), settings)
+    assert alone.result == "FAILED" and layered.result == "PASSED", layered.lines
+    sampler = Sampler(random.Random(11), "s3", rcp, bucket, simulator.actions("s3"))
+    drawn = [sampled.request for sampled in sampler.outside(300)]
+    assert len(drawn) == 300
+    with_rcp = simulator.simulate([SimRequest(r.principal, r.action, r.resource, r.account, r.context, r.policy,
+                                              [rcp]) for r in drawn])
+    without = simulator.simulate(drawn)
+    assert all(a.error is None for a in with_rcp + without)
+    escaped = [r for r, a in zip(drawn, with_rcp) if not a.explicitly_denied]
+    assert not escaped, escaped[:3]
+    assert any(not a.explicitly_denied for a in without)  # the bucket policy alone leaks, as the engine says
+
+
 __all__ = ["KNOWN_SIMULATOR_DEFECTS", "judge", "summary"]

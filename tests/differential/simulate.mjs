@@ -6,7 +6,8 @@
 //    "accountId": "111122223333", "context": {"aws:SourceVpce": "vpce-...", ...}, "policy": {...}}
 //     -> {"result": "Allowed" | "ExplicitlyDenied" | "ImplicitlyDenied" | null, "error": null | "message"}
 //   The caller gets an identity policy allowing "*" on "*" (none when anonymous: AWS has no identity for it),
-//   so an explicit Deny in the resource policy is the only thing that can stop the request.
+//   so an explicit Deny in the resource policy is the only thing that can stop the request. An optional "rcps"
+//   list holds resource control policies attached at the organisation root (checks of layered verdicts).
 //   {"op": "actions", "service": "s3"}
 //     -> {"actions": [{"name": "GetObject", "wildcardOnly": false, "resourceTypes": [{"key": "object",
 //         "arn": "arn:${Partition}:s3:::${BucketName}/${ObjectName}", "required": true}]}]}
@@ -37,7 +38,10 @@ async function simulate(line) {
       },
       identityPolicies: anonymous ? [] : [ALLOW_EVERYTHING],
       serviceControlPolicies: [],
-      resourceControlPolicies: [],
+      // RCPs attached at the organisation root (one level; the package adds AWS's default RCP to it)
+      resourceControlPolicies: (line.rcps || []).length
+        ? [{ orgIdentifier: 'r-root', policies: line.rcps.map((policy, i) => ({ name: `rcp-${i}`, policy })) }]
+        : [],
       resourcePolicy: line.policy
     },
     {}

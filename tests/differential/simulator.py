@@ -36,11 +36,14 @@ class SimRequest:
     account: str
     context: Dict[str, ContextValue]
     policy: dict
+    rcps: List[dict] = field(default_factory=list)  # resource control policies of the resource's organisation
 
     def line(self) -> str:
-        return json.dumps({"op": "simulate", "principal": self.principal, "action": self.action,
-                           "resource": self.resource, "accountId": self.account, "context": self.context,
-                           "policy": self.policy}, sort_keys=True)
+        fields = {"op": "simulate", "principal": self.principal, "action": self.action, "resource": self.resource,
+                  "accountId": self.account, "context": self.context, "policy": self.policy}
+        if self.rcps:
+            fields["rcps"] = self.rcps
+        return json.dumps(fields, sort_keys=True)
 
 
 @dataclass
