@@ -15,21 +15,7 @@ import hcl2
 import pytest
 
 from tests.conftest import FIXTURES, offline_env
-
-
-def _fix_blocks(details: List[str]) -> List[str]:
-    """The code after each ``Fix:`` line (indented by four spaces; CKV_VPCE_7's fix is prose)."""
-    blocks = []
-    for index, line in enumerate(details):
-        if line.startswith("Fix:"):
-            body = []
-            for following in details[index + 1:]:
-                if not following.startswith("    "):
-                    break
-                body.append(following[4:])
-            if body:
-                blocks.append("\n".join(body))
-    return blocks
+from tests.test_adapter_cloudformation import _fix_texts as _fix_blocks  # the code after each "Fix:" line
 
 
 def _parse(text: str) -> Dict[str, Any]:
