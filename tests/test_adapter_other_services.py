@@ -389,7 +389,8 @@ def _one(scan: Dict[str, Any], kind: str, name: str) -> Optional[Dict[str, Any]]
 
 
 def _as_source(record: Dict[str, Any]) -> PolicySource:
-    return PolicySource(target=Target(**{**record["target"], "routes": tuple(record["target"]["routes"])}),
+    target = {k: tuple(v) if isinstance(v, list) else v for k, v in record["target"].items()}
+    return PolicySource(target=Target(**target),
                         document=record["document"], origin=record["origin"], problem=record["problem"],
                         syntax=record["syntax"])
 
@@ -419,7 +420,8 @@ def test_terraform_resource_without_policy_gives_no_result(scan):
 def test_terraform_literal_key_arn_gives_key_id_account_and_region(scan):
     target = _one(scan, "terraform", "aws_kms_key_policy.literal")["target"]
     assert target == {"service": "kms", "name": "1234abcd-12ab-34cd-56ef-1234567890ab", "account": ACCOUNT,
-                      "region": "eu-central-1", "partition": "aws", "routes": []}
+                      "region": "eu-central-1", "partition": "aws", "routes": [],
+                      "routes_needing_allow": []}
     assert scan["results"][("CKV_VPCE_9", "aws_kms_key_policy.literal")]["check_result"]["result"] == PASSED
 
 
@@ -475,7 +477,8 @@ def test_cloudformation_inline_policies(scan):
     key = _one(scan, "cloudformation", "LedgerKey")
     assert key["origin"] == "KeyPolicy of AWS::KMS::Key LedgerKey"
     assert key["target"] == {"service": "kms", "name": "${LedgerKey}", "account": THIS_ACCOUNT,
-                             "region": THIS_REGION, "partition": "aws", "routes": []}
+                             "region": THIS_REGION, "partition": "aws", "routes": [],
+                      "routes_needing_allow": []}
     table = _one(scan, "cloudformation", "Orders")
     assert table["origin"].startswith("ResourcePolicy.PolicyDocument of AWS::DynamoDB::Table Orders")
     assert table["target"]["name"] == "tailspin-orders"
@@ -513,7 +516,8 @@ def test_raw_json_service_from_namespace_or_arns(scan):
     assert key["target"]["service"] == "kms" and key["target"]["name"] == "key_policy"
     (table,) = _one_list(scan, "table_indexes.json")
     assert table["target"] == {"service": "dynamodb", "name": "tailspin-orders", "account": ACCOUNT,
-                               "region": "eu-central-1", "partition": "aws", "routes": []}
+                               "region": "eu-central-1", "partition": "aws", "routes": [],
+                      "routes_needing_allow": []}
     (secret,) = _one_list(scan, "secret.json")
     assert secret["target"]["name"] == "tailspin/db-AbCdEf"
     (repository,) = _one_list(scan, "repository.json")
