@@ -279,7 +279,8 @@ def dump(kind, name, source):
 DUMP_TF = _DUMP_HEAD + '''
 from checkov.terraform.checks.resource.base_resource_check import BaseResourceCheck
 
-from vpce_checks.adapters.terraform import TERRAFORM_OWNER_RESOURCES, TERRAFORM_POLICY_RESOURCES, source_for_terraform
+from vpce_checks.adapters.terraform import TERRAFORM_OWNER_RESOURCES, TERRAFORM_POLICY_RESOURCES
+from vpce_checks.adapters.terraform.resources import source_for_terraform
 from vpce_checks.checkov_glue import scanned_file
 
 

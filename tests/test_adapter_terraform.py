@@ -19,12 +19,9 @@ from typing import Any, Dict, Optional
 
 import pytest
 
-from vpce_checks.adapters.terraform import (
-    DUPLICATE_CONDITIONS_KEY,
-    TERRAFORM_OWNER_RESOURCES,
-    TERRAFORM_POLICY_RESOURCES,
-    source_for_terraform,
-)
+from vpce_checks.adapters.terraform import TERRAFORM_OWNER_RESOURCES, TERRAFORM_POLICY_RESOURCES
+from vpce_checks.adapters.terraform.resolution import DUPLICATE_CONDITIONS_KEY
+from vpce_checks.adapters.terraform.resources import source_for_terraform
 from vpce_checks.engine.model import THIS_ACCOUNT, THIS_REGION
 
 VPCE = "${aws_vpc_endpoint.s3.id}"
@@ -628,7 +625,8 @@ import os
 from checkov.common.models.enums import CheckCategories, CheckResult
 from checkov.terraform.checks.resource.base_resource_check import BaseResourceCheck
 
-from vpce_checks.adapters.terraform import TERRAFORM_OWNER_RESOURCES, TERRAFORM_POLICY_RESOURCES, source_for_terraform
+from vpce_checks.adapters.terraform import TERRAFORM_OWNER_RESOURCES, TERRAFORM_POLICY_RESOURCES
+from vpce_checks.adapters.terraform.resources import source_for_terraform
 
 
 class DumpPolicySource(BaseResourceCheck):

@@ -1,9 +1,11 @@
 """Checkov imports every check file in each runner process (about 20 per scan) and most never run one: loading
 the check files must not load the readers, the judge or the engine's analysis (issue 14, docs/performance.md)."""
 
+import ast
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 from vpce_checks.scanner import checks_path
 
@@ -17,7 +19,8 @@ for path in sorted(pathlib.Path(sys.argv[1]).glob("vpce_*.py")):
 print(json.dumps(sorted(name for name in sys.modules if name.startswith("vpce_checks"))))
 """
 
-_HEAVY = ("vpce_checks.judge", "vpce_checks.engine.perimeter", "vpce_checks.adapters.terraform.reader",
+_HEAVY = ("vpce_checks.judge", "vpce_checks.engine.perimeter", "vpce_checks.adapters.terraform.resolution",
+          "vpce_checks.adapters.terraform.resources",
           "vpce_checks.adapters.cloudformation.reader", "vpce_checks.adapters.apigateway",
           "vpce_checks.adapters.endpoint", "vpce_checks.adapters.rawjson", "vpce_checks.adapters.organizations",
           "vpce_checks.settings")
@@ -29,3 +32,35 @@ def test_loading_the_check_files_loads_no_reader_judge_or_analysis():
     loaded = set(json.loads(done.stdout.strip().splitlines()[-1]))
     assert "vpce_checks.check_bases" in loaded and "vpce_checks.finders" in loaded
     assert not loaded & set(_HEAVY), sorted(loaded & set(_HEAVY))
+
+
+_TERRAFORM = Path(__file__).resolve().parent.parent / "vpce_checks" / "adapters" / "terraform"
+# Each Terraform layer with the layers over it, which it must not import (issue 12 item 5: graph -> resolution ->
+# resources, one way).
+_LAYERS_ABOVE = {"graph": ("resolution", "resources"), "resolution": ("resources",)}
+
+
+def test_a_terraform_layer_imports_no_layer_over_it():
+    """Not at the top and not inside a function (no import deferred to hide a cycle): read from the source."""
+    for layer, above in _LAYERS_ABOVE.items():
+        tree = ast.parse((_TERRAFORM / f"{layer}.py").read_text(encoding="utf-8"))
+        imported = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom):
+                module = ".".join(filter(None, ["vpce_checks.adapters.terraform" if node.level else "", node.module]))
+                imported.add(module)
+                imported.update(f"{module}.{alias.name}" for alias in node.names)
+            elif isinstance(node, ast.Import):
+                imported.update(alias.name for alias in node.names)
+        for upper in above:
+            assert f"vpce_checks.adapters.terraform.{upper}" not in imported, (layer, upper)
+
+
+def test_loading_a_terraform_layer_loads_no_layer_over_it():
+    for layer, above in _LAYERS_ABOVE.items():
+        done = subprocess.run(
+            [sys.executable, "-c", f"import sys, vpce_checks.adapters.terraform.{layer}; print(sorted(sys.modules))"],
+            capture_output=True, text=True, check=True, env={"PATH": "", "BC_SKIP_MAPPING": "TRUE"})
+        loaded = set(ast.literal_eval(done.stdout.strip().splitlines()[-1]))
+        assert f"vpce_checks.adapters.terraform.{layer}" in loaded
+        assert not {f"vpce_checks.adapters.terraform.{upper}" for upper in above} & loaded, layer

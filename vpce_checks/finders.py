@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 # Terraform (HCL and plan JSON)
 
 def source_for_terraform(conf: dict, entity_type: str, graph: object | None, file_path: str) -> PolicySource | None:
-    from vpce_checks.adapters.terraform.reader import source_for_terraform as read
+    from vpce_checks.adapters.terraform.resources import source_for_terraform as read
 
     return read(conf, entity_type, graph, file_path)
 

@@ -39,7 +39,8 @@ from vpce_checks.adapters.cloudformation import reader as _cfn
 from vpce_checks.adapters.cloudformation import template as cfn_template
 from vpce_checks.adapters.cloudformation.template import Readings
 from vpce_checks.adapters.terraform import graph as tf_graph
-from vpce_checks.adapters.terraform import reader as _tf
+from vpce_checks.adapters.terraform import resolution as tf_resolution
+from vpce_checks.adapters.terraform import resources as tf_resources
 from vpce_checks.adapters.terraform.expressions import EvaluationProblem, read_bounded
 from vpce_checks.engine.services import PROFILES, Target
 
@@ -90,7 +91,7 @@ def endpoint_type_for_terraform(conf: dict, graph: object | None, file_path: str
     """The endpoint types of one aws_api_gateway_rest_api; never raises (a raising check is a silent UNKNOWN)."""
     address = TERRAFORM_API
     try:
-        address = _tf.address_of(conf if isinstance(conf, Mapping) else {}, TERRAFORM_API)
+        address = tf_resources.address_of(conf if isinstance(conf, Mapping) else {}, TERRAFORM_API)
         return _TerraformApi(conf, graph, file_path, address).endpoint_type()
     except Exception as error:  # noqa: BLE001 - a check must never raise (SPEC 4)
         return EndpointType(None, problem=_crash(address, error), origin=address)
@@ -115,7 +116,7 @@ def api_policy_for_terraform(conf: dict, graph: object | None, file_path: str, a
     try:
         return _TerraformApi(conf, graph, file_path, address or TERRAFORM_API).policy()
     except Exception as error:  # noqa: BLE001 - a check must never raise (SPEC 4)
-        return PolicySource(target=Target(SERVICE, f"${{{_tf.strip_scope(address or TERRAFORM_API)}.id}}"),
+        return PolicySource(target=Target(SERVICE, f"${{{tf_resources.strip_scope(address or TERRAFORM_API)}.id}}"),
                             problem=_crash(address, error), evaluated_keys=["policy"], syntax="hcl")
 
 
@@ -340,14 +341,14 @@ def _flatten(value: Any, depth: int = 0) -> List[Any]:
 # --------------------------------------------------------------------------------------------------------------
 
 
-class _ApiContext(_tf.Context):
+class _ApiContext(tf_resolution.Context):
     """The Terraform adapter's normalising context, for an API: its own references become its ARN or ID."""
 
     __slots__ = ()
 
     def resolve(self, ref: Any) -> Optional[str]:
         if ref.kind == "data":
-            return _tf.Context.resolve(self, ref)  # caller identity, region, partition
+            return tf_resolution.Context.resolve(self, ref)  # caller identity, region, partition
         if ref.kind != "resource" or not any(tf_graph.same_instance(ref.base, own) for own in self.self_bases):
             return None
         target = self.target
@@ -401,7 +402,7 @@ def _tf_reference(value: Any) -> Any:
     if not isinstance(value, str):
         return None
     text = value.strip()
-    return tf_graph.parse_reference(_tf.whole_interpolation(text) or text)
+    return tf_graph.parse_reference(tf_resolution.whole_interpolation(text) or text)
 
 
 class _TerraformApi:
@@ -413,16 +414,16 @@ class _TerraformApi:
         self.file_path = file_path
         self.index = tf_graph.graph_index(graph, file_path, address)
         self.node = self.index.by_address.get(address) if self.index is not None else None
-        self.scope = _tf.scope_for(address, TERRAFORM_API, self.node)
-        self.api_id = _tf.strip_scope(address)
+        self.scope = tf_resources.scope_for(address, TERRAFORM_API, self.node)
+        self.api_id = tf_resources.strip_scope(address)
         self.name = f"${{{self.api_id}.id}}"
-        self.module_dir = _tf.module_dir_of(self.node, file_path)
+        self.module_dir = tf_resources.module_dir_of(self.node, file_path)
         self.root_dir = tf_graph.root_dir_of(self.node, self.module_dir)
         self.context = self._context(address, self.scope, self.node, Target(SERVICE, self.name))
         self._body: Optional[Tuple[Any, Optional[str]]] = None
 
     def _context(self, address: str, scope: str, node: Optional[Mapping[str, Any]], target: Target) -> _ApiContext:
-        module_dir = _tf.module_dir_of(node, self.file_path) if node is not self.node else self.module_dir
+        module_dir = tf_resources.module_dir_of(node, self.file_path) if node is not self.node else self.module_dir
         root_dir = tf_graph.root_dir_of(node, module_dir) if node is not self.node else self.root_dir
         context = _ApiContext(SERVICE, target, address, scope, self.index, module_dir, root_dir)
         context.self_bases = (self.api_id,)
@@ -432,7 +433,7 @@ class _TerraformApi:
     # -- endpoint type -----------------------------------------------------------------------------------------
     def endpoint_type(self) -> EndpointType:
         problems: List[str] = []
-        blocks = _tf.nested_blocks(self.conf, "endpoint_configuration", problems)
+        blocks = tf_resolution.nested_blocks(self.conf, "endpoint_configuration", problems)
         if problems:
             return EndpointType(None, problem=f"endpoint_configuration of {self.address}: {problems[0]}",
                                 origin=f"endpoint_configuration of {self.address}")
@@ -446,15 +447,15 @@ class _TerraformApi:
             ids = self._ids(_body_endpoint_ids(self.body()[0]))
         items = _flatten(block.get("types"))
         if not items:
-            unset = _tf.unset_list_variables([("types", "types")], self.node, self.index)
+            unset = tf_resolution.unset_list_variables([("types", "types")], self.node, self.index)
             problem = f"{origin}: {unset}" if unset else f"{origin} is empty: {_FIX_TYPES}"
             return EndpointType(None, problem=problem, vpc_endpoint_ids=ids, origin=origin)
         types: List[str] = []
         for item in items:
             text = str(item).strip()
-            expression = _tf.whole_interpolation(text) or text
+            expression = tf_resolution.whole_interpolation(text) or text
             ref = tf_graph.parse_reference(expression)
-            unevaluated = tf_graph.rx(_tf.UNEVALUATED).match(expression) or "${" in expression
+            unevaluated = tf_graph.rx(tf_resolution.UNEVALUATED).match(expression) or "${" in expression
             if ref is not None or unevaluated:
                 how = _UNRESOLVED_HOW if expression.startswith("var.") else \
                     "write the types literally (types = [\"PRIVATE\"]) or set VPCE_CHECKS_UNRESOLVED=skip"
@@ -464,7 +465,7 @@ class _TerraformApi:
         return EndpointType(tuple(types), vpc_endpoint_ids=ids, origin=origin)
 
     def _ids(self, values: List[Any]) -> Tuple[str, ...]:
-        return tuple(_tf.normalise_string(str(v), self.context) for v in values if v not in (None, ""))
+        return tuple(tf_resolution.normalise_string(str(v), self.context) for v in values if v not in (None, ""))
 
     # -- the OpenAPI body ----------------------------------------------------------------------------------------
     def body(self) -> Tuple[Any, Optional[str]]:
@@ -476,14 +477,14 @@ class _TerraformApi:
     def _read_body(self) -> Tuple[Any, Optional[str]]:
         raw = tf_graph.unwrap(self.conf.get("body"))
         origin = f"body of {self.address}"
-        if _tf.is_empty(raw):
+        if tf_resources.is_empty(raw):
             return None, None
         if isinstance(raw, Mapping):
             return raw, None
         if not isinstance(raw, str):
-            return None, f"{origin} is {_tf.shorten(repr(raw))}, not an OpenAPI document"
+            return None, f"{origin} is {tf_resolution.shorten(repr(raw))}, not an OpenAPI document"
         text = raw.strip()
-        expression = _tf.whole_interpolation(text)
+        expression = tf_resolution.whole_interpolation(text)
         if expression is None and (re.fullmatch(r"[A-Za-z_][\w-]*(?:\.[\w*-]+|\[[^\]]*\])+", text)
                                    or re.match(r"^[a-z][a-z0-9_]*\(", text)):
             expression = text  # a reference (data.http.x.body) or call Checkov left bare
@@ -491,12 +492,12 @@ class _TerraformApi:
             return self._body_expression(expression, origin)
         if text[:1] in "{[":
             try:
-                parsed = _tf.parse_json_or_literal(text)
+                parsed = tf_resolution.parse_json_or_literal(text)
             except DocumentTooLarge as error:
                 return None, f"{origin} is not read: {error}"
             if isinstance(parsed, Mapping):
                 return parsed, None
-            return None, f"{origin} is not a JSON object the scan can read: {_tf.shorten(text)}"
+            return None, f"{origin} is not a JSON object the scan can read: {tf_resolution.shorten(text)}"
         heredoc = self._heredoc("body")
         if heredoc is None:
             return None, (f"{origin} is YAML that Checkov hands over without its line breaks, and the block's source "
@@ -511,13 +512,13 @@ class _TerraformApi:
             text, problem = self._read_text(call.group(1), call.group(2), origin)
             return (None, problem) if problem is not None else self._document(text, origin)
         if expression.startswith("jsonencode"):
-            resolved = _tf.resolve_policy("${" + expression + "}", self.context, origin, 0, frozenset())
+            resolved = tf_resolution.resolve_policy("${" + expression + "}", self.context, origin, 0, frozenset())
             if resolved.problem is None and isinstance(resolved.document, Mapping):
                 return resolved.document, None
-            return None, f"{origin} is {_tf.shorten(expression)}, which the scan cannot read as a document"
-        return None, (f"{origin} is {_tf.shorten(expression)}, which the scan cannot evaluate: write the OpenAPI "
-                      "document inline (jsonencode({...}) or a heredoc) or read it with file()/templatefile() from a "
-                      "literal path, or set VPCE_CHECKS_UNRESOLVED=skip")
+            return None, f"{origin} is {tf_resolution.shorten(expression)}, which the scan cannot read as a document"
+        return None, (f"{origin} is {tf_resolution.shorten(expression)}, which the scan cannot evaluate: write the "
+                      "OpenAPI document inline (jsonencode({...}) or a heredoc) or read it with file()/templatefile() "
+                      "from a literal path, or set VPCE_CHECKS_UNRESOLVED=skip")
 
     @staticmethod
     def _document(text: str, origin: str) -> Tuple[Any, Optional[str]]:
@@ -532,8 +533,8 @@ class _TerraformApi:
     def _read_text(self, function: str, arguments: str, origin: str) -> Tuple[str, Optional[str]]:
         """file()/templatefile() text with a literal path, resolved as the Terraform adapter's _read_file does
         (JSON or YAML here: OpenAPI files are often YAML)."""
-        written = _tf.shorten(f"{function}({arguments.strip()})")
-        parts = _tf.split_arguments(arguments)
+        written = tf_resolution.shorten(f"{function}({arguments.strip()})")
+        parts = tf_resolution.split_arguments(arguments)
         if not parts or len(parts) != (2 if function == "templatefile" else 1):
             return "", f"{origin}: cannot read the arguments of {written}"
         literal = parts[0]
@@ -549,19 +550,19 @@ class _TerraformApi:
             return "", problem
         if function == "templatefile":
             try:
-                variables = _tf.parse_literal(parts[1])
+                variables = tf_resolution.parse_literal(parts[1])
             except ValueError:
                 variables = None
             if not isinstance(variables, Mapping):
                 return "", f"{origin}: the template variables of {written} are not an object the scan can read"
-            content, problem = _tf.render_file_template(content, variables)
+            content, problem = tf_resolution.render_file_template(content, variables)
             if problem is not None:
                 return "", f"{origin}: {problem}"
         return content, None
 
     def _heredoc(self, attribute: str) -> Optional[str]:
         """A heredoc argument re-read from the block's source (Checkov drops its line breaks)."""
-        lines = _tf.node_lines(self.node)
+        lines = tf_resolution.node_lines(self.node)
         for position, line in enumerate(lines):
             opening = re.match(rf"^\s*{attribute}\s*=\s*<<(-?)([A-Za-z_][A-Za-z0-9_]*)\s*$", line)
             if not opening:
@@ -624,9 +625,9 @@ class _TerraformApi:
                 authorization[_method_key(verb, path)] = self._authorization(attrs.get("authorization"))
             for _, scope, attrs in nodes.stages:
                 name = tf_graph.unwrap(attrs.get("stage_name"))
-                if not self._points_here(attrs.get("rest_api_id"), scope) or _tf.is_empty(name):
+                if not self._points_here(attrs.get("rest_api_id"), scope) or tf_resources.is_empty(name):
                     continue
-                stage = _tf.normalise_string(str(name), self.context)
+                stage = tf_resolution.normalise_string(str(name), self.context)
                 if stage not in stages:
                     stages.append(stage)
         return (_routes(stages, methods) if complete else ()), authorization
@@ -637,7 +638,7 @@ class _TerraformApi:
         if not isinstance(value, str) or not value.strip():
             return "UNKNOWN"
         literal = tf_graph.literal_name(value)
-        return literal.upper() if literal is not None else _tf.normalise_string(value, self.context)
+        return literal.upper() if literal is not None else tf_resolution.normalise_string(value, self.context)
 
     # -- the policy ---------------------------------------------------------------------------------------------
     def policy(self) -> Optional[PolicySource]:
@@ -653,7 +654,7 @@ class _TerraformApi:
             separate = [(a, s, n) for a, s, n in _api_nodes(self.index).policies
                         if self._points_here(n.get("rest_api_id"), s)]
         inline = self.conf.get("policy")
-        has_inline = not _tf.is_empty(inline)
+        has_inline = not tf_resources.is_empty(inline)
         body, body_problem = self.body()
         body_policy = body.get(_POLICY_EXTENSION) if isinstance(body, Mapping) else None
 
@@ -672,14 +673,14 @@ class _TerraformApi:
         if separate:
             address, scope, node = separate[0]
             context = self._context(address, scope, node, target)
-            source = _tf.judge_policy_value(node.get("policy"), context, f"policy of {address}")
+            source = tf_resolution.judge_policy_value(node.get("policy"), context, f"policy of {address}")
             keys: List[str] = []
         elif has_inline:
-            source = _tf.judge_policy_value(inline, self.context, f"policy of {self.address}")
+            source = tf_resolution.judge_policy_value(inline, self.context, f"policy of {self.address}")
             keys = ["policy"]
         elif body_policy is not None:
             origin = f"body x-amazon-apigateway-policy of {self.address}"
-            source = _tf.judge_policy_value(body_policy, self.context, origin)
+            source = tf_resolution.judge_policy_value(body_policy, self.context, origin)
             keys, overrides = ["body"], ""
         elif body_problem is not None:
             return problem(f"{body_problem} (it may hold the API's x-amazon-apigateway-policy)", ["body"])

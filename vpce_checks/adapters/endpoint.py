@@ -1,7 +1,7 @@
 """VPC endpoint policies (CKV_VPCE_8): Terraform, CloudFormation and raw JSON -> ``EndpointPolicySource``.
 
 The policy text is resolved by the Terraform and CloudFormation readers' own machinery
-(``terraform.reader.judge_policy_value`` for ``jsonencode``, heredocs, ``data "aws_iam_policy_document"``,
+(``terraform.resolution.judge_policy_value`` for ``jsonencode``, heredocs, ``data "aws_iam_policy_document"``,
 ``file()``...; ``cloudformation.intrinsics.Renderer`` for intrinsics and JSON-string documents); this module only
 finds which policy belongs to which endpoint.
 
@@ -31,7 +31,8 @@ from vpce_checks.adapters.cloudformation import intrinsics as cfn_intrinsics
 from vpce_checks.adapters.cloudformation import reader as cfn
 from vpce_checks.adapters.cloudformation import template as cfn_template
 from vpce_checks.adapters.terraform import graph as tf_graph
-from vpce_checks.adapters.terraform import reader as tf
+from vpce_checks.adapters.terraform import resolution as tf_resolution
+from vpce_checks.adapters.terraform import resources as tf_resources
 from vpce_checks.engine.services import Target, namespace_of_service_name
 
 TERRAFORM_ENDPOINT, TERRAFORM_ENDPOINT_POLICY = TERRAFORM_ENDPOINT_RESOURCES
@@ -163,9 +164,9 @@ def _pointer(attrs: Mapping[str, Any]) -> Any:
     if not isinstance(pointer, str) or not pointer.strip():
         return None
     text = pointer.strip()
-    ref = tf_graph.parse_reference(tf.whole_interpolation(text) or text)
+    ref = tf_graph.parse_reference(tf_resolution.whole_interpolation(text) or text)
     if ref is not None and ref.kind == "each" and ref.base == "each.value":
-        ref = tf.for_each_reference(attrs)
+        ref = tf_resources.for_each_reference(attrs)
     if ref is None or ref.kind != "resource" or ref.resource_type != TERRAFORM_ENDPOINT:
         return None
     return ref
@@ -184,16 +185,16 @@ def _pick_dir(candidates: Mapping[str, Any], file_path: str) -> Optional[str]:
 
 
 def _context(address: str, scope: str, index: Any, attrs: Optional[Mapping[str, Any]], file_path: str) -> Any:
-    module_dir = tf.module_dir_of(attrs, file_path)
-    context = tf.Context(_CONTEXT_SERVICE, Target(service=_CONTEXT_SERVICE, name=address), address, scope, index,
-                          module_dir, tf_graph.root_dir_of(attrs, module_dir))
+    module_dir = tf_resources.module_dir_of(attrs, file_path)
+    context = tf_resolution.Context(_CONTEXT_SERVICE, Target(service=_CONTEXT_SERVICE, name=address), address, scope,
+                                    index, module_dir, tf_graph.root_dir_of(attrs, module_dir))
     context.node = attrs
     return context
 
 
 def _resolve_terraform(value: Any, context: Any, origin: str) -> Tuple[Optional[Any], Optional[str], str]:
     """(document, problem, origin) through the Terraform adapter's own resolution."""
-    found = tf.judge_policy_value(value, context, origin)
+    found = tf_resolution.judge_policy_value(value, context, origin)
     return found.document, found.problem, found.origin
 
 
@@ -206,7 +207,7 @@ def endpoint_for_terraform(conf: dict, entity_type: str, graph: object | None,
     address = entity_type
     try:
         conf = conf if isinstance(conf, Mapping) else {}
-        address = tf.address_of(conf, entity_type)
+        address = tf_resources.address_of(conf, entity_type)
         if entity_type == TERRAFORM_ENDPOINT:
             return _terraform_endpoint(conf, graph, file_path, address)
         return _terraform_policy(conf, graph, file_path, address)
@@ -231,19 +232,19 @@ def _terraform_endpoint(conf: Mapping[str, Any], graph: object | None, file_path
                                   endpoint_type=endpoint_type, evaluated_keys=["policy"],
                                   notes=_type_note(endpoint_type, written_type))
     index = tf_graph.graph_index(graph, file_path, address)
-    clash = tf.ambiguous_reference(index, conf, address)
+    clash = tf_resources.ambiguous_reference(index, conf, address)
     if clash:
         source.problem = (f"{clash} is declared in several directories scanned together, so which one {address} "
                           "means is ambiguous in Checkov's graph: scan each root module on its own or give the "
                           "blocks distinct names")
         return source
-    ident = tf.strip_scope(address)
+    ident = tf_resources.strip_scope(address)
     attrs: Optional[Dict[str, Any]] = None
     separate: List[Tuple[str, Dict[str, Any], str]] = []
     scope = ""
     if graph is not None and index is not None:
         endpoints = _endpoints_of(graph, tf_graph.graph_index(graph))
-        scope = tf.scope_for(address, TERRAFORM_ENDPOINT, None)
+        scope = tf_resources.scope_for(address, TERRAFORM_ENDPOINT, None)
         base = tf_graph.strip_index(tf_graph.normalise_index(ident))
         candidates = endpoints.endpoints.get((scope, base), {})
         directory = _pick_dir(candidates, file_path)
@@ -261,10 +262,10 @@ def _terraform_endpoint(conf: Mapping[str, Any], graph: object | None, file_path
             others = ", ".join(a for a, _, _ in separate[1:])
             source.notes.append(f"{len(separate)} aws_vpc_endpoint_policy resources point at {address} ({others} "
                                 "too): each overwrites the other; judged: the first")
-        if not tf.is_empty(inline):
+        if not tf_resources.is_empty(inline):
             source.notes.append(f"{address} also sets policy; it and {policy_address} overwrite each other on every "
                                 "apply: keep one. Judged: the separate resource")
-        clash = tf.ambiguous_reference(index, policy_attrs, policy_address)
+        clash = tf_resources.ambiguous_reference(index, policy_attrs, policy_address)
         if clash:
             source.problem = (f"{clash} is declared in several directories scanned together, so the policy of "
                               f"{policy_address} is ambiguous in Checkov's graph: scan each root module on its own")
@@ -274,7 +275,7 @@ def _terraform_endpoint(conf: Mapping[str, Any], graph: object | None, file_path
         source.separate = True
         source.document, source.problem, source.origin = _resolve_terraform(policy_attrs.get("policy"), context,
                                                                              origin)
-    elif not tf.is_empty(inline):
+    elif not tf_resources.is_empty(inline):
         context = _context(address, scope, index, attrs, file_path)
         source.document, source.problem, source.origin = _resolve_terraform(inline, context, f"policy of {address}")
     source.data_source = "aws_iam_policy_document" in source.origin
@@ -286,7 +287,7 @@ def _terraform_policy(conf: Mapping[str, Any], graph: object | None, file_path: 
     """An aws_vpc_endpoint_policy: judged here only when its endpoint is not a scanned aws_vpc_endpoint."""
     index = tf_graph.graph_index(graph, file_path, address)
     ref = _pointer(conf)
-    scope = tf.scope_for(address, TERRAFORM_ENDPOINT_POLICY, None)
+    scope = tf_resources.scope_for(address, TERRAFORM_ENDPOINT_POLICY, None)
     attrs = index.by_address.get(address) if index is not None else None
     if ref is not None and graph is not None and index is not None:
         endpoints = _endpoints_of(graph, tf_graph.graph_index(graph))
@@ -304,14 +305,14 @@ def _terraform_policy(conf: Mapping[str, Any], graph: object | None, file_path: 
     shown = pointer if isinstance(pointer, str) and pointer else "an endpoint not declared here"
     source = EndpointPolicySource(endpoint=f"{address} (for {shown})", kind="terraform", syntax="hcl",
                                   evaluated_keys=["policy"], separate=True)
-    clash = tf.ambiguous_reference(index, conf, address)
+    clash = tf_resources.ambiguous_reference(index, conf, address)
     if clash:
         source.problem = (f"{clash} is declared in several directories scanned together, so the policy of {address} "
                           "is ambiguous in Checkov's graph: scan each root module on its own")
         return source
     context = _context(address, scope, index, attrs, file_path)
     value = conf.get("policy")
-    if tf.is_empty(value):
+    if tf_resources.is_empty(value):
         source.problem = f"{address} has no policy argument"
         return source
     source.document, source.problem, source.origin = _resolve_terraform(value, context, f"policy of {address}")

@@ -107,13 +107,13 @@ def org_policy_for_terraform(conf: dict, entity_type: str, graph: object | None,
     if entity_type != TERRAFORM_POLICY:
         return None
     from vpce_checks.adapters.terraform import graph as tf_graph
-    from vpce_checks.adapters.terraform import reader as tf
+    from vpce_checks.adapters.terraform import resources as tf_resources
 
     address = entity_type
     source = OrgPolicySource(name=address, kind=SCP, syntax="hcl", evaluated_keys=["content"])
     try:
         conf = conf if isinstance(conf, Mapping) else {}
-        address = tf.address_of(conf, entity_type)
+        address = tf_resources.address_of(conf, entity_type)
         source.name = address
         written_type = tf_graph.unwrap(conf.get("type"))
         source.kind = kind_of_type(written_type)
@@ -126,7 +126,7 @@ def org_policy_for_terraform(conf: dict, entity_type: str, graph: object | None,
         if tf_graph.unwrap(content) in (None, ""):
             source.problem = f"{address} has no content"
             return source
-        source.document, source.problem, source.origin = tf.resolve_policy_value(
+        source.document, source.problem, source.origin = tf_resources.resolve_policy_value(
             content, address, entity_type, graph, file_path, f"content of {address}")
         source.data_source = "aws_iam_policy_document" in source.origin
         return source

@@ -18,7 +18,7 @@ __all__ = ["cloudformation_policy_holders", "policy_for_cloudformation", "policy
            "terraform_policy_holders"]
 
 from vpce_checks.adapters.cloudformation import Readings, source_for_cloudformation
-from vpce_checks.adapters.terraform import source_for_terraform
+from vpce_checks.adapters.terraform.resources import source_for_terraform
 
 
 def policy_for_terraform(conf: dict, entity_type: str, graph: object | None, file_path: str,

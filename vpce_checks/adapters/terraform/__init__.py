@@ -1,14 +1,15 @@
-"""The Terraform reader, in layers: expressions.py (the symbolic evaluator of HCL expressions), source.py (a module
-directory's blocks, parsed once), graph.py (Checkov's graph indexed, references), reader.py (resolution of a policy
-value and linking to the resource it guards; the API Gateway and endpoint readers build on its public names).
-The checks use the finders exported here."""
+"""The Terraform reader, in layers, each importing only the ones before it: expressions.py (the symbolic evaluator
+of HCL expressions), source.py (a module directory's blocks, parsed once), graph.py (Checkov's graph indexed,
+references), resolution.py (one policy value turned into a plain IAM document, with the Context of the resource it
+protects), resources.py (which resource a policy guards, and linking; the entry ``source_for_terraform``). The API
+Gateway, endpoint and organisation readers build on the public names of resolution.py and resources.py.
+
+This file imports none of the layers, so importing one loads only it and the layers under it (resolution.py never
+loads resources.py); the policy types are re-exported from the bindings table."""
 
 from vpce_checks.adapters.bindings import TERRAFORM_OWNER_RESOURCES, TERRAFORM_POLICY_RESOURCES
-from vpce_checks.adapters.terraform.reader import DUPLICATE_CONDITIONS_KEY, source_for_terraform
 
 __all__ = [
-    "DUPLICATE_CONDITIONS_KEY",
     "TERRAFORM_OWNER_RESOURCES",
     "TERRAFORM_POLICY_RESOURCES",
-    "source_for_terraform",
 ]

@@ -1,6 +1,6 @@
 """The graph index of a Terraform scan: Checkov's graph (rustworkx or networkx) indexed once per graph by block,
 scope and address, with the references a policy can make (``aws_s3_bucket.b.arn``, ``module.m.x``, ``var.v``) and
-the small readers of Checkov's list-wrapped values that the index needs. The layer under resolution (reader.py)."""
+the small readers of Checkov's list-wrapped values that the index needs. The layer under resolution.py."""
 
 from __future__ import annotations
 
@@ -16,9 +16,10 @@ from vpce_checks.adapters.bindings import (
 )
 
 _NAME_ATTRIBUTE = TERRAFORM_NAME_ATTRIBUTE
-# The loose bare-reference pattern. In reader.py a second module-level _BARE_REFERENCE (this compiled pattern)
-# replaces the stricter string pattern defined before it, so every function there, literal_name included, uses
-# this one; kept so here to change no behaviour (a known oddity, reported for a separate fix).
+# The loose bare-reference pattern. In the former reader.py a second module-level _BARE_REFERENCE (this compiled
+# pattern) replaced the stricter string pattern defined before it, so every function there, literal_name included,
+# used this one; kept so here and in resolution.BARE_REFERENCE to change no behaviour (a known oddity, reported for
+# a separate fix; the stricter pattern is resolution._STRICT_BARE_REFERENCE, unused).
 _BARE_REFERENCE = re.compile(r"(?:aws_[a-z0-9_]+|var|local|module|data)\.[A-Za-z0-9_\-.\[\]\"*]+")
 
 
