@@ -37,7 +37,8 @@ def test_loading_the_check_files_loads_no_reader_judge_or_analysis():
 _TERRAFORM = Path(__file__).resolve().parent.parent / "vpce_checks" / "adapters" / "terraform"
 # Each Terraform layer with the layers over it, which it must not import (issue 12 item 5: graph -> resolution ->
 # resources, one way).
-_LAYERS_ABOVE = {"graph": ("resolution", "resources"), "resolution": ("resources",)}
+_LAYERS_ABOVE = {"graph": ("resolution", "resources", "plan_source"), "resolution": ("resources",),
+                 "plan_source": ("resolution", "resources")}
 
 
 def test_a_terraform_layer_imports_no_layer_over_it():

@@ -215,6 +215,8 @@ def judge(source: Optional[PolicySource], settings: Union[Settings, SettingsErro
         if verdict.exemptions:
             lines.append("Exemptions relied on (VPCE_CHECKS_ACCEPTED_EXEMPTIONS): " + ", ".join(verdict.exemptions))
         lines += [f"Excused: {line}" for line in verdict.excused]
+        if source.read_from:
+            lines.append(f"Read from: {source.read_from}")
         return Judgement(PASSED, verdict.reason, lines, verdict)
     if verdict.status == "unresolved":
         if settings.unresolved == "skip":
@@ -374,6 +376,8 @@ def judge_soundness(source: Optional[PolicySource], settings: Union[Settings, Se
         return Judgement(NO_RESULT)
     if result.sound:
         lines = ["Admits: " + ("; ".join(result.admits) or "the origins listed")]
+        if source.read_from:
+            lines.append(f"Read from: {source.read_from}")
         lines += [f"Note: {note}" for note in result.notes]
         return Judgement(PASSED, "the perimeter admits the origins it names and nothing else", lines)
     profile = PROFILES[source.target.service]

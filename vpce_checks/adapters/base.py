@@ -55,6 +55,9 @@ class PolicySource:
     # Terraform: the policy is written as JSON text (a heredoc or a string), so a fix is JSON with ${...}
     # interpolations, not an HCL object.
     json_text: bool = False
+    # Where the document was read when not from the scanned file itself: a plan's configuration folder, for a
+    # policy the plan holds no value for (adapters/terraform/plan_source.py). Said on every result.
+    read_from: str = ""
 
     @property
     def missing(self) -> bool:

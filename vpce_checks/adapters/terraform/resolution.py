@@ -76,7 +76,6 @@ EVALUATED_KEYS = ["policy"]
 QUOTES = "\"'"
 _MAX_DEPTH = 8
 _MAX_FILE_BYTES = 4 * 1024 * 1024
-_MAX_PLAN_CHARS = _MAX_FILE_BYTES * 16
 
 # A bare reference inside a literal: not glued to a preceding name, number, glob or template character.
 # Unused: in reader.py this stricter pattern shared its name with BARE_REFERENCE below, whose later definition
@@ -184,10 +183,15 @@ def judge_policy_value(value: Any, context: Context, origin: str) -> PolicySourc
     """The PolicySource the engine judges for a resource's ``policy`` attribute: evaluated from the Terraform source
     when the evaluator reads it, else from the value Checkov rendered."""
     found = None
-    if origin.startswith("policy of ") and context.node is not None and not context.evaluated:
+    in_plan = _is_plan_node(context.node)
+    if origin.startswith("policy of ") and context.node is not None and not context.evaluated and not in_plan:
         found = _judge_from_source(context, origin)
     if found is None:
         found = _judge_value(value, context, origin)
+        # A plan's own value is what Terraform applies; only a value the plan does not hold (unknown until apply)
+        # is read from the plan's configuration.
+        if in_plan and found.problem is not None and origin.startswith("policy of ") and not context.evaluated:
+            found = _judge_from_plan_source(context, origin, found)
     found.own_arn_expression = own_arn_expression(context)
     found.json_text = _written_as_json_text(context.written_as.strip(), unwrap(value))
     return found
@@ -259,17 +263,70 @@ def source_block(node: Optional[Mapping[str, Any]], root_dir: str, block_kind: s
     return with_tfvars(scope, index), module_source(scope.module_dir).blocks.get((block_kind, block_type, name))
 
 
+def _is_plan_node(node: Optional[Mapping[str, Any]]) -> bool:
+    path = node.get("file_path_") if node else None
+    return isinstance(path, str) and path.endswith(".json")
+
+
+def _own_name(context: Context) -> List[str]:
+    """["aws_s3_bucket_policy", "b"]: the resource's type and name, instance key dropped; [] when unknown."""
+    ident = (context.node or {}).get("id_")
+    name = strip_index(ident).split(".") if isinstance(ident, str) else []
+    return name if len(name) == 2 else []
+
+
+def _judge_from_plan_source(context: Context, origin: str, from_plan: PolicySource) -> PolicySource:
+    """A plan's policy that has no value in the plan, read from the plan's configuration (plan_source.py); the
+    plan's own reading, with why the configuration was not read, when it cannot be."""
+    from vpce_checks.adapters.terraform import expressions
+    from vpce_checks.adapters.terraform.plan_source import ENRICHMENT_FLAG, PlanSourceProblem, plan_block
+
+    name = _own_name(context)
+    address = (context.node or {}).get("__address__") or (context.node or {}).get("id_")
+    path = (context.node or {}).get("file_path_")
+    if not name or not isinstance(address, str) or not isinstance(path, str):
+        return from_plan
+    try:
+        scope, block, directory = plan_block(path, address, "resource", name[0], name[1], "policy")
+        found = _judge_block(context, origin, scope, block, name[0])
+    except (PlanSourceProblem, expressions.Unsupported) as problem:
+        reason = str(problem)
+        found = None
+    else:
+        reason = "the evaluator does not read the policy's expression there"
+    if found is None:
+        problem = str(from_plan.problem)
+        if problem.endswith(": expected a policy document, got None"):  # Checkov's plan value of an unknown
+            problem = problem[: -len("expected a policy document, got None")] + "in the plan, it is unknown until apply"
+        from_plan.problem = (f"{problem}; the plan's configuration could not stand in for it: {reason} "
+                             f"(run the scan with {ENRICHMENT_FLAG} naming the folder the plan was made in)")
+        return from_plan
+    shown = os.path.relpath(directory)
+    shown = directory if shown.startswith("..") else shown
+    found.read_from = f"the configuration in {shown} (the plan has no value for this policy until apply)"
+    found.origin = f"{found.origin}, read from the configuration in {shown} (the plan has no value for it)"
+    if found.problem is not None:
+        found.problem = f"{found.problem} (read from the configuration in {shown})"
+    return found
+
+
 def _judge_from_source(context: Context, origin: str) -> Optional[PolicySource]:
     """The policy attribute evaluated from the source (locals, format, join, concat, conditionals, for, merge,
     templatefile, data sources); None to fall back to Checkov's rendering (a form the evaluator does not read)."""
+    name = _own_name(context)
+    if not name:
+        return None
+    scope, block = source_block(context.node, context.root_dir, "resource", name[0], name[1], context.index)
+    return _judge_block(context, origin, scope, block, name[0])
+
+
+def _judge_block(context: Context, origin: str, scope: Any, block: Any, resource_type: str) -> Optional[PolicySource]:
+    """The policy attribute of one source block judged over every branch of its unknown conditions; None when
+    the evaluator does not read it."""
     from vpce_checks.adapters.terraform import expressions
     from vpce_checks.adapters.terraform.source import attribute, module_source
 
-    ident = (context.node or {}).get("id_")
-    name = strip_index(ident).split(".") if isinstance(ident, str) else []
-    if len(name) != 2:
-        return None
-    scope, block = source_block(context.node, context.root_dir, "resource", name[0], name[1], context.index)
+    name = [resource_type]
     expression = attribute(block, "policy") if block is not None else None
     if expression is None:
         return None
@@ -1131,26 +1188,12 @@ def _statement_from_block(
     return statement
 
 
-_PLAN_CONFIGURATIONS: Dict[str, Optional[Mapping[str, Any]]] = {}
-
-
 def _plan_configuration(path: str) -> Optional[Mapping[str, Any]]:
     """The ``configuration`` part of a plan JSON file (read once per file), or None for anything else."""
-    if path not in _PLAN_CONFIGURATIONS:
-        configuration = None
-        try:
-            if path.endswith(".json") and os.path.getsize(path) <= _MAX_PLAN_CHARS:
-                with open(path, encoding="utf-8") as handle:
-                    text = handle.read(_MAX_PLAN_CHARS + 1)
-                # A plan is larger than a policy: its own size bound, and no more nodes than characters (JSON has
-                # no aliases); the depth bound is the same. Past a bound the plan's configuration is not used.
-                loaded = load_json(text, max_chars=_MAX_PLAN_CHARS, max_nodes=_MAX_PLAN_CHARS)
-                if isinstance(loaded, Mapping) and isinstance(loaded.get("configuration"), Mapping):
-                    configuration = loaded["configuration"]
-        except (OSError, ValueError):
-            configuration = None
-        _PLAN_CONFIGURATIONS[path] = configuration
-    return _PLAN_CONFIGURATIONS[path]
+    from vpce_checks.adapters.terraform.plan_source import plan_document
+
+    plan = plan_document(path)
+    return plan["configuration"] if plan is not None else None
 
 
 def _plan_expressions(configuration: Mapping[str, Any], address: str) -> Optional[Mapping[str, Any]]:
