@@ -72,3 +72,28 @@ def test_a_folder_that_is_not_the_plans_configuration_is_not_used(moved_plans):
                                      frameworks=["terraform_plan"]))
     result, details = verdicts[("CKV_VPCE_1", "aws_s3_bucket_policy.data")]
     assert result == "FAILED" and "is not the plan's configuration" in details, details
+
+
+def test_a_registry_module_is_found_where_terraform_init_installed_it(tmp_path):
+    """A module whose source is a registry address is read from the folder .terraform/modules/modules.json records
+    for its key (as `terraform init` writes it); without that record the policy fails closed asking for init."""
+    root = tmp_path / "root"
+    shutil.copytree(PLANS / "module_pass", root)
+    plan = json.loads((root / "tfplan.json").read_text(encoding="utf-8"))
+    plan["configuration"]["root_module"]["module_calls"]["logs"]["source"] = "app.example.com/acme/bucket/aws"
+    (root / "tfplan.json").write_text(json.dumps(plan), encoding="utf-8")
+    installed = root / ".terraform" / "modules"
+    installed.mkdir(parents=True)
+    shutil.move(str(root / "modules" / "bucket"), str(installed / "logs"))
+    shutil.rmtree(root / "modules")
+    resource = ("CKV_VPCE_1", "module.logs.aws_s3_bucket_policy.this")
+
+    result, details = _verdicts(run_checkov(root / "tfplan.json", frameworks=["terraform_plan"]))[resource]
+    assert result == "FAILED" and "terraform init" in details, details
+
+    (installed / "modules.json").write_text(json.dumps({"Modules": [
+        {"Key": "", "Source": "", "Dir": "."},
+        {"Key": "logs", "Source": "app.example.com/acme/bucket/aws", "Dir": ".terraform/modules/logs"}]}),
+        encoding="utf-8")
+    result, details = _verdicts(run_checkov(root / "tfplan.json", frameworks=["terraform_plan"]))[resource]
+    assert result == "PASSED" and ".terraform/modules/logs" in details, details
