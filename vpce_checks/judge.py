@@ -101,7 +101,8 @@ def _missing(source: PolicySource, settings: Settings, check_id: str) -> Judgeme
     context = ({"aws:sourceip": FRESH["aws:sourceip"]} if network == "public"
                else {key: FRESH[key] for key in ("aws:sourcevpce", "aws:sourcevpc")})
     request = Request(action=profile.known_actions[0], resource=profile.resource_samples(source.target)[-1],
-                      principal=Principal(kind="iam", account=THIS_ACCOUNT, label="a principal of this account"),
+                      principal=Principal(kind="iam", account=THIS_ACCOUNT, label="a principal of this account",
+                                          arn=f"arn:aws:iam::{THIS_ACCOUNT}:user/any-user"),
                       context=context)
     reason = (f"the {profile.title} has no resource policy, so nothing denies requests from outside the VPC "
               "endpoint perimeter")

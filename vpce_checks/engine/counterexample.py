@@ -141,7 +141,7 @@ def describe(data: Dict[str, object], label: str, key_names: Optional[Dict[str, 
     tail = f" with {', '.join(extras)}" if extras else ""
     who: Dict[str, object] = data["principal"]  # type: ignore[assignment]
     caller = label
-    if who.get("type") == "iam":
+    if who.get("type") == "iam" and who.get("arn"):
         caller = f"{label} ({who.get('arn')})"
     action = str(data["action"]) + (" (hypothetical: an action AWS may add later)" if hypothetical else "")
     return f"{action} on {data['resource']} by {caller} {where}{tail} is not explicitly denied"

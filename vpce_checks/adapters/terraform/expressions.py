@@ -92,6 +92,11 @@ class Scope:
         # The module's resource blocks' ``count`` expressions: a splat over a counted resource is a list of its
         # instances (join("", aws_s3_bucket.this[*].id) is the one bucket's id).
         self.counts: Dict[Tuple[str, str], Any] = {}
+        # module.NAME.OUTPUT of a local module this module calls: (evaluator, NAME, OUTPUT) -> the value as this
+        # module sees it, None when it cannot be read (source.py sets it); and the data-source resolver a called
+        # module's scope gets, made from that module's directory.
+        self.module_output: Optional[Callable[[Evaluator, str, str], Any]] = None
+        self.data_for: Optional[Callable[[str], Resolver]] = None
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -421,6 +426,11 @@ class Evaluator:
                 return found
         if root in ("each", "count", "self", "terraform"):
             return Unknown(text)
+        if root == "module" and self.scope.module_output is not None and isinstance(steps[0], str) \
+                and isinstance(steps[1], str):
+            found = self.scope.module_output(self, steps[0], steps[1])
+            if found is not None:
+                return self.apply_steps(found, steps[2:], f"module.{steps[0]}.{steps[1]}")
         count = self.scope.counts.get((root, steps[0])) if len(steps) == 1 else None
         if count is not None:
             number = self.value(count)
@@ -729,6 +739,29 @@ def from_caller(value: Any, depth: int = 0) -> Any:
         return {k: from_caller(v, depth + 1) for k, v in value.items()}
     if isinstance(value, list):
         return [from_caller(v, depth + 1) for v in value]
+    return value
+
+
+def to_caller(value: Any, module_name: str, depth: int = 0) -> Any:
+    """A value computed in a called module, as its caller sees it: the caller's own symbols (``caller.`` in the
+    module, see from_caller) are its own again; the module's own get the module's name, so they never read as the
+    caller's resources of the same name."""
+    if depth > _MAX_DEPTH:
+        raise EvaluationProblem("the value nests too deeply")
+
+    def rename(text: str) -> str:
+        if text.startswith("caller."):
+            return text[len("caller."):]
+        return text if text.startswith(_CONTEXT_DATA) else f"module.{module_name}.{text}"
+
+    if isinstance(value, Unknown):
+        return Unknown(rename(value.text))
+    if isinstance(value, str) and "${" in value:
+        return re.sub(r"\$\{(?![A-Za-z0-9-]+:)([^}]*)\}", lambda m: "${" + rename(m.group(1)) + "}", value)
+    if isinstance(value, dict):
+        return {k: to_caller(v, module_name, depth + 1) for k, v in value.items()}
+    if isinstance(value, list):
+        return [to_caller(v, module_name, depth + 1) for v in value]
     return value
 
 

@@ -339,6 +339,8 @@ def _judge_block(context: Context, origin: str, scope: Any, block: Any, resource
     chain: Any = scope
     while chain is not None:  # a module's caller may pass a data source's document in (var.policy)
         chain.data = _data_resolver(context, module_source(chain.module_dir), origin)
+        # a local module's output (module.policy.json) may be one of its data sources
+        chain.data_for = lambda directory: _data_resolver(context, module_source(directory), origin)
         chain = chain.caller
     pointer_name = _POINTER_ATTRIBUTE.get(name[0])
     pointer = attribute(block, pointer_name) if pointer_name else None

@@ -21,6 +21,7 @@ from vpce_checks.adapters.terraform.expressions import (
     body_items,
     parse_file,
     read_bounded,
+    to_caller,
 )
 
 _MAX_FILES = 200
@@ -29,13 +30,14 @@ _MAX_FILES = 200
 class ModuleSource:
     """The parsed .tf files of one directory."""
 
-    __slots__ = ("directory", "locals", "variables", "blocks", "complete")
+    __slots__ = ("directory", "locals", "variables", "blocks", "outputs", "complete")
 
     def __init__(self, directory: str) -> None:
         self.directory = directory
         self.locals: Dict[str, Any] = {}
         self.variables: Dict[str, Any] = {}  # name -> default expression tree, or None
         self.blocks: Dict[Tuple[str, str, str], Any] = {}  # ("resource"|"data"|"module", type, name) -> block
+        self.outputs: Dict[str, Any] = {}  # output name -> its value expression tree
         self.complete = True  # every .tf file parsed
 
 
@@ -91,6 +93,10 @@ def _index_body(found: ModuleSource, body: Any) -> None:
             found.blocks[(block_type, labels[0], labels[1])] = node
         elif block_type == "module" and labels:
             found.blocks[("module", "", labels[0])] = node
+        elif block_type == "output" and labels:
+            value = next((e for k, n, e in body_items(block_body) if k == "attribute" and n == "value"), None)
+            if value is not None:
+                found.outputs[labels[0]] = value
 
 
 def attribute(block: Any, name: str) -> Optional[Any]:
@@ -173,7 +179,33 @@ def scope_for(source: ModuleSource, root_dir: str) -> Scope:
         count = attribute(block, "count") if kind == "resource" else None
         if count is not None:
             scope.counts[(block_type, name)] = count
+    scope.module_output = lambda evaluator, name, output: _module_output(scope, evaluator, name, output)
     return scope
+
+
+def _module_output(scope: Scope, evaluator: Evaluator, name: str, output: str) -> Any:
+    """module.NAME.OUTPUT for a local module (``source = "./..."``) called once: the output's value evaluated in
+    the module with this call's arguments, as the caller sees it; None (a symbol) for any other module."""
+    block = module_source(scope.module_dir).blocks.get(("module", "", name))
+    if block is None or attribute(block, "count") is not None or attribute(block, "for_each") is not None:
+        return None
+    source_node = attribute(block, "source")
+    where = evaluator.value(source_node) if source_node is not None else None
+    if not isinstance(where, str) or not where.startswith(("./", "../")):
+        return None
+    directory = os.path.normpath(os.path.join(scope.module_dir, where))
+    called = module_source(directory)
+    if output not in called.outputs:
+        return None
+    child = scope_for(called, scope.root_dir)
+    _, _, body = block_parts(block)
+    child.inputs = {n: e for k, n, e in body_items(body) if k == "attribute" and n not in _META_ARGUMENTS}
+    child.caller = scope
+    child.data_for = scope.data_for
+    child.data = scope.data_for(directory) if scope.data_for is not None else None
+    inner = Evaluator(child, evaluator.choices)
+    inner.depth = evaluator.depth + 8  # nested calls share the caller's depth bound
+    return to_caller(inner.value(called.outputs[output]), name)
 
 
 # Module block arguments that are not input variables.
