@@ -1,7 +1,7 @@
 """Plan JSON whose policies are unknown until apply, read through the plan's configuration (plan_source.py).
 
 The plans under fixtures/CKV_VPCE_1/plan_source/ were made by the real Terraform CLI and AWS provider
-(make_plans.sh). Here the real checkov CLI scans a plan away from its configuration: without
+(fixtures/make_plans.sh). Here the real checkov CLI scans a plan away from its configuration: without
 --repo-root-for-plan-enrichment the policy fails closed and says why; with it, the plan is judged from its
 configuration, with the plan's variable values.
 """
