@@ -97,3 +97,30 @@ def test_a_registry_module_is_found_where_terraform_init_installed_it(tmp_path):
         encoding="utf-8")
     result, details = _verdicts(run_checkov(root / "tfplan.json", frameworks=["terraform_plan"]))[resource]
     assert result == "PASSED" and ".terraform/modules/logs" in details, details
+
+
+def _reason_and_counterexample(details: str) -> list:
+    return [line for line in details.splitlines() if line.startswith(("Reason:", "Counterexample:"))]
+
+
+def test_the_evaluator_agrees_with_terraform_on_every_policy_terraform_knows():
+    """Terraform is the oracle: plan_source/oracle_functions/tfplan.json holds each policy as Terraform evaluated it
+    (all known at plan time); the HCL scan of main.tf, read by the pack's evaluator, must give every policy the same
+    result, reason and counterexample."""
+    case = PLANS / "oracle_functions"
+    plan = json.loads((case / "tfplan.json").read_text(encoding="utf-8"))
+    policies = {c["address"] for c in plan["resource_changes"] if c["type"] == "aws_s3_bucket_policy"}
+    assert len(policies) == 13
+    assert all(isinstance(c["change"]["after"].get("policy"), str) for c in plan["resource_changes"]
+               if c["address"] in policies), "every policy must be known in the plan"
+    rows = results_of(run_checkov(case, frameworks=["terraform", "terraform_plan"]))
+    by_file: dict = {"main.tf": {}, "tfplan.json": {}}
+    for row in rows:
+        name = row["file_path"].rsplit("/", 1)[-1]
+        if name in by_file:
+            by_file[name][(row["check_id"], row["resource"])] = (
+                row["check_result"]["result"], _reason_and_counterexample("\n".join(row.get("details") or [])))
+    assert {resource for _, resource in by_file["tfplan.json"]} == policies
+    assert by_file["main.tf"] == by_file["tfplan.json"]
+    results = [result for result, _ in by_file["tfplan.json"].values()]
+    assert "PASSED" in results and "FAILED" in results

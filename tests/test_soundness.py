@@ -107,3 +107,15 @@ def test_documentation_example_ids_are_placeholders_but_wildcards_are_not():
     assert any("placeholder" in p for p in problems("vpce-1234abcdf5678c90a"))
     assert not any("placeholder" in p for p in problems("vpce-*", "StringNotLike"))
     assert not problems("vpce-0c83a8ad9bb98ef71")
+
+
+def test_a_wildcard_under_an_exact_operator_is_literal_text_and_matches_no_endpoint():
+    """StringNotEquals reads * as itself (only the *Like operators have wildcards): "vpce-*" there names no endpoint,
+    so every endpoint is denied; found by the Terraform oracle fixture (plan_source/oracle_functions)."""
+    for operator, key, value in (("StringNotEquals", "aws:SourceVpce", "vpce-*"),
+                                 ("StringNotEqualsIgnoreCase", "aws:SourceVpce", "VPCE-0C83A8AD9BB98EF7?"),
+                                 ("StringNotEquals", "aws:SourceVpc", "vpc-*")):
+        result = sound(deny({operator: {key: value}}))
+        assert not result.sound and any("compared as literal text" in p for p in result.problems), (operator, value)
+    like = sound(deny({"StringNotLike": {"aws:SourceVpce": "vpce-*"}}))
+    assert not any("literal text" in p for p in like.problems)  # reported as a wildcard that admits too much

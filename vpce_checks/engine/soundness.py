@@ -82,6 +82,13 @@ def _value_problems(condition: Condition, label: str) -> Iterable[str]:
             continue  # one specific endpoint or VPC, resolved at deploy time (or a policy variable: per request)
         # Under an IgnoreCase operator "VPCE-0A1B..." matches the real, lowercase ID.
         value = written.lower() if fold else written
+        if condition.key in FORMATS and has_wildcard(value) and not condition.op.wildcards:
+            # Only the *Like operators read * and ? as wildcards (the operator table, docs/semantics.md); under any
+            # other the value is compared as written, and no ID has a * or ? in it.
+            yield (f"{label}: {value} under {condition.written_operator} {condition.written_key} is compared as "
+                   f"literal text ({condition.written_operator} has no wildcards), so no real endpoint or VPC "
+                   "matches it: list the IDs themselves")
+            continue
         if condition.key in ("aws:sourcevpce", "aws:sourcevpc") and not has_wildcard(value) and is_placeholder(value):
             example = DOCUMENTATION_EXAMPLE_IDS.get(value.strip().lower())
             where = f" (the example ID of {example})" if example else ""

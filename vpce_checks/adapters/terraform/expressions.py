@@ -802,16 +802,21 @@ def read_bounded(path: str) -> str:
         raise EvaluationProblem(f"{path} is not UTF-8 text") from exc
 
 
-def evaluate_variants(scope: Scope, node: Any, guard: Any = None, also: Any = None) -> List[Tuple[str, Any]]:
+def evaluate_variants(scope: Scope, node: Any, guard: Any = None, also: Any = None,
+                      instance: Optional[Dict[str, Any]] = None) -> List[Tuple[str, Any]]:
     """The value of an expression under every combination of its unknown conditions (at most 8): a list of
     (description of the branches taken, value); one entry with an empty description when nothing forked.
     ``guard``: the resource's ``count``; a combination where it is 0 is left out (the resource does not exist).
-    ``also``: a second expression evaluated under the same branches; each value is then the pair of both."""
+    ``also``: a second expression evaluated under the same branches; each value is then the pair of both.
+    ``instance``: the ``count``/``each`` names of one known instance ({"count": {"index": 0}}); without it they
+    stay symbols (one symbolic instance)."""
     pending: List[Dict[str, bool]] = [{}]
     done: List[Tuple[str, Any]] = []
     while pending:
         choices = pending.pop(0)
         evaluator = Evaluator(scope, dict(choices))
+        if instance:
+            evaluator.bindings.append(instance)
         try:
             if guard is not None and evaluator.value(guard) in (0, False):
                 if not choices:

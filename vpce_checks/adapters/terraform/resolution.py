@@ -50,6 +50,7 @@ from vpce_checks.adapters.terraform.graph import (
     TAIL,
     GraphIndex,
     Ref,
+    index_part,
     lookup_up,
     parse_reference,
     plausible_bare,
@@ -345,7 +346,8 @@ def _judge_block(context: Context, origin: str, scope: Any, block: Any, resource
     pointer_name = _POINTER_ATTRIBUTE.get(name[0])
     pointer = attribute(block, pointer_name) if pointer_name else None
     try:
-        variants = expressions.evaluate_variants(scope, expression, attribute(block, "count"), pointer)
+        variants = expressions.evaluate_variants(scope, expression, attribute(block, "count"), pointer,
+                                                 instance_names(scope, block, (context.node or {}).get("id_")))
     except expressions.Unsupported:
         return None
     except (expressions.EvaluationProblem, RecursionError) as problem:
@@ -365,6 +367,37 @@ def _judge_block(context: Context, origin: str, scope: Any, block: Any, resource
             branch_context = _branch_target(context, expressions.materialize(pointed[position]), bases or set())
         sources.append(_judge_value(value, branch_context, branch_origin))
     return _worst_variant(sources)
+
+
+def instance_names(scope: Any, block: Any, ident: Any) -> Optional[Dict[str, Any]]:
+    """``count.index`` or ``each.key``/``each.value`` of the instance Checkov hands over
+    (``aws_s3_bucket_policy.this[0]``, ``...this["logs"]``), so each known instance is judged with its own values;
+    None (symbols: one symbolic instance) when the address names no instance or the block has no such argument."""
+    from vpce_checks.adapters.terraform import expressions
+    from vpce_checks.adapters.terraform.source import attribute
+
+    index = index_part(ident) if isinstance(ident, str) else None
+    if index is None or block is None:
+        return None
+    try:
+        key = json.loads(index[1:-1])
+    except ValueError:
+        return None
+    count, for_each = attribute(block, "count"), attribute(block, "for_each")
+    try:
+        if count is not None and isinstance(key, int) and not isinstance(key, bool):
+            number = expressions.Evaluator(scope).value(count)
+            known = isinstance(number, int) and not isinstance(number, bool) and 0 <= key < number
+            return {"count": {"index": key}} if known else None
+        collection = expressions.Evaluator(scope).value(for_each) if for_each is not None else None
+    except (expressions.Unsupported, expressions.EvaluationProblem, RecursionError):
+        return None
+    # Only an instance the scan's own reading of the collection has: otherwise the names stay symbols.
+    if isinstance(key, str) and isinstance(collection, dict) and key in collection:
+        return {"each": {"key": key, "value": collection[key]}}
+    if isinstance(key, str) and isinstance(collection, list) and key in collection:  # a set: value is the key
+        return {"each": {"key": key, "value": key}}
+    return None
 
 
 def pointer_bases(scope: Any, block: Any, resource_type: str) -> Optional[Set[str]]:
