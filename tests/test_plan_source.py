@@ -103,17 +103,18 @@ def _reason_and_counterexample(details: str) -> list:
     return [line for line in details.splitlines() if line.startswith(("Reason:", "Counterexample:"))]
 
 
-def test_the_evaluator_agrees_with_terraform_on_every_policy_terraform_knows():
-    """Terraform is the oracle: plan_source/oracle_functions/tfplan.json holds each policy as Terraform evaluated it
-    (all known at plan time); the HCL scan of main.tf, read by the pack's evaluator, must give every policy the same
+@pytest.mark.parametrize("case, count", [("oracle_functions", 13), ("oracle_forms", 5)])
+def test_the_evaluator_agrees_with_terraform_on_every_policy_terraform_knows(case, count):
+    """Terraform is the oracle: each plan_source/oracle_* plan holds every policy as Terraform evaluated it (all
+    known at plan time); the HCL scan of its main.tf, read by the pack's evaluator, must give every policy the same
     result, reason and counterexample."""
-    case = PLANS / "oracle_functions"
-    plan = json.loads((case / "tfplan.json").read_text(encoding="utf-8"))
-    policies = {c["address"] for c in plan["resource_changes"] if c["type"] == "aws_s3_bucket_policy"}
-    assert len(policies) == 13
-    assert all(isinstance(c["change"]["after"].get("policy"), str) for c in plan["resource_changes"]
+    folder = PLANS / case
+    plan = json.loads((folder / "tfplan.json").read_text(encoding="utf-8"))
+    policies = {c["address"] for c in plan["resource_changes"] if "policy" in (c["change"]["after"] or {})}
+    assert len(policies) == count
+    assert all(isinstance(c["change"]["after"]["policy"], str) for c in plan["resource_changes"]
                if c["address"] in policies), "every policy must be known in the plan"
-    rows = results_of(run_checkov(case, frameworks=["terraform", "terraform_plan"]))
+    rows = results_of(run_checkov(folder, frameworks=["terraform", "terraform_plan"]))
     by_file: dict = {"main.tf": {}, "tfplan.json": {}}
     for row in rows:
         name = row["file_path"].rsplit("/", 1)[-1]
