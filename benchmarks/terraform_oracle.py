@@ -3,7 +3,9 @@
 Writes one configuration of N S3 bucket policies, each built from a random mix of the forms real modules use
 (locals, variables with defaults, format/formatlist/join/split/concat/flatten/distinct/compact/toset/try/lookup/
 element/slice/coalescelist/replace/lower/upper/trim*, for expressions with filters, known conditionals, heredocs,
-jsonencode, data "aws_iam_policy_document" with dynamic blocks), every value known at plan time. The real
+jsonencode, data "aws_iam_policy_document" with dynamic blocks, count and for_each, references to declared
+buckets), every value known at plan time: the declared buckets are put in the state as existing, so the plan knows
+their ARNs while the HCL scan reads the references. The real
 `terraform plan` renders each document; the pack then scans main.tf (its own evaluator) and tfplan.json (Terraform's
 rendering), and every policy must get the same results, reasons and counterexamples from both.
 
@@ -68,6 +70,7 @@ class Generator:
         self.locals: List[str] = []
         self.variables: List[str] = []
         self.blocks: List[str] = []
+        self.buckets: List[int] = []  # declared aws_s3_bucket resources, put in the state as existing
 
     def resources(self, index: int) -> str:
         arn = f"arn:aws:s3:::northwind-gen-{index}"
@@ -145,8 +148,24 @@ class Generator:
         resources, actions = self.resources(index), self.actions()
         operator, values = self.endpoints()
         exemption = self.exemption()
-        shape = self.rng.randrange(6)
+        shape = self.rng.randrange(8)
         name = f"northwind-gen-{index}"
+        if shape in (6, 7):  # a declared bucket (in the state, so its ARN is known to the plan), named by reference
+            self.buckets.append(index)
+            own = f"aws_s3_bucket.b{index}"
+            other = f"aws_s3_bucket.b{self.buckets[-2]}" if len(self.buckets) > 1 and shape == 7 else own
+            resource_form = self.rng.choice([f'[{own}.arn, "${{{other}.arn}}/*"]',
+                                             f'[{other}.arn, format("%s/*", {own}.arn)]',
+                                             f'["arn:aws:s3:::${{{own}.bucket}}", "${{{own}.arn}}/*"]',
+                                             f'[for s in ["", "/*"] : "${{{other}.arn}}${{s}}"]'])
+            pointer = self.rng.choice([f"{own}.id", f"{own}.bucket"])
+            return (f'resource "aws_s3_bucket" "b{index}" {{\n  bucket = {q(name)}\n}}\n\n'
+                    f'resource "aws_s3_bucket_policy" "p{index}" {{\n  bucket = {pointer}\n'
+                    '  policy = jsonencode({\n    Version = "2012-10-17"\n    Statement = [{\n'
+                    f'      Effect = "Deny"\n      Principal = "*"\n      Action = {actions}\n'
+                    f'      Resource = {resource_form}\n'
+                    f'      Condition = {{ {operator} = {{ "aws:SourceVpce" = {values}{exemption} }} }}\n'
+                    "    }]\n  })\n}\n")
         if shape == 4:  # count: each instance its own bucket and endpoint
             return (f'resource "aws_s3_bucket_policy" "p{index}" {{\n  count  = 2\n'
                     f'  bucket = "{name}-${{count.index}}"\n  policy = jsonencode({{\n    Version = "2012-10-17"\n'
@@ -199,14 +218,25 @@ class Generator:
                 f"  policy = data.aws_iam_policy_document.p{index}.json\n}}\n")
 
 
-def configuration(count: int, seed: int) -> str:
+def configuration(count: int, seed: int) -> Tuple[str, Dict[str, object]]:
+    """(main.tf, terraform.tfstate): the declared buckets are in the state as existing, so their ARNs are known
+    to the plan while the HCL scan reads them as the references they are."""
     rng = random.Random(seed)
     generator = Generator(rng)
     policies = [generator.policy(i) for i in range(count)]
     parts = [PROVIDER, *generator.variables]
     if generator.locals:
         parts.append("locals {\n" + "\n".join("  " + line for line in generator.locals) + "\n}\n")
-    return "\n".join(parts + generator.blocks + policies)
+    state = {"version": 4, "terraform_version": "1.11.4", "serial": 1,
+             "lineage": "00000000-0000-0000-0000-000000000001", "outputs": {},
+             "resources": [{"mode": "managed", "type": "aws_s3_bucket", "name": f"b{i}",
+                            "provider": 'provider["registry.terraform.io/hashicorp/aws"]',
+                            "instances": [{"schema_version": 0, "attributes": {
+                                "id": f"northwind-gen-{i}", "bucket": f"northwind-gen-{i}",
+                                "arn": f"arn:aws:s3:::northwind-gen-{i}", "force_destroy": False,
+                                "object_lock_enabled": False, "tags": None, "tags_all": {}}}]}
+                           for i in generator.buckets]}
+    return "\n".join(parts + generator.blocks + policies), state
 
 
 def plan(folder: Path) -> None:
@@ -255,7 +285,9 @@ def main() -> int:
         return 2
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp()) / "oracle"
     work.mkdir(parents=True, exist_ok=True)
-    (work / "main.tf").write_text(configuration(args.policies, args.seed), encoding="utf-8")
+    text, state = configuration(args.policies, args.seed)
+    (work / "main.tf").write_text(text, encoding="utf-8")
+    (work / "terraform.tfstate").write_text(json.dumps(state, indent=1), encoding="utf-8")
     plan(work)
     from_source, from_plan = scan(work / "main.tf", "terraform"), scan(work / "tfplan.json", "terraform_plan")
     addresses = sorted({resource for _, resource in from_plan})

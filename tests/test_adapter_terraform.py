@@ -890,8 +890,8 @@ def test_policy_document_data_source(results: Dict[str, Dict[str, Any]]) -> None
 def test_policy_document_through_interpolation_and_literal_bucket(results: Dict[str, Dict[str, Any]]) -> None:
     document = _document(results, "aws_s3_bucket_policy.docs_interpolated")
     deny = next(s for s in document["Statement"] if s.get("Sid") == "DenyOutside")
-    # another bucket's ARN: a reference that stays a reference
-    assert deny["Resource"] == ["${aws_s3_bucket.docs.arn}", "${aws_s3_bucket.docs.arn}/*"]
+    # another bucket of the module, named literally: its ARN follows from its name (never the protected one's)
+    assert deny["Resource"] == ["arn:aws:s3:::docs", "arn:aws:s3:::docs/*"]
     assert _source(results, "aws_s3_bucket_policy.docs_interpolated")["target"]["name"] == "docs-mirror"
 
 

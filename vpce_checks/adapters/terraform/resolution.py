@@ -51,6 +51,8 @@ from vpce_checks.adapters.terraform.graph import (
     GraphIndex,
     Ref,
     index_part,
+    literal_name,
+    lookup_node,
     lookup_up,
     parse_reference,
     plausible_bare,
@@ -146,8 +148,20 @@ class Context:
             ref.kind == "each" and ref.base == "each.value" and self.self_each
         )
         if not is_self:
-            return None
+            return self._other_bucket(ref, own)
         return PROFILES[self.service].resource_arn(self.target) if own == "arn" else self.target.name
+
+    def _other_bucket(self, ref: Ref, own: str) -> Optional[str]:
+        """Another S3 bucket of the same module, named literally: its ARN is its name's (an S3 ARN holds neither
+        account nor Region), so a Deny naming it is judged as naming that bucket, not left unresolved."""
+        if self.service != "s3" or ref.kind != "resource" or ref.resource_type != "aws_s3_bucket":
+            return None
+        node = lookup_node(self.index, "resource", self.scope, ref.base)
+        name = literal_name(node.get("bucket")) if node is not None else None
+        if name is None:
+            return None
+        return PROFILES["s3"].resource_arn(Target(service="s3", name=name, partition=self.target.partition)) \
+            if own == "arn" else name
 
 
 def target_from_literal(service: str, text: str) -> Target:
