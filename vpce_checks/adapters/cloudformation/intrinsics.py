@@ -8,8 +8,11 @@ import re
 from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Set, Tuple
 
 from vpce_checks.adapters.bindings import (
+    CFN_GET_ATT,
     CFN_NAME_PROPERTY,
     CFN_OWNER_RESOURCES,
+    CFN_REF_VALUE,
+    OwnerValue,
 )
 from vpce_checks.engine.model import THIS_ACCOUNT, THIS_REGION
 from vpce_checks.engine.services import PROFILES, Target
@@ -132,6 +135,16 @@ def literal_target(service: str, text: str) -> Target:
     return Target(service, text)
 
 
+def owner_value(service: str, target: Target, kind: OwnerValue) -> str:
+    """The protected resource's name, ARN or URL: what a reference to it gives, by the kind the bindings table
+    names for that reference (docs/semantics.md, "CloudFormation Ref and Fn::GetAtt")."""
+    if kind == "arn":
+        return PROFILES[service].resource_arn(target)
+    if kind == "url":  # the SQS queue URL, the one URL a bound reference gives
+        return f"https://sqs.{target.region}.amazonaws.com/{target.account}/{target.name}"
+    return target.name
+
+
 _NAMING: Set[str] = set()
 
 
@@ -227,19 +240,10 @@ class Renderer:
 
     @staticmethod
     def _owner_value(service: str, target: Target, attribute: Optional[str]) -> Optional[str]:
-        arn = PROFILES[service].resource_arn(target)
-        url = f"https://sqs.{target.region}.amazonaws.com/{target.account}/{target.name}"
-        values = {
-            "s3": {None: target.name, "Arn": arn},
-            "sqs": {None: url, "Arn": arn, "QueueName": target.name, "QueueUrl": url},
-            "sns": {None: arn, "TopicArn": arn, "TopicName": target.name},
-            "kms": {None: target.name, "Arn": arn, "KeyId": target.name},
-            "secretsmanager": {None: arn, "Id": arn},
-            "ecr": {None: target.name, "Arn": arn},
-            "dynamodb": {None: target.name, "Arn": arn},
-            "elasticfilesystem": {None: target.name, "Arn": arn, "FileSystemId": target.name},
-        }[service]
-        return values.get(attribute)
+        """What ``Ref`` (``attribute`` None) or ``Fn::GetAtt`` gives for the owner: the kind comes from the
+        bindings table (adapters/bindings.py); None for an attribute the table does not bind."""
+        kind = CFN_REF_VALUE[service] if attribute is None else CFN_GET_ATT[service].get(attribute)
+        return None if kind is None else owner_value(service, target, kind)
 
     def ref(self, name: str) -> Any:
         if name == "AWS::NoValue":
