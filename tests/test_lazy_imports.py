@@ -21,7 +21,7 @@ print(json.dumps(sorted(name for name in sys.modules if name.startswith("vpce_ch
 
 _HEAVY = ("vpce_checks.judge", "vpce_checks.engine.perimeter", "vpce_checks.adapters.terraform.resolution",
           "vpce_checks.adapters.terraform.resources",
-          "vpce_checks.adapters.cloudformation.reader", "vpce_checks.adapters.apigateway",
+          "vpce_checks.adapters.cloudformation.resources", "vpce_checks.adapters.apigateway",
           "vpce_checks.adapters.endpoint", "vpce_checks.adapters.rawjson", "vpce_checks.adapters.organizations",
           "vpce_checks.settings")
 
