@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from vpce_checks.adapters import cloudformation
 from vpce_checks.scanner import checks_path
 
 _LOAD_ALL = """
@@ -34,26 +35,50 @@ def test_loading_the_check_files_loads_no_reader_judge_or_analysis():
     assert not loaded & set(_HEAVY), sorted(loaded & set(_HEAVY))
 
 
-_TERRAFORM = Path(__file__).resolve().parent.parent / "vpce_checks" / "adapters" / "terraform"
+_ADAPTERS = Path(__file__).resolve().parent.parent / "vpce_checks" / "adapters"
+_TERRAFORM = _ADAPTERS / "terraform"
 # Each Terraform layer with the layers over it, which it must not import (issue 12 item 5: graph -> resolution ->
 # resources, one way).
 _LAYERS_ABOVE = {"graph": ("resolution", "resources"), "resolution": ("resources",)}
+# Likewise for CloudFormation: template -> intrinsics -> resources.
+_CFN_LAYERS_ABOVE = {"template": ("intrinsics", "resources"), "intrinsics": ("resources",)}
+
+
+def _imported_modules(path: Path, package: str) -> set:
+    """Every module ``path`` imports, and every name it imports from one: at the top, inside a function or under
+    ``if TYPE_CHECKING`` alike (no import deferred to hide a cycle), read from the source."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    imported = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            module = ".".join(filter(None, [package if node.level else "", node.module]))
+            imported.add(module)
+            imported.update(f"{module}.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.Import):
+            imported.update(alias.name for alias in node.names)
+    return imported
 
 
 def test_a_terraform_layer_imports_no_layer_over_it():
     """Not at the top and not inside a function (no import deferred to hide a cycle): read from the source."""
     for layer, above in _LAYERS_ABOVE.items():
-        tree = ast.parse((_TERRAFORM / f"{layer}.py").read_text(encoding="utf-8"))
-        imported = set()
-        for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom):
-                module = ".".join(filter(None, ["vpce_checks.adapters.terraform" if node.level else "", node.module]))
-                imported.add(module)
-                imported.update(f"{module}.{alias.name}" for alias in node.names)
-            elif isinstance(node, ast.Import):
-                imported.update(alias.name for alias in node.names)
+        imported = _imported_modules(_TERRAFORM / f"{layer}.py", "vpce_checks.adapters.terraform")
         for upper in above:
             assert f"vpce_checks.adapters.terraform.{upper}" not in imported, (layer, upper)
+
+
+def test_a_cloudformation_layer_imports_no_layer_over_it():
+    """template.py holds the template as written, intrinsics.py renders over it, resources.py links policies to
+    what they protect: a lower layer importing a higher one (even in a function) would turn that around."""
+    package = "vpce_checks.adapters.cloudformation"
+    for layer, above in _CFN_LAYERS_ABOVE.items():
+        imported = _imported_modules(_ADAPTERS / "cloudformation" / f"{layer}.py", package)
+        assert imported, layer  # the file was read
+        for upper in above:
+            assert f"{package}.{upper}" not in imported, (layer, upper)
+        # nor a name the package re-exports: importing one runs the package's __init__, which loads resources.py
+        reexported = {f"{package}.{name}" for name in cloudformation.__all__}
+        assert not imported & reexported, (layer, sorted(imported & reexported))
 
 
 def test_loading_a_terraform_layer_loads_no_layer_over_it():

@@ -1,5 +1,6 @@
 """CloudFormation intrinsics: the renderer of Ref, GetAtt, Sub, Join, If, FindInMap, ... over a template, the
-walker of the names an expression references, and the conditions decided from parameter defaults."""
+walker of the names an expression references, and the conditions decided from parameter defaults. The layer over
+template.py (whose Template it reads as written) and under resources.py."""
 
 from __future__ import annotations
 
@@ -359,7 +360,7 @@ class Renderer:
                 raise Unresolvable(f"Fn::If needs [condition, value_if_true, value_if_false], got {short(arg)}")
             condition = arg[0] if isinstance(arg[0], str) else short(arg[0])
             if self.assumed is not None:
-                logic = self.template.logic() if self.template else Conditions(None)
+                logic = conditions_of(self.template)
                 holds = logic.value(condition, self.assumed)
                 if holds is not None:
                     if logic.value(condition, {}) is None:  # depends on an assumed comparison
@@ -601,3 +602,35 @@ def _mentions_deploy_time(expr: Any) -> bool:
 def mentions_partition(value: Any) -> bool:
     """True when ``value`` has ``!Ref AWS::Partition`` or ``${AWS::Partition}`` in a ``Fn::Sub`` anywhere."""
     return any(name == "AWS::Partition" for _, name in intrinsic_references(value))
+
+
+def conditions_of(template: Optional[Template]) -> Conditions:
+    """The template's Conditions section, evaluated from parameter defaults (built once per template)."""
+    if template is None:
+        return Conditions(None)
+    found = template.derived.get("conditions")
+    if not isinstance(found, Conditions):
+        found = template.derived["conditions"] = Conditions(template)
+    return found
+
+
+def created(template: Template, logical_id: str) -> Optional[bool]:
+    """Whether the resource is created with the parameter defaults (None: it depends on deploy-time values)."""
+    condition = template.condition_of(logical_id)
+    return True if condition is None else conditions_of(template).value(condition, {})
+
+
+def uses_partition(template: Template) -> bool:
+    """Whether the template writes ARNs with the partition pseudo parameter (fixes then do too); read once."""
+    found = template.derived.get("uses_partition")
+    if not isinstance(found, bool):
+        found = template.derived["uses_partition"] = mentions_partition(template.resources)
+    return found
+
+
+def referenced_ids(expr: Any, template: Optional[Template], owner_type: str) -> Set[str]:
+    """Logical IDs of ``owner_type`` resources referenced anywhere in ``expr`` (Ref, GetAtt, Sub variables)."""
+    found = {name for _, name in intrinsic_references(expr)}
+    if template is None:
+        return found
+    return {logical_id for logical_id in found if template.resource_type(logical_id) == owner_type}
