@@ -80,82 +80,11 @@ _OWNER_TYPE = {service: type_ for type_, service in CFN_OWNER_RESOURCES.items()}
 _TARGET_PROPERTIES = CFN_TARGET_PROPERTIES
 
 
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-# --------------------------------------------------------------------------------------------------------------
-# The template, read once per file
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-# --------------------------------------------------------------------------------------------------------------
-# Targets
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-# --------------------------------------------------------------------------------------------------------------
-# Rendering intrinsics
-
-
-
-
-# --------------------------------------------------------------------------------------------------------------
-# Conditions: decided from parameter defaults where they can be, otherwise judged both ways
-
-
-
-
-
-
 # --------------------------------------------------------------------------------------------------------------
 # Fixes in the template's own partition
 
 PARTITION_EXPRESSION = "${AWS::Partition}"
 _YAML_ARN = re.compile(r'(!Sub )?"arn:aws:((?:[^"\\]|\\.)*)"')
-
-
 
 
 def fix_with_template_partition(fix: str, syntax: str) -> str:
@@ -539,8 +468,6 @@ def named_owners(template: Template) -> Tuple[Set[str], Dict[str, Set[str]]]:
                         names.setdefault(service, set()).add(literal_target(service, item).name)
     template.derived["named_owners"] = (ids, names)
     return ids, names
-
-
 
 
 class TemplateResource:
