@@ -62,7 +62,7 @@ def org_policy_for_terraform(conf: dict, entity_type: str, graph: object | None,
 
 def source_for_cloudformation(conf: dict, entity_type: str, file_path: str,
                               logical_id: Optional[str] = None) -> Readings:
-    from vpce_checks.adapters.cloudformation.reader import source_for_cloudformation as read
+    from vpce_checks.adapters.cloudformation.resources import source_for_cloudformation as read
 
     return read(conf, entity_type, file_path, logical_id)
 

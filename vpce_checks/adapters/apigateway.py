@@ -35,7 +35,7 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
 from vpce_checks.adapters.base import PolicySource
 from vpce_checks.adapters.bounded_documents import DocumentTooLarge, check_tree_bounds, load_json, load_yaml
 from vpce_checks.adapters.cloudformation import intrinsics as cfn_intrinsics
-from vpce_checks.adapters.cloudformation import reader as _cfn
+from vpce_checks.adapters.cloudformation import resources as _cfn
 from vpce_checks.adapters.cloudformation import template as cfn_template
 from vpce_checks.adapters.cloudformation.template import Readings
 from vpce_checks.adapters.terraform import graph as tf_graph

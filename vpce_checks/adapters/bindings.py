@@ -7,7 +7,7 @@ maps the IaC names onto them. A new service is one SERVICE_BINDINGS entry (plus 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict, List, Mapping, Optional, Tuple
+from typing import Dict, List, Literal, Mapping, Optional, Tuple
 
 
 @dataclass(frozen=True)
@@ -22,11 +22,20 @@ class TerraformBinding:
     own_attributes: Mapping[str, str] = field(default_factory=dict)
 
 
+# What a reference to the protected resource gives: its name, its ARN, or its URL (an SQS queue URL,
+# ``https://sqs.REGION.amazonaws.com/ACCOUNT/NAME``).
+OwnerValue = Literal["name", "arn", "url"]
+
+
 @dataclass(frozen=True)
 class CloudFormationBinding:
     """The CloudFormation types of one service's policy and of what it protects, with their property names."""
 
     owner_resource: str
+    # What ``Ref`` of the owner gives, and what each ``Fn::GetAtt`` attribute does (the resource type's "Return
+    # values", docs/semantics.md); an attribute not listed stays an unresolved token.
+    ref_value: OwnerValue
+    get_att: Mapping[str, OwnerValue]
     # Policy resource type -> the properties where it names what it protects.
     policy_resources: Mapping[str, Tuple[str, ...]] = field(default_factory=dict)
     # Policy resource type -> its policy property, when it is not PolicyDocument.
@@ -50,13 +59,15 @@ SERVICE_BINDINGS: Tuple[ServiceBinding, ...] = (
         "s3",
         TerraformBinding("aws_s3_bucket_policy", "bucket", "aws_s3_bucket", "bucket",
                          {"arn": "arn", "id": "name", "bucket": "name"}),
-        CloudFormationBinding("AWS::S3::Bucket", {"AWS::S3::BucketPolicy": ("Bucket",)}, name_property="BucketName"),
+        CloudFormationBinding("AWS::S3::Bucket", "name", {"Arn": "arn"},
+                              policy_resources={"AWS::S3::BucketPolicy": ("Bucket",)}, name_property="BucketName"),
     ),
     ServiceBinding(
         "sqs",
         TerraformBinding("aws_sqs_queue_policy", "queue_url", "aws_sqs_queue", "name", {"arn": "arn", "name": "name"}),
-        CloudFormationBinding("AWS::SQS::Queue", {"AWS::SQS::QueuePolicy": ("Queues",),
-                                                  "AWS::SQS::QueueInlinePolicy": ("Queue",)},
+        CloudFormationBinding("AWS::SQS::Queue", "url", {"Arn": "arn", "QueueName": "name", "QueueUrl": "url"},
+                              policy_resources={"AWS::SQS::QueuePolicy": ("Queues",),
+                                                "AWS::SQS::QueueInlinePolicy": ("Queue",)},
                               name_property="QueueName"),
     ),
     ServiceBinding(
@@ -64,8 +75,9 @@ SERVICE_BINDINGS: Tuple[ServiceBinding, ...] = (
         TerraformBinding("aws_sns_topic_policy", "arn", "aws_sns_topic", "name",
                          {"arn": "arn", "id": "arn", "name": "name"}),
         # TopicInlinePolicy's documented property is TopicArn; "Topic" is accepted too.
-        CloudFormationBinding("AWS::SNS::Topic", {"AWS::SNS::TopicPolicy": ("Topics",),
-                                                  "AWS::SNS::TopicInlinePolicy": ("TopicArn", "Topic")},
+        CloudFormationBinding("AWS::SNS::Topic", "arn", {"TopicArn": "arn", "TopicName": "name"},
+                              policy_resources={"AWS::SNS::TopicPolicy": ("Topics",),
+                                                "AWS::SNS::TopicInlinePolicy": ("TopicArn", "Topic")},
                               name_property="TopicName"),
     ),
     # CKV_VPCE_9: other resource policies. These services work without a resource policy, so an owner without one
@@ -74,20 +86,22 @@ SERVICE_BINDINGS: Tuple[ServiceBinding, ...] = (
         "kms",
         TerraformBinding("aws_kms_key_policy", "key_id", "aws_kms_key", "key_id",
                          {"arn": "arn", "key_id": "name", "id": "name"}),
-        CloudFormationBinding("AWS::KMS::Key", inline_policy=("KeyPolicy",)),
+        CloudFormationBinding("AWS::KMS::Key", "name", {"Arn": "arn", "KeyId": "name"}, inline_policy=("KeyPolicy",)),
     ),
     ServiceBinding(
         "secretsmanager",
         TerraformBinding("aws_secretsmanager_secret_policy", "secret_arn", "aws_secretsmanager_secret", "name",
                          {"arn": "arn", "id": "arn", "name": "name"}),
-        CloudFormationBinding("AWS::SecretsManager::Secret", {"AWS::SecretsManager::ResourcePolicy": ("SecretId",)},
-                              {"AWS::SecretsManager::ResourcePolicy": "ResourcePolicy"}, name_property="Name"),
+        CloudFormationBinding("AWS::SecretsManager::Secret", "arn", {"Id": "arn"},
+                              policy_resources={"AWS::SecretsManager::ResourcePolicy": ("SecretId",)},
+                              policy_properties={"AWS::SecretsManager::ResourcePolicy": "ResourcePolicy"},
+                              name_property="Name"),
     ),
     ServiceBinding(
         "ecr",
         TerraformBinding("aws_ecr_repository_policy", "repository", "aws_ecr_repository", "name",
                          {"arn": "arn", "name": "name", "id": "name"}),
-        CloudFormationBinding("AWS::ECR::Repository", inline_policy=("RepositoryPolicyText",),
+        CloudFormationBinding("AWS::ECR::Repository", "name", {"Arn": "arn"}, inline_policy=("RepositoryPolicyText",),
                               name_property="RepositoryName"),
     ),
     ServiceBinding(
@@ -95,14 +109,15 @@ SERVICE_BINDINGS: Tuple[ServiceBinding, ...] = (
         TerraformBinding("aws_dynamodb_resource_policy", "resource_arn", "aws_dynamodb_table", "name",
                          {"arn": "arn", "name": "name", "id": "name"}),
         # AWS::DynamoDB::GlobalTable (a policy per replica, each in its own Region) is not read (docs/CKV_VPCE_9.md).
-        CloudFormationBinding("AWS::DynamoDB::Table", inline_policy=("ResourcePolicy", "PolicyDocument"),
-                              name_property="TableName"),
+        CloudFormationBinding("AWS::DynamoDB::Table", "name", {"Arn": "arn"},
+                              inline_policy=("ResourcePolicy", "PolicyDocument"), name_property="TableName"),
     ),
     ServiceBinding(
         "elasticfilesystem",
         TerraformBinding("aws_efs_file_system_policy", "file_system_id", "aws_efs_file_system", "id",
                          {"arn": "arn", "id": "name"}),
-        CloudFormationBinding("AWS::EFS::FileSystem", inline_policy=("FileSystemPolicy",)),
+        CloudFormationBinding("AWS::EFS::FileSystem", "name", {"Arn": "arn", "FileSystemId": "name"},
+                              inline_policy=("FileSystemPolicy",)),
     ),
 )
 
@@ -136,6 +151,9 @@ CFN_INLINE_POLICY: Dict[str, Tuple[str, ...]] = {b.cloudformation.owner_resource
                                                  for b in SERVICE_BINDINGS if b.cloudformation.inline_policy}
 CFN_NAME_PROPERTY: Dict[str, str] = {b.cloudformation.owner_resource: b.cloudformation.name_property
                                      for b in SERVICE_BINDINGS if b.cloudformation.name_property}
+# Service -> what Ref of its owner gives, and what each Fn::GetAtt attribute of it gives.
+CFN_REF_VALUE: Dict[str, OwnerValue] = {b.service: b.cloudformation.ref_value for b in SERVICE_BINDINGS}
+CFN_GET_ATT: Dict[str, Mapping[str, OwnerValue]] = {b.service: b.cloudformation.get_att for b in SERVICE_BINDINGS}
 
 
 def terraform_policy_holders() -> List[str]:

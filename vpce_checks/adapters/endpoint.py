@@ -28,7 +28,7 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
 
 from vpce_checks.adapters.bindings import CFN_ENDPOINT_RESOURCES, TERRAFORM_ENDPOINT_RESOURCES
 from vpce_checks.adapters.cloudformation import intrinsics as cfn_intrinsics
-from vpce_checks.adapters.cloudformation import reader as cfn
+from vpce_checks.adapters.cloudformation import resources as cfn
 from vpce_checks.adapters.cloudformation import template as cfn_template
 from vpce_checks.adapters.terraform import graph as tf_graph
 from vpce_checks.adapters.terraform import resolution as tf_resolution

@@ -198,7 +198,7 @@ def org_policy_for_cloudformation(conf: dict, entity_type: str, file_path: str,
         return None
     label = f"{CFN_POLICY} {logical_id or '(unknown logical ID)'}"
     try:
-        from vpce_checks.adapters.cloudformation import reader as cfn
+        from vpce_checks.adapters.cloudformation import resources as cfn
 
         syntax, resources = cfn.template_resources(conf, file_path, CFN_POLICY)
         mine = next((r for r in resources if r.logical_id == logical_id), None)
@@ -213,7 +213,7 @@ def org_policy_for_cloudformation(conf: dict, entity_type: str, file_path: str,
 
 def cloudformation_org_policies(conf: Any, file_path: str) -> List[OrgPolicySource]:
     """Every organisation policy of the template holding ``conf`` (for the resource checks' layers)."""
-    from vpce_checks.adapters.cloudformation import reader as cfn
+    from vpce_checks.adapters.cloudformation import resources as cfn
 
     syntax, resources = cfn.template_resources(conf, file_path, CFN_POLICY)
     return [_cfn_source(resource, syntax or "yaml") for resource in resources]

@@ -1,5 +1,6 @@
 """CloudFormation intrinsics: the renderer of Ref, GetAtt, Sub, Join, If, FindInMap, ... over a template, the
-walker of the names an expression references, and the conditions decided from parameter defaults."""
+walker of the names an expression references, and the conditions decided from parameter defaults. The layer over
+template.py (whose Template it reads as written) and under resources.py."""
 
 from __future__ import annotations
 
@@ -8,8 +9,11 @@ import re
 from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Set, Tuple
 
 from vpce_checks.adapters.bindings import (
+    CFN_GET_ATT,
     CFN_NAME_PROPERTY,
     CFN_OWNER_RESOURCES,
+    CFN_REF_VALUE,
+    OwnerValue,
 )
 from vpce_checks.engine.model import THIS_ACCOUNT, THIS_REGION
 from vpce_checks.engine.services import PROFILES, Target
@@ -132,6 +136,16 @@ def literal_target(service: str, text: str) -> Target:
     return Target(service, text)
 
 
+def owner_value(service: str, target: Target, kind: OwnerValue) -> str:
+    """The protected resource's name, ARN or URL: what a reference to it gives, by the kind the bindings table
+    names for that reference (docs/semantics.md, "CloudFormation Ref and Fn::GetAtt")."""
+    if kind == "arn":
+        return PROFILES[service].resource_arn(target)
+    if kind == "url":  # the SQS queue URL, the one URL a bound reference gives
+        return f"https://sqs.{target.region}.amazonaws.com/{target.account}/{target.name}"
+    return target.name
+
+
 _NAMING: Set[str] = set()
 
 
@@ -227,19 +241,10 @@ class Renderer:
 
     @staticmethod
     def _owner_value(service: str, target: Target, attribute: Optional[str]) -> Optional[str]:
-        arn = PROFILES[service].resource_arn(target)
-        url = f"https://sqs.{target.region}.amazonaws.com/{target.account}/{target.name}"
-        values = {
-            "s3": {None: target.name, "Arn": arn},
-            "sqs": {None: url, "Arn": arn, "QueueName": target.name, "QueueUrl": url},
-            "sns": {None: arn, "TopicArn": arn, "TopicName": target.name},
-            "kms": {None: target.name, "Arn": arn, "KeyId": target.name},
-            "secretsmanager": {None: arn, "Id": arn},
-            "ecr": {None: target.name, "Arn": arn},
-            "dynamodb": {None: target.name, "Arn": arn},
-            "elasticfilesystem": {None: target.name, "Arn": arn, "FileSystemId": target.name},
-        }[service]
-        return values.get(attribute)
+        """What ``Ref`` (``attribute`` None) or ``Fn::GetAtt`` gives for the owner: the kind comes from the
+        bindings table (adapters/bindings.py); None for an attribute the table does not bind."""
+        kind = CFN_REF_VALUE[service] if attribute is None else CFN_GET_ATT[service].get(attribute)
+        return None if kind is None else owner_value(service, target, kind)
 
     def ref(self, name: str) -> Any:
         if name == "AWS::NoValue":
@@ -355,7 +360,7 @@ class Renderer:
                 raise Unresolvable(f"Fn::If needs [condition, value_if_true, value_if_false], got {short(arg)}")
             condition = arg[0] if isinstance(arg[0], str) else short(arg[0])
             if self.assumed is not None:
-                logic = self.template.logic() if self.template else Conditions(None)
+                logic = conditions_of(self.template)
                 holds = logic.value(condition, self.assumed)
                 if holds is not None:
                     if logic.value(condition, {}) is None:  # depends on an assumed comparison
@@ -597,3 +602,35 @@ def _mentions_deploy_time(expr: Any) -> bool:
 def mentions_partition(value: Any) -> bool:
     """True when ``value`` has ``!Ref AWS::Partition`` or ``${AWS::Partition}`` in a ``Fn::Sub`` anywhere."""
     return any(name == "AWS::Partition" for _, name in intrinsic_references(value))
+
+
+def conditions_of(template: Optional[Template]) -> Conditions:
+    """The template's Conditions section, evaluated from parameter defaults (built once per template)."""
+    if template is None:
+        return Conditions(None)
+    found = template.derived.get("conditions")
+    if not isinstance(found, Conditions):
+        found = template.derived["conditions"] = Conditions(template)
+    return found
+
+
+def created(template: Template, logical_id: str) -> Optional[bool]:
+    """Whether the resource is created with the parameter defaults (None: it depends on deploy-time values)."""
+    condition = template.condition_of(logical_id)
+    return True if condition is None else conditions_of(template).value(condition, {})
+
+
+def uses_partition(template: Template) -> bool:
+    """Whether the template writes ARNs with the partition pseudo parameter (fixes then do too); read once."""
+    found = template.derived.get("uses_partition")
+    if not isinstance(found, bool):
+        found = template.derived["uses_partition"] = mentions_partition(template.resources)
+    return found
+
+
+def referenced_ids(expr: Any, template: Optional[Template], owner_type: str) -> Set[str]:
+    """Logical IDs of ``owner_type`` resources referenced anywhere in ``expr`` (Ref, GetAtt, Sub variables)."""
+    found = {name for _, name in intrinsic_references(expr)}
+    if template is None:
+        return found
+    return {logical_id for logical_id in found if template.resource_type(logical_id) == owner_type}

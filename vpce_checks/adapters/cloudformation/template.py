@@ -1,28 +1,17 @@
 """CloudFormation templates: loading (Checkov's parser, once per file version), the file a check's resource comes
-from, and the template's resources and conditions."""
+from, and the template's sections and resources as written. The bottom layer: it reads no intrinsic (intrinsics.py
+renders them over a Template, resources.py links policies to what they protect)."""
 
 from __future__ import annotations
 
 import os
 import sys
 from collections import OrderedDict
-from typing import Any, Dict, List, Mapping, Optional, Set, Tuple, Union
+from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
 
 from vpce_checks.adapters.base import PolicySource
-from vpce_checks.adapters.bindings import (
-    CFN_OWNER_RESOURCES,
-    CFN_POLICY_RESOURCES,
-    CFN_TARGET_PROPERTIES,
-)
-from vpce_checks.adapters.cloudformation.intrinsics import (
-    Conditions,
-    Renderer,
-    intrinsic_references,
-    literal_target,
-    mentions_partition,
-)
+from vpce_checks.adapters.bindings import CFN_TARGET_PROPERTIES
 
-_OWNER_TYPE = {service: type_ for type_, service in CFN_OWNER_RESOURCES.items()}
 _TARGET_PROPERTIES = CFN_TARGET_PROPERTIES
 
 _CACHE_SIZE = 64
@@ -32,7 +21,7 @@ Readings = Union[None, PolicySource, List[PolicySource]]
 
 
 class Template:
-    """The parsed template: parameters, mappings and resources, plus which owners its policy resources name."""
+    """The parsed template: parameters, mappings, conditions and resources, as written."""
 
     def __init__(self, path: str, data: Mapping[str, Any]) -> None:
         self.path = path
@@ -46,11 +35,11 @@ class Template:
         self.parameters = section("Parameters")
         self.mappings = section("Mappings")
         self.conditions = section("Conditions")
-        self._logic: Optional[Conditions] = None
         self.resources = {k: v for k, v in section("Resources").items() if isinstance(v, Mapping)}
-        # Whether the template writes ARNs with the partition pseudo parameter (fixes then do too).
-        self.uses_partition = mentions_partition(self.resources)
-        self._named: Optional[Tuple[Set[str], Dict[str, Set[str]]]] = None
+        # What the layers above work out once per template (intrinsics: its Conditions, whether it writes the
+        # partition pseudo parameter; resources: the owners its policy resources name), kept here so that it lives
+        # and is evicted with the template.
+        self.derived: Dict[str, object] = {}
 
     def resource_type(self, logical_id: str) -> Optional[str]:
         resource = self.resources.get(logical_id)
@@ -61,43 +50,10 @@ class Template:
         props = self.resources.get(logical_id, {}).get("Properties")
         return props if isinstance(props, Mapping) else {}
 
-    def logic(self) -> Conditions:
-        """The Conditions section, evaluated from parameter defaults (built once per template)."""
-        if self._logic is None:
-            self._logic = Conditions(self)
-        return self._logic
-
     def condition_of(self, logical_id: str) -> Optional[str]:
         """The resource's ``Condition`` attribute: CloudFormation creates it only when that condition holds."""
         condition = self.resources.get(logical_id, {}).get("Condition")
         return condition if isinstance(condition, str) else None
-
-    def created(self, logical_id: str) -> Optional[bool]:
-        """Whether the resource is created with the parameter defaults (None: it depends on deploy-time values)."""
-        condition = self.condition_of(logical_id)
-        return True if condition is None else self.logic().value(condition, {})
-
-    def named_owners(self) -> Tuple[Set[str], Dict[str, Set[str]]]:
-        """Logical IDs, and literal names per service, that some policy resource of this template protects (a
-        policy resource that the parameter defaults leave uncreated protects nothing)."""
-        if self._named is None:
-            ids: Set[str] = set()
-            names: Dict[str, Set[str]] = {}
-            for kind, service in CFN_POLICY_RESOURCES.items():
-                for logical_id in self.resources:
-                    if self.resource_type(logical_id) != kind or self.created(logical_id) is False:
-                        continue
-                    for expr in target_expressions(kind, self.properties(logical_id)):
-                        ids |= referenced_ids(expr, self, _OWNER_TYPE[service])
-                        try:
-                            literal = Renderer(self, service).render(expr)
-                        except Exception:  # noqa: BLE001 - an unreadable reference names nothing literal
-                            continue
-                        for item in literal if isinstance(literal, list) else [literal]:
-                            if isinstance(item, str):
-                                names.setdefault(service, set()).add(literal_target(service, item).name)
-            self._named = (ids, names)
-        return self._named
 
 
 # The loader, its cache and counters are kept as written (they name the class _Template).
@@ -230,13 +186,5 @@ def target_expressions(kind: str, props: Mapping[str, Any]) -> List[Any]:
             continue
         out.extend(value if isinstance(value, list) else [value])
     return out
-
-
-def referenced_ids(expr: Any, template: Optional[Template], owner_type: str) -> Set[str]:
-    """Logical IDs of ``owner_type`` resources referenced anywhere in ``expr`` (Ref, GetAtt, Sub variables)."""
-    found = {name for _, name in intrinsic_references(expr)}
-    if template is None:
-        return found
-    return {logical_id for logical_id in found if template.resource_type(logical_id) == owner_type}
 # The public name of the template loader (its body stays as written above).
 load_template = _load_template

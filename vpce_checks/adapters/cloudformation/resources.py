@@ -52,19 +52,21 @@ from vpce_checks.adapters.bindings import (
 )
 from vpce_checks.adapters.bounded_documents import DocumentTooLarge, load_json
 from vpce_checks.adapters.cloudformation.intrinsics import (
-    Conditions,
     Renderer,
     Unresolvable,
+    conditions_of,
+    created,
     intrinsic,
     literal_target,
     owner_target,
+    referenced_ids,
     short,
+    uses_partition,
 )
 from vpce_checks.adapters.cloudformation.template import (
     Readings,
     Template,
     _load_template,
-    referenced_ids,
     target_expressions,
     template_path,
     template_syntax,
@@ -78,82 +80,11 @@ _OWNER_TYPE = {service: type_ for type_, service in CFN_OWNER_RESOURCES.items()}
 _TARGET_PROPERTIES = CFN_TARGET_PROPERTIES
 
 
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-# --------------------------------------------------------------------------------------------------------------
-# The template, read once per file
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-# --------------------------------------------------------------------------------------------------------------
-# Targets
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-# --------------------------------------------------------------------------------------------------------------
-# Rendering intrinsics
-
-
-
-
-# --------------------------------------------------------------------------------------------------------------
-# Conditions: decided from parameter defaults where they can be, otherwise judged both ways
-
-
-
-
-
-
 # --------------------------------------------------------------------------------------------------------------
 # Fixes in the template's own partition
 
 PARTITION_EXPRESSION = "${AWS::Partition}"
 _YAML_ARN = re.compile(r'(!Sub )?"arn:aws:((?:[^"\\]|\\.)*)"')
-
-
 
 
 def fix_with_template_partition(fix: str, syntax: str) -> str:
@@ -228,7 +159,7 @@ def source_for_cloudformation(
                 if entity_type in _INLINE_POLICY else None
             if found is None:
                 found = _owner_source(entity_type, service, logical_id, template, path or file_path, label, syntax)
-        if template is not None and template.uses_partition:
+        if template is not None and uses_partition(template):
             for source in found if isinstance(found, list) else [found] if found is not None else []:
                 source.arn_partition = PARTITION_EXPRESSION
         return found
@@ -303,8 +234,8 @@ def _policy_source(conf: Any, entity_type: str, service: str, logical_id: Option
     if not expressions:
         return problem(f"no {prop_names} names the {PROFILES[service].title} it protects")
     condition = template.condition_of(logical_id) if template is not None and logical_id else None
-    created = template.created(logical_id) if template is not None and logical_id else True
-    if created is False:
+    exists = created(template, logical_id) if template is not None and logical_id else True
+    if exists is False:
         return None  # never created with the defaults: what it names is judged as having no policy
     raw = props.get(policy_property)
     readings: List[PolicySource] = []
@@ -312,7 +243,7 @@ def _policy_source(conf: Any, entity_type: str, service: str, logical_id: Option
     for index, expr in enumerate(expressions):
         reading = (f"{PROFILES[service].title} {_describe_reference(expr)} ({prop_names} item {index + 1} of "
                    f"{len(expressions)})") if len(expressions) > 1 else ""
-        if created is None:  # the policy exists only when its Condition holds: judged with and without it
+        if exists is None:  # the policy exists only when its Condition holds: judged with and without it
             reading = ", ".join(part for part in (reading, f"when condition {condition} is true") if part)
         try:
             target, protected = _policy_target(expr, service, template)
@@ -329,8 +260,8 @@ def _policy_source(conf: Any, entity_type: str, service: str, logical_id: Option
         for found in rendered_sources(raw, make, target, origin, evaluated, syntax, policy_property):
             found.reading = ", ".join(part for part in (reading, found.reading) if part)
             readings.append(found)
-        if created is None and not (protected and template is not None
-                                    and template.condition_of(protected) == condition):
+        if exists is None and not (protected and template is not None
+                                   and template.condition_of(protected) == condition):
             # Without the policy resource the resource has no policy (unless it, too, exists only then).
             readings.append(PolicySource(
                 target=target, document=None, evaluated_keys=evaluated, syntax=syntax,
@@ -380,7 +311,7 @@ def rendered_sources(raw: Any, make_renderer: Callable[[], Renderer], target: Ta
         except Unresolvable as error:
             readings.append(problem(str(error), _branch_label(renderer.taken, renderer.defaulted)))
             continue
-        logic = renderer.template.logic() if renderer.template else Conditions(None)
+        logic = conditions_of(renderer.template)
         blocking = [(condition, message) for (path, message, first, second), condition
                     in zip(renderer.conflicts, renderer.conflict_conditions)
                     if allows_matter or not in_allow_statement(document, path, first, second)]
@@ -504,7 +435,7 @@ def _owner_source(entity_type: str, service: str, logical_id: Optional[str], tem
             target=target, origin=label, syntax=syntax,
             problem=f"{label}: could not read the template {path!r} to look for a policy resource naming it",
         )
-    ids, names = template.named_owners()
+    ids, names = named_owners(template)
     if logical_id in ids or target.name in names.get(service, set()):
         return None  # a policy resource of this template protects it; that resource is judged
     policy_types = "/".join(k.split("::")[-1] for k, v in CFN_POLICY_RESOURCES.items() if v == service)
@@ -514,6 +445,29 @@ def _owner_source(entity_type: str, service: str, logical_id: Optional[str], tem
     )
 
 
+def named_owners(template: Template) -> Tuple[Set[str], Dict[str, Set[str]]]:
+    """Logical IDs, and literal names per service, that some policy resource of this template protects (a policy
+    resource that the parameter defaults leave uncreated protects nothing); worked out once per template."""
+    found = template.derived.get("named_owners")
+    if isinstance(found, tuple):
+        return found
+    ids: Set[str] = set()
+    names: Dict[str, Set[str]] = {}
+    for kind, service in CFN_POLICY_RESOURCES.items():
+        for logical_id in template.resources:
+            if template.resource_type(logical_id) != kind or created(template, logical_id) is False:
+                continue
+            for expr in target_expressions(kind, template.properties(logical_id)):
+                ids |= referenced_ids(expr, template, _OWNER_TYPE[service])
+                try:
+                    literal = Renderer(template, service).render(expr)
+                except Exception:  # noqa: BLE001 - an unreadable reference names nothing literal
+                    continue
+                for item in literal if isinstance(literal, list) else [literal]:
+                    if isinstance(item, str):
+                        names.setdefault(service, set()).add(literal_target(service, item).name)
+    template.derived["named_owners"] = (ids, names)
+    return ids, names
 
 
 class TemplateResource:
