@@ -406,4 +406,33 @@ def test_a_layered_pass_holds_against_the_simulator_with_the_rcp(simulator: Simu
     assert any(not a.explicitly_denied for a in without)  # the bucket policy alone leaks, as the engine says
 
 
+def test_a_wildcard_under_string_not_equals_admits_no_endpoint(simulator: Simulator) -> None:
+    """CKV_VPCE_6 says "vpce-*" under StringNotEquals is literal text that no endpoint matches (docs/semantics.md).
+    Requests through well-formed endpoint IDs drawn at random, by this account's principals, are all explicitly
+    denied by the simulator; a request carrying the literal text "vpce-*" is not (the control)."""
+    import json
+    import random
+
+    from vpce_checks.engine.model import parse_policy
+    from vpce_checks.engine.services import Target
+    from vpce_checks.engine.soundness import soundness_of
+
+    document = json.loads((FIXTURES / "CKV_VPCE_1" / "plan_source" / "oracle_functions" / "tfplan.json").read_text())
+    change = next(c for c in document["resource_changes"] if c["address"] == "aws_s3_bucket_policy.for_conditional")
+    policy = json.loads(change["change"]["after"]["policy"])
+    verdict = soundness_of(parse_policy(policy), Target("s3", "northwind-oracle-7"))
+    assert any("compared as literal text" in p for p in verdict.problems), verdict.problems
+    rng = random.Random(7)
+    bucket = "arn:aws:s3:::northwind-oracle-7"
+    pairs = [("s3:GetObject", bucket + "/k"), ("s3:PutObject", bucket + "/k"), ("s3:ListBucket", bucket)]
+    requests = [SimRequest(None, *rng.choice(pairs), ACCOUNT, {"aws:SourceVpce": f"vpce-{rng.getrandbits(68):017x}"},
+                           policy) for _ in range(100)]
+    control = SimRequest(None, "s3:GetObject", "arn:aws:s3:::northwind-oracle-7/k", ACCOUNT,
+                         {"aws:SourceVpce": "vpce-*"}, policy)
+    *answers, control_answer = simulator.simulate(requests + [control])
+    assert all(a.error is None for a in answers + [control_answer])
+    assert all(a.explicitly_denied for a in answers)
+    assert not control_answer.explicitly_denied
+
+
 __all__ = ["KNOWN_SIMULATOR_DEFECTS", "judge", "summary"]
