@@ -198,8 +198,7 @@ def _module_output(scope: Scope, evaluator: Evaluator, name: str, output: str) -
     if output not in called.outputs:
         return None
     child = scope_for(called, scope.root_dir)
-    _, _, body = block_parts(block)
-    child.inputs = {n: e for k, n, e in body_items(body) if k == "attribute" and n not in _META_ARGUMENTS}
+    child.inputs = _call_arguments(block)
     child.caller = scope
     child.data_for = scope.data_for
     child.data = scope.data_for(directory) if scope.data_for is not None else None
@@ -230,10 +229,15 @@ def module_scope(module_dir: str, root_dir: str, call: Any, depth: int = 0) -> S
     if block is None:
         raise Unsupported(f"module {name} is not in {caller_dir}")
     caller = module_scope(caller_dir, root_dir, _field(call, "nested_tf_module"), depth + 1)
-    _, _, body = block_parts(block)
-    scope.inputs = {n: e for k, n, e in body_items(body) if k == "attribute" and n not in _META_ARGUMENTS}
+    scope.inputs = _call_arguments(block)
     scope.caller = caller
     return scope
+
+
+def _call_arguments(block: Any) -> Dict[str, Any]:
+    """A module block's input variables: its arguments but the meta-arguments (source, count, ...)."""
+    _, _, body = block_parts(block)
+    return {n: e for k, n, e in body_items(body) if k == "attribute" and n not in _META_ARGUMENTS}
 
 
 def _field(call: Any, name: str) -> Any:
