@@ -341,13 +341,12 @@ def _judge_block(context: Context, origin: str, scope: Any, block: Any, resource
     from vpce_checks.adapters.terraform import expressions
     from vpce_checks.adapters.terraform.source import attribute, module_source
 
-    name = [resource_type]
     expression = attribute(block, "policy") if block is not None else None
     if expression is None:
         return None
     context.written_as = expressions.source_text(expression)
     origin = _source_origin(context.written_as, context, origin)
-    bases = pointer_bases(scope, block, name[0]) if name[0] in _POINTER_ATTRIBUTE else None
+    bases = pointer_bases(scope, block, resource_type) if resource_type in _POINTER_ATTRIBUTE else None
     if bases:
         context.self_bases = tuple(dict.fromkeys([*context.self_bases, *(b for b in bases if "caller." not in b)]))
         context.caller_self = tuple(sorted(b for b in bases if b.startswith("caller.")))
@@ -357,7 +356,7 @@ def _judge_block(context: Context, origin: str, scope: Any, block: Any, resource
         # a local module's output (module.policy.json) may be one of its data sources
         chain.data_for = lambda directory: _data_resolver(context, module_source(directory), origin)
         chain = chain.caller
-    pointer_name = _POINTER_ATTRIBUTE.get(name[0])
+    pointer_name = _POINTER_ATTRIBUTE.get(resource_type)
     pointer = attribute(block, pointer_name) if pointer_name else None
     try:
         variants = expressions.evaluate_variants(scope, expression, attribute(block, "count"), pointer,
