@@ -92,7 +92,9 @@ def adapted(check: Any, reads: str, adapter: Callable[..., _Answer], conf: Any, 
 
     def compute() -> Tuple[_Answer, Tuple[Any, ...]]:
         answer = adapter(conf, *args)
-        counted(ADAPTED, f"{reads}|{entity_path}")
+        # Plan JSON names count/for_each instances without their key (one entity path, several resources): the
+        # configuration's digest tells them apart.
+        counted(ADAPTED, f"{reads}|{entity_path}|{key[3][:12]}")
         return answer, args  # the arguments are held, so the graph's identity in the key is never reused
 
     return _ADAPTED.get(key, compute)[0]
