@@ -727,42 +727,37 @@ def _caller_text(text: str) -> str:
     return text if text.startswith(_CONTEXT_DATA) else "caller." + text
 
 
-def from_caller(value: Any, depth: int = 0) -> Any:
-    """A value computed in a module's caller, as the module sees it (see _caller_text)."""
+def _renamed(value: Any, rename: Callable[[str], str], depth: int = 0) -> Any:
+    """``value`` with each symbol (an Unknown, or a ``${...}`` in a string; policy variables kept) renamed."""
     if depth > _MAX_DEPTH:
         raise EvaluationProblem("the value nests too deeply")
     if isinstance(value, Unknown):
-        return Unknown(_caller_text(value.text))
+        return Unknown(rename(value.text))
     if isinstance(value, str) and "${" in value:
-        return re.sub(r"\$\{(?![A-Za-z0-9-]+:)([^}]*)\}", lambda m: "${" + _caller_text(m.group(1)) + "}", value)
+        return re.sub(r"\$\{(?![A-Za-z0-9-]+:)([^}]*)\}", lambda m: "${" + rename(m.group(1)) + "}", value)
     if isinstance(value, dict):
-        return {k: from_caller(v, depth + 1) for k, v in value.items()}
+        return {k: _renamed(v, rename, depth + 1) for k, v in value.items()}
     if isinstance(value, list):
-        return [from_caller(v, depth + 1) for v in value]
+        return [_renamed(v, rename, depth + 1) for v in value]
     return value
 
 
-def to_caller(value: Any, module_name: str, depth: int = 0) -> Any:
+def from_caller(value: Any) -> Any:
+    """A value computed in a module's caller, as the module sees it (see _caller_text)."""
+    return _renamed(value, _caller_text)
+
+
+def to_caller(value: Any, module_name: str) -> Any:
     """A value computed in a called module, as its caller sees it: the caller's own symbols (``caller.`` in the
     module, see from_caller) are its own again; the module's own get the module's name, so they never read as the
     caller's resources of the same name."""
-    if depth > _MAX_DEPTH:
-        raise EvaluationProblem("the value nests too deeply")
 
     def rename(text: str) -> str:
         if text.startswith("caller."):
             return text[len("caller."):]
         return text if text.startswith(_CONTEXT_DATA) else f"module.{module_name}.{text}"
 
-    if isinstance(value, Unknown):
-        return Unknown(rename(value.text))
-    if isinstance(value, str) and "${" in value:
-        return re.sub(r"\$\{(?![A-Za-z0-9-]+:)([^}]*)\}", lambda m: "${" + rename(m.group(1)) + "}", value)
-    if isinstance(value, dict):
-        return {k: to_caller(v, module_name, depth + 1) for k, v in value.items()}
-    if isinstance(value, list):
-        return [to_caller(v, module_name, depth + 1) for v in value]
-    return value
+    return _renamed(value, rename)
 
 
 def render_template(content: str, variables: Dict[str, Any], parent: Evaluator) -> str:

@@ -20,6 +20,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from vpce_checks.adapters.bounded_documents import DocumentTooLarge, load_json
 from vpce_checks.adapters.terraform.expressions import Scope, Unsupported, source_text
+from vpce_checks.adapters.terraform.graph import strip_index
 from vpce_checks.adapters.terraform.source import attribute, module_scope, module_source
 
 _MAX_FILE_BYTES = 4 * 1024 * 1024
@@ -63,10 +64,6 @@ def configuration_root(plan_path: str, argv: Sequence[str] = ()) -> str:
     return os.path.dirname(os.path.abspath(plan_path))
 
 
-def _strip_index(name: str) -> str:
-    return re.sub(r"\[[^\]]*\]$", "", name)
-
-
 def _module_path(address: str) -> Tuple[List[str], str]:
     """(module names from the root, the block's own "type.name") of a plan address, instance keys dropped."""
     parts: List[str] = []
@@ -77,7 +74,7 @@ def _module_path(address: str) -> Tuple[List[str], str]:
             break
         parts.append(match.group(1))
         rest = rest[match.end():]
-    return parts, _strip_index(rest.removeprefix("data."))
+    return parts, strip_index(rest.removeprefix("data."))
 
 
 def _installed_modules(root: str) -> Dict[str, str]:
